@@ -1,0 +1,46 @@
+# The two commands of this project:
+#   make demo   run the quick-start DAG in a real Airflow against the local sandbox API
+#               (or against the real API when VIMMERSE_API_KEY is set)
+#   make test   lint, type-check and test on the lowest and the newest supported Airflow
+# Everything installs itself into .venvs/ from the pinned constraints in constraints/.
+
+PYTHON ?= python3
+AIRFLOW_LOW := 2.11.2
+AIRFLOW_HIGH := 3.3.2
+UV := .venvs/uv/bin/uv
+
+.PHONY: demo test test-low test-high lint bench lock clean
+
+demo: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+	scripts/demo.sh .venvs/airflow-$(AIRFLOW_HIGH)
+
+test: lint test-low test-high
+
+lint: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+	scripts/lint.sh .venvs/airflow-$(AIRFLOW_HIGH)
+
+test-low: .venvs/airflow-$(AIRFLOW_LOW)/.installed
+	scripts/pytest.sh .venvs/airflow-$(AIRFLOW_LOW)
+
+test-high: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+	scripts/pytest.sh .venvs/airflow-$(AIRFLOW_HIGH)
+
+bench: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+	.venvs/airflow-$(AIRFLOW_HIGH)/bin/python -m benchmarks
+
+$(UV):
+	$(PYTHON) -m venv .venvs/uv
+	.venvs/uv/bin/pip install -q "uv==0.13.8"
+
+.venvs/airflow-%/.installed: constraints/airflow-%.txt pyproject.toml | $(UV)
+	$(UV) venv -q --allow-existing -p $(PYTHON) .venvs/airflow-$*
+	VIRTUAL_ENV=$(CURDIR)/.venvs/airflow-$* $(UV) pip install -q -c constraints/airflow-$*.txt \
+		"apache-airflow==$*" -e ".[sandbox,test]"
+	touch $@
+
+# Re-resolve the pinned environments (run by hand when a dependency should move).
+lock: | $(UV)
+	scripts/lock.sh $(UV) $(AIRFLOW_LOW) $(AIRFLOW_HIGH)
+
+clean:
+	rm -rf .venvs output

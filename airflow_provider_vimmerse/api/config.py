@@ -1,0 +1,159 @@
+"""
+Client settings read from an Airflow connection, as plain data.
+
+The hook builds an :class:`ApiConfig` from the connection once; both HTTP paths read it. The
+``repr`` never shows the API key.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_vimmerse.api.jobs import DEFAULT_ASSET_STATUS_PATH
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+DEFAULT_BASE_URL = "https://api.vimmerse.net"
+DEFAULT_WEB_URL = "https://www.vimmerse.net"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 5
+API_KEY_HEADER = "X-Api-Key"
+
+#: Connection extra fields: name -> (label, description). The UI form and the docs read this.
+EXTRA_FIELDS: Mapping[str, tuple[str, str]] = {
+    "timeout": ("Request timeout (s)", f"Read timeout of one request, in seconds. Default {DEFAULT_TIMEOUT:g}."),
+    "retries": ("Retries", f"How many times a failed request is retried (see the retry rules). Default {DEFAULT_RETRIES}."),
+    "web_url": ("Web app URL", f"Base URL of the Vimmerse web app, for links in the Airflow UI. Default {DEFAULT_WEB_URL}."),
+    "asset_status_path": (
+        "Asset status path",
+        f"Path polled for v2 assets; {{job_id}} is replaced. Default {DEFAULT_ASSET_STATUS_PATH}.",
+    ),
+}
+
+#: The standard connection fields in the UI form: which are hidden, their labels and placeholders.
+FORM_BEHAVIOUR: Mapping[str, Any] = {
+    "hidden_fields": ["schema", "login", "port", "extra"],
+    "relabeling": {"host": "API base URL", "password": "API Key"},
+    "placeholders": {"host": DEFAULT_BASE_URL, "password": "your Vimmerse API key"},
+}
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """
+    Everything a client needs to talk to the API.
+
+    :param base_url: API base URL without trailing slash
+    :param api_key: the API key (never printed)
+    :param timeout: read timeout in seconds
+    :param connect_timeout: connect timeout in seconds
+    :param retries: how many times a failed request may be retried
+    :param web_url: web app base URL for links
+    :param asset_status_path: path template polled for assets
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str = field(default="", repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    web_url: str = DEFAULT_WEB_URL
+    asset_status_path: str = DEFAULT_ASSET_STATUS_PATH
+
+    @classmethod
+    def from_connection_fields(
+        cls, *, host: str | None, password: str | None, schema: str | None = None, port: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ApiConfig:
+        """
+        Build the settings from a connection's fields.
+
+        :param host: ``https://api.vimmerse.net`` or a bare host name; empty means the default
+        :param password: the API key
+        :param schema: URL scheme when ``host`` has none
+        :param port: port when ``host`` has none
+        :param extra: the connection's extra fields
+        :raises VimmerseInputError: when a field has an unusable value
+        """
+        extra = dict(extra or {})
+        return cls(
+            base_url=_base_url(host, schema, port),
+            api_key=(password or "").strip(),
+            timeout=_number(extra, "timeout", DEFAULT_TIMEOUT),
+            connect_timeout=_number(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+            retries=int(_number(extra, "retries", DEFAULT_RETRIES, minimum=0)),
+            web_url=str(extra.get("web_url") or DEFAULT_WEB_URL).rstrip("/"),
+            asset_status_path=_asset_path(extra.get("asset_status_path")),
+        )
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of an API path."""
+        return self.base_url + path
+
+    def same_origin(self, url: str) -> bool:
+        """Return True when ``url`` has the API's scheme, host and port (where the key may go)."""
+        return origin(url) == origin(self.base_url)
+
+
+def user_agent(package_version: str, airflow_version: str) -> str:
+    """Return the User-Agent naming this package, Airflow and Python."""
+    return (
+        f"airflow-provider-vimmerse/{package_version} (apache-airflow/{airflow_version}; "
+        f"Python/{platform.python_version()})"
+    )
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Return (scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _base_url(host: str | None, schema: str | None, port: int | None) -> str:
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_BASE_URL
+    if "://" not in host:
+        host = f"{schema or 'https'}://{host}"
+        if port:
+            host = f"{host}:{port}"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VimmerseInputError("host", f"must be an http(s) URL such as {DEFAULT_BASE_URL}, got {host!r}")
+    return host.rstrip("/")
+
+
+def _number(extra: Mapping[str, Any], name: str, default: float, minimum: float = 0.001) -> float:
+    value = extra.get(name)
+    if value in (None, ""):
+        return float(default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise VimmerseInputError(f"extra.{name}", f"must be a number, got {value!r}") from None
+    if number < minimum:
+        raise VimmerseInputError(f"extra.{name}", f"must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _asset_path(value: Any) -> str:
+    if not value:
+        return DEFAULT_ASSET_STATUS_PATH
+    path = str(value)
+    if not path.startswith("/") or "{job_id}" not in path:
+        raise VimmerseInputError(
+            "extra.asset_status_path", f"must start with '/' and contain '{{job_id}}', got {path!r}"
+        )
+    return path

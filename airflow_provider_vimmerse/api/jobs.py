@@ -1,0 +1,193 @@
+"""
+The job kinds of the Vimmerse API, as data.
+
+Every long-running thing the API makes (a media, a batch, a story, an asset) is a *job*: it has an id,
+a status endpoint, a status field whose values mean running / succeeded / failed / cancelled, a
+progress field, and outputs in a known place. One row per kind below; the trigger, the sensor and the
+synchronous wait all read this table, so adding a kind is adding a row.
+
+Status values come from the reference documents (``shared/reference/vimmerse-api``). A value the
+table does not know counts as running (the API may add states), and callers log it once.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+
+class JobState(str, Enum):
+    """What a raw status value means for the waiter."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Return True when the job will not change any more."""
+        return self is not JobState.RUNNING
+
+    @property
+    def is_success(self) -> bool:
+        """Return True when the job finished with outputs."""
+        return self is JobState.SUCCEEDED
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """
+    One kind of job and where the API keeps its state.
+
+    :param name: the kind's name (``media``, ``batch``, ``story``, ``asset``)
+    :param status_path: path polled while waiting; ``{job_id}`` is replaced
+    :param detail_path: path of the full object, fetched once at the end
+    :param status_field: field of the status answer holding the raw status
+    :param progress_field: field holding the progress percentage
+    :param running: raw values meaning "keep waiting"
+    :param succeeded: raw values meaning "done, outputs ready"
+    :param failed: raw values meaning "failed"
+    :param cancelled: raw values meaning "cancelled"
+    :param output_field: field of the full object holding the outputs
+    :param web_path: path of the job's page in the Vimmerse web app
+    """
+
+    name: str
+    status_path: str
+    detail_path: str
+    status_field: str
+    progress_field: str
+    running: frozenset[str]
+    succeeded: frozenset[str]
+    failed: frozenset[str]
+    cancelled: frozenset[str]
+    output_field: str
+    web_path: str
+
+    def state_of(self, raw_status: str | None) -> JobState | None:
+        """Return the meaning of a raw status value, or None when this kind does not know it."""
+        value = (raw_status or "").strip()
+        for state, values in (
+            (JobState.SUCCEEDED, self.succeeded),
+            (JobState.FAILED, self.failed),
+            (JobState.CANCELLED, self.cancelled),
+            (JobState.RUNNING, self.running),
+        ):
+            if value in values:
+                return state
+        return None
+
+    def status_url_path(self, job_id: str) -> str:
+        """Return the path to poll for this job."""
+        return self.status_path.format(job_id=job_id)
+
+    def detail_url_path(self, job_id: str) -> str:
+        """Return the path of the job's full object."""
+        return self.detail_path.format(job_id=job_id)
+
+    def with_status_path(self, status_path: str | None) -> JobKind:
+        """Return this kind polling another path (used for the configurable asset path)."""
+        if not status_path:
+            return self
+        return replace(self, status_path=status_path, detail_path=status_path)
+
+
+def _values(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+#: The asset polling path when the connection does not name one. The documents do not name it.
+DEFAULT_ASSET_STATUS_PATH = "/asset/{job_id}"
+
+JOB_KINDS: Mapping[str, JobKind] = {
+    "media": JobKind(
+        name="media",
+        status_path="/media/{job_id}/processing-status",
+        detail_path="/media/{job_id}",
+        status_field="processing_status",
+        progress_field="progress_percentage",
+        running=_values("new", "queue_bullet", "processing_bullet"),
+        succeeded=_values("success"),
+        failed=_values("fail"),
+        cancelled=_values("cancel"),
+        output_field="result",
+        web_path="/media/{job_id}",
+    ),
+    "batch": JobKind(
+        name="batch",
+        status_path="/batch/{job_id}",
+        detail_path="/batch/{job_id}",
+        status_field="status",
+        progress_field="progress_percentage",
+        running=_values("new", "processing"),
+        succeeded=_values("success"),
+        failed=_values("fail"),
+        cancelled=_values("cancel"),
+        output_field="video_url",
+        web_path="/batch/{job_id}",
+    ),
+    "story": JobKind(
+        name="story",
+        status_path="/story/{job_id}",
+        detail_path="/story/{job_id}",
+        status_field="status",
+        progress_field="progress_percentage",
+        running=_values("new", "processing"),
+        succeeded=_values("success"),
+        failed=_values("fail"),
+        cancelled=_values("cancel"),
+        output_field="video_url",
+        web_path="/story/{job_id}",
+    ),
+    "asset": JobKind(
+        name="asset",
+        status_path=DEFAULT_ASSET_STATUS_PATH,
+        detail_path=DEFAULT_ASSET_STATUS_PATH,
+        status_field="status",
+        progress_field="progress_percentage",
+        running=_values("new", "queue", "queued", "pending", "processing", "running"),
+        succeeded=_values("success"),
+        failed=_values("fail", "failed", "error"),
+        cancelled=_values("cancel", "cancelled"),
+        output_field="results",
+        web_path="/asset/{job_id}",
+    ),
+}
+
+
+def get_job_kind(name: str) -> JobKind:
+    """
+    Return the row of the table for a kind name.
+
+    :param name: ``media``, ``batch``, ``story`` or ``asset``
+    :raises VimmerseInputError: for any other name, listing the allowed ones
+    """
+    try:
+        return JOB_KINDS[name]
+    except (KeyError, TypeError):
+        raise VimmerseInputError("kind", f"got {name!r}; allowed values: {', '.join(JOB_KINDS)}") from None
+
+
+def output_urls(kind: JobKind, obj: Mapping[str, Any]) -> list[str]:
+    """
+    Return the output URLs of a finished job, in the order the API lists them.
+
+    Media keep a ``result`` list of objects with ``url``; batches and stories one ``video_url``;
+    assets a ``results`` list of URLs (or objects with ``url``).
+    """
+    value = obj.get(kind.output_field)
+    items = value if isinstance(value, list) else [value]
+    urls: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = item.get("url") or item.get("video_url")
+        if isinstance(item, str) and item:
+            urls.append(item)
+    return urls

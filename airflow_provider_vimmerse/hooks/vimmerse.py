@@ -1,0 +1,490 @@
+"""
+The Vimmerse hook: owns the connection, the API key and both HTTP paths.
+
+* Sync path (operators, sensors in poke mode): one ``requests.Session`` per hook, ``tenacity`` retries.
+* Async path (triggers): ``aiohttp``, one ``ClientSession`` per event loop and connection, shared by
+  every wait on the triggerer and closed when the last user is done.
+
+Both call the same request builders (:mod:`~airflow_provider_vimmerse.api.endpoints`), the same
+parsers (:mod:`~airflow_provider_vimmerse.api.responses`) and the same retry policy
+(:mod:`~airflow_provider_vimmerse.api.retry`). ``requests``, ``aiohttp`` and ``tenacity`` are imported
+only when a request is made, so importing this module at DAG-parse time stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_vimmerse import __version__
+from airflow_provider_vimmerse.api import endpoints
+from airflow_provider_vimmerse.api.config import API_KEY_HEADER, EXTRA_FIELDS, FORM_BEHAVIOUR, ApiConfig, user_agent
+from airflow_provider_vimmerse.api.endpoints import ApiRequest
+from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind
+from airflow_provider_vimmerse.api.responses import (
+    JobSnapshot,
+    error_from_response,
+    expect_object,
+    parse_json,
+    parse_snapshot,
+    unwrap,
+)
+from airflow_provider_vimmerse.api.retry import is_transient, provably_not_taken, retry_delay, should_retry
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseAuthError,
+    VimmerseConnectionError,
+    VimmerseError,
+    VimmerseJobMayExistError,
+    VimmerseResponseError,
+    VimmerseTimeoutError,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+    import requests
+
+_MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass
+class _SharedSession:
+    """One aiohttp session and the settings it was opened with, shared on one event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    opened: asyncio.Future[None]
+    users: int = 0
+    config: ApiConfig | None = None
+    session: aiohttp.ClientSession | None = field(default=None, repr=False)
+
+
+class _SessionPool:
+    """
+    The async sessions of this process: one per (event loop, connection id).
+
+    Every wait leases the session for as long as it waits; the first lease opens it (reading the
+    connection once), the last one closes it. Thousands of waits on a triggerer share one
+    connection pool and one connection lookup.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, str], _SharedSession] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @contextlib.asynccontextmanager
+    async def lease(
+        self, conn_id: str, load_config: Callable[[], Awaitable[ApiConfig]]
+    ) -> AsyncIterator[_SharedSession]:
+        loop = asyncio.get_running_loop()
+        key = (id(loop), conn_id)
+        entry = self._entries.get(key)
+        if entry is None or entry.loop is not loop:
+            entry = _SharedSession(loop=loop, opened=loop.create_future())
+            self._entries[key] = entry
+            first = True
+        else:
+            first = False
+        entry.users += 1
+        try:
+            if first:
+                try:
+                    entry.config = await load_config()
+                    entry.session = _open_aiohttp_session(entry.config)
+                    entry.opened.set_result(None)
+                except BaseException as error:
+                    entry.opened.set_exception(error)
+                    entry.opened.exception()  # mark retrieved; each waiter re-raises it below
+                    raise
+            else:
+                await asyncio.shield(entry.opened)
+            yield entry
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                if self._entries.get(key) is entry:
+                    del self._entries[key]
+                if entry.session is not None:
+                    await entry.session.close()
+
+
+_SESSIONS = _SessionPool()
+
+
+def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
+    import aiohttp
+
+    timeout = aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=config.timeout)
+    connector = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, enable_cleanup_closed=True)
+    return aiohttp.ClientSession(
+        timeout=timeout,
+        connector=connector,
+        headers={"User-Agent": _user_agent(), "Accept": "application/json"},
+        raise_for_status=False,
+    )
+
+
+def _user_agent() -> str:
+    from airflow import __version__ as airflow_version
+
+    return user_agent(__version__, airflow_version)
+
+
+class VimmerseHook(BaseHook):
+    """
+    Talk to the Vimmerse Platform API.
+
+    The connection's password is the API key; its host is the API base URL (default
+    ``https://api.vimmerse.net``). Extras: ``timeout``, ``retries``, ``web_url``,
+    ``asset_status_path``. Creating the hook does no I/O; the connection is read on first use.
+
+    :param vimmerse_conn_id: Airflow connection id of type ``vimmerse``
+    """
+
+    conn_name_attr = "vimmerse_conn_id"
+    default_conn_name = "vimmerse_default"
+    conn_type = "vimmerse"
+    hook_name = "Vimmerse"
+
+    def __init__(self, vimmerse_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.vimmerse_conn_id = vimmerse_conn_id
+
+    # ------------------------------------------------------------------ connection form (Airflow 2.x)
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return the extra fields of the connection form (Airflow 2; 3.x reads provider info)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import StringField
+
+        return {
+            name: StringField(lazy_gettext(label), widget=BS3TextFieldWidget(), description=description)
+            for name, (label, description) in EXTRA_FIELDS.items()
+        }
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Return which standard fields the connection form hides, relabels and prefills."""
+        return {key: value for key, value in FORM_BEHAVIOUR.items()}
+
+    # ------------------------------------------------------------------ settings
+
+    @cached_property
+    def config(self) -> ApiConfig:
+        """Return the client settings, reading the connection on first use."""
+        conn = self.get_connection(self.vimmerse_conn_id)
+        return self._config_from(conn, conn.extra_dejson)
+
+    def _config_from(self, conn: Any, extra: dict[str, Any]) -> ApiConfig:
+        config = ApiConfig.from_connection_fields(
+            host=conn.host, password=conn.password, schema=conn.schema, port=conn.port, extra=extra
+        )
+        if config.api_key:
+            _mask(config.api_key)
+        return config
+
+    async def _aload_config(self) -> ApiConfig:
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+        conn = await get_async_connection(self.vimmerse_conn_id, hook=self)
+        return self._config_from(conn, await get_async_extra_dejson(conn))
+
+    def job_kind(self, name: str, config: ApiConfig | None = None) -> JobKind:
+        """Return the job-kind row for ``name``, with the asset polling path from the connection."""
+        kind = get_job_kind(name)
+        if kind.name == "asset":
+            kind = kind.with_status_path((config or self.config).asset_status_path)
+        return kind
+
+    def web_url(self, kind: str, job_id: str) -> str:
+        """Return the link to a job in the Vimmerse web app."""
+        return self.config.web_url + endpoints.job_path(get_job_kind(kind).web_path, job_id)
+
+    # ------------------------------------------------------------------ sync path
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """Return this hook's ``requests`` session (created on first use)."""
+        import requests
+
+        session = requests.Session()
+        session.headers.update({"User-Agent": _user_agent(), "Accept": "application/json"})
+        return session
+
+    def request(self, req: ApiRequest, *, retries: int | None = None) -> Any:
+        """
+        Send one API request with the retry policy and return the decoded JSON answer.
+
+        :param req: what to send
+        :param retries: override the connection's retry count
+        :raises VimmerseError: a subclass naming what failed
+        """
+        import tenacity
+
+        config = self.config
+        retrying = tenacity.Retrying(**self._retry_kwargs(req, config, retries))
+        try:
+            return retrying(self._send, req, config)
+        except VimmerseError as error:
+            raise self._final_error(req, config, error) from error
+
+    def _send(self, req: ApiRequest, config: ApiConfig) -> Any:
+        import requests
+
+        url = config.url(req.path)
+        files = [(f.field, (f.filename, f.content, f.content_type)) for f in req.files] or None
+        try:
+            response = self.session.request(
+                req.method,
+                url,
+                params=req.params,
+                data=list(req.form) if req.form is not None else None,
+                files=files,
+                json=req.json,
+                headers={API_KEY_HEADER: config.api_key},
+                timeout=(config.connect_timeout, config.timeout),
+                allow_redirects=False,
+            )
+            for _ in range(_MAX_REDIRECTS):
+                if response.status_code not in _REDIRECT_STATUSES or req.method != "GET":
+                    break
+                url = urljoin(url, response.headers.get("Location", ""))
+                response.close()
+                headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
+                response = self.session.get(
+                    url, headers=headers, timeout=(config.connect_timeout, config.timeout), allow_redirects=False
+                )
+            body = response.content
+        except requests.exceptions.RequestException as error:
+            raise _transport_error(req, config, error, sent=not _requests_never_connected(error)) from None
+        return _decode(req, response.status_code, body, response.headers.get("Retry-After"))
+
+    # ------------------------------------------------------------------ async path
+
+    @contextlib.asynccontextmanager
+    async def async_session(self) -> AsyncIterator[tuple[aiohttp.ClientSession, ApiConfig]]:
+        """
+        Lease the shared aiohttp session of this event loop and connection.
+
+        Hold it for as long as a wait lasts; the session is closed when the last lease ends.
+        """
+        async with _SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
+            assert entry.session is not None and entry.config is not None
+            yield entry.session, entry.config
+
+    async def arequest(self, req: ApiRequest, *, retries: int | None = None) -> Any:
+        """
+        Send one API request on the shared aiohttp session; same rules and errors as :meth:`request`.
+
+        :param req: what to send
+        :param retries: override the connection's retry count (triggers pass 0 and back off themselves)
+        """
+        import tenacity
+
+        async with self.async_session() as (session, config):
+            retrying = tenacity.AsyncRetrying(**self._retry_kwargs(req, config, retries))
+            try:
+                return await retrying(self._asend, session, req, config)
+            except VimmerseError as error:
+                raise self._final_error(req, config, error) from error
+
+    async def _asend(self, session: aiohttp.ClientSession, req: ApiRequest, config: ApiConfig) -> Any:
+        import aiohttp
+
+        url = config.url(req.path)
+        data: Any = None
+        if req.files:
+            form = aiohttp.FormData()
+            for name, value in req.form or ():
+                form.add_field(name, value)
+            for part in req.files:
+                form.add_field(part.field, part.content, filename=part.filename, content_type=part.content_type)
+            data = form
+        elif req.form is not None:
+            data = list(req.form)
+        method, headers = req.method, {API_KEY_HEADER: config.api_key}
+        try:
+            for _ in range(_MAX_REDIRECTS + 1):
+                async with session.request(
+                    method, url, params=req.params, data=data, json=req.json, headers=headers, allow_redirects=False
+                ) as response:
+                    if response.status in _REDIRECT_STATUSES and req.method == "GET":
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
+                        continue
+                    body = await response.read()
+                    return _decode(req, response.status, body, response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
+        raise VimmerseResponseError(f"{req.describe()}: more than {_MAX_REDIRECTS} redirects", path=req.path)
+
+    # ------------------------------------------------------------------ retries, shared by both paths
+
+    def _retry_kwargs(self, req: ApiRequest, config: ApiConfig, retries: int | None) -> dict[str, Any]:
+        import tenacity
+
+        attempts = (config.retries if retries is None else retries) + 1
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return retry_delay(state.attempt_number, error)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            self.log.warning(
+                "Retrying %s in %.1f s (attempt %d of %d): %s",
+                req.describe(), delay, state.attempt_number + 1, attempts, error,
+            )
+
+        return {
+            "retry": tenacity.retry_if_exception(lambda e: should_retry(e, spends_credits=req.spends_credits)),
+            "wait": wait,
+            "stop": tenacity.stop_after_attempt(attempts),
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _final_error(req: ApiRequest, config: ApiConfig, error: VimmerseError) -> VimmerseError:
+        """Return the error to raise once retries are over; a maybe-taken credit-spending call says so."""
+        if req.spends_credits and is_transient(error) and not provably_not_taken(error):
+            return VimmerseJobMayExistError(
+                f"{req.describe()} failed after the request reached the server ({error}). The job may have been "
+                f"created and charged, so it was not sent again (that could pay twice). Check your recent jobs in "
+                f"the Vimmerse web app ({config.web_url}) before running this task again.",
+                method=req.method,
+                path=req.path,
+                status=error.status,
+            )
+        return error
+
+    # ------------------------------------------------------------------ API calls
+
+    def get_job_snapshot(self, kind: str, job_id: str) -> JobSnapshot:
+        """Read a job's status once."""
+        job_kind = self.job_kind(kind)
+        req = endpoints.job_status(job_kind, job_id)
+        return parse_snapshot(job_kind, job_id, self.request(req), path=req.path)
+
+    async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
+        """Read a job's status once, on the shared async session."""
+        async with self.async_session() as (_, config):
+            job_kind = self.job_kind(kind, config)
+            req = endpoints.job_status(job_kind, job_id)
+            return parse_snapshot(job_kind, job_id, await self.arequest(req, retries=retries), path=req.path)
+
+    def get_job(self, kind: str, job_id: str) -> dict[str, Any]:
+        """Return a job's full object (unwrapped)."""
+        req = endpoints.job_detail(self.job_kind(kind), job_id)
+        return expect_object(self.request(req), method=req.method, path=req.path)
+
+    def get_customer_statistics(self, start: date | str, end: date | str) -> list[dict[str, Any]]:
+        """
+        Return the daily usage statistics of the account for a date range (both ends included).
+
+        :param start: first day (a date or ``YYYY-MM-DD``)
+        :param end: last day (a date or ``YYYY-MM-DD``)
+        """
+        req = endpoints.customer_statistics(_day(start), _day(end))
+        body = unwrap(self.request(req))
+        if isinstance(body, dict):
+            body = body.get("statistics", body.get("items", [body]))
+        if not isinstance(body, list):
+            raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
+        return [row for row in body if isinstance(row, dict)]
+
+    def test_connection(self) -> tuple[bool, str]:
+        """
+        Check the connection with one cheap authenticated call (daily statistics, yesterday to today).
+
+        Tells apart: OK, key rejected, host unreachable, and a host that is not the Vimmerse API.
+        """
+        try:
+            config = self.config
+        except VimmerseError as error:
+            return False, f"The connection is not usable: {error}"
+        if not config.api_key:
+            return False, "No API key: put your Vimmerse API key in the connection's API Key (password) field."
+        today = date.today()
+        try:
+            rows = self.get_customer_statistics(today - timedelta(days=1), today)
+        except VimmerseAuthError as error:
+            return False, f"The API key was rejected by {config.base_url} (HTTP {error.status}). Check the key."
+        except VimmerseConnectionError as error:
+            return False, f"Cannot reach {config.base_url}: {error}"
+        except VimmerseError as error:
+            return False, f"{config.base_url} answered, but not like the Vimmerse API: {error}"
+        return True, f"Connected to the Vimmerse API at {config.base_url}; the API key works ({len(rows)} daily rows)."
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _mask(secret: str) -> None:
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    mask_secret(secret)
+
+
+def _day(value: date | str) -> str:
+    return value.isoformat()[:10] if isinstance(value, date) else str(value)
+
+
+def _decode(req: ApiRequest, status: int, body: bytes, retry_after: str | None) -> Any:
+    if status >= 400:
+        raise error_from_response(method=req.method, path=req.path, status=status, body=body, retry_after=retry_after)
+    if status in _REDIRECT_STATUSES:
+        raise VimmerseResponseError(f"{req.describe()} answered a redirect ({status}) that was not followed")
+    if not body:
+        return {}
+    return parse_json(body, method=req.method, path=req.path, status=status)
+
+
+def _transport_error(req: ApiRequest, config: ApiConfig, error: BaseException, *, sent: bool) -> VimmerseConnectionError:
+    host = urlsplit(config.base_url).netloc
+    name = type(error).__name__
+    is_timeout = "Timeout" in name or isinstance(error, asyncio.TimeoutError)
+    what = "timed out" if is_timeout else "connection failed"
+    where = "before the request was sent" if not sent else "after the request was sent"
+    cls = VimmerseTimeoutError if is_timeout else VimmerseConnectionError
+    return cls(f"{req.describe()} to {host}: {what} {where} ({name})", sent=sent, method=req.method, path=req.path)
+
+
+def _requests_never_connected(error: BaseException) -> bool:
+    """Return True when a ``requests`` error happened before the request could reach the server."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
+            return True
+        nested = getattr(current, "reason", None)
+        if not isinstance(nested, BaseException) and current.args and isinstance(current.args[0], BaseException):
+            nested = current.args[0]
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return False
+
+
+def _aiohttp_never_connected(error: BaseException) -> bool:
+    """Return True when an ``aiohttp`` error happened before the request could reach the server."""
+    import aiohttp
+
+    never = (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", aiohttp.ClientConnectorError))
+    return isinstance(error, never)
