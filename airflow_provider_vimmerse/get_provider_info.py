@@ -34,6 +34,15 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.hooks.vimmerse"]}],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [f"{PACKAGE}.operators.media", f"{PACKAGE}.operators.download"],
+            }
+        ],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.sensors.job"]}],
+        "triggers": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.triggers.job"]}],
+        "extra-links": [f"{PACKAGE}.links.vimmerse.VimmerseJobLink"],
         "connection-types": [
             {
                 "connection-type": "vimmerse",

@@ -9,6 +9,7 @@ Pure module: no Airflow imports.
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,13 +24,24 @@ DEFAULT_WEB_URL = "https://www.vimmerse.net"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 5
+MAX_RETRIES = 20
 API_KEY_HEADER = "X-Api-Key"
 
 #: Connection extra fields: name -> (label, description). The UI form and the docs read this.
 EXTRA_FIELDS: Mapping[str, tuple[str, str]] = {
     "timeout": ("Request timeout (s)", f"Read timeout of one request, in seconds. Default {DEFAULT_TIMEOUT:g}."),
-    "retries": ("Retries", f"How many times a failed request is retried (see the retry rules). Default {DEFAULT_RETRIES}."),
-    "web_url": ("Web app URL", f"Base URL of the Vimmerse web app, for links in the Airflow UI. Default {DEFAULT_WEB_URL}."),
+    "connect_timeout": (
+        "Connect timeout (s)",
+        f"Seconds to wait for a connection to the API. Default {DEFAULT_CONNECT_TIMEOUT:g}.",
+    ),
+    "retries": (
+        "Retries",
+        f"How many times a failed request is retried (see the retry rules). Default {DEFAULT_RETRIES}.",
+    ),
+    "web_url": (
+        "Web app URL",
+        f"Base URL of the Vimmerse web app, for links in the Airflow UI. Default {DEFAULT_WEB_URL}.",
+    ),
     "asset_status_path": (
         "Asset status path",
         f"Path polled for v2 assets; {{job_id}} is replaced. Default {DEFAULT_ASSET_STATUS_PATH}.",
@@ -68,7 +80,12 @@ class ApiConfig:
 
     @classmethod
     def from_connection_fields(
-        cls, *, host: str | None, password: str | None, schema: str | None = None, port: int | None = None,
+        cls,
+        *,
+        host: str | None,
+        password: str | None,
+        schema: str | None = None,
+        port: int | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> ApiConfig:
         """
@@ -85,9 +102,9 @@ class ApiConfig:
         return cls(
             base_url=_base_url(host, schema, port),
             api_key=(password or "").strip(),
-            timeout=_number(extra, "timeout", DEFAULT_TIMEOUT),
-            connect_timeout=_number(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
-            retries=int(_number(extra, "retries", DEFAULT_RETRIES, minimum=0)),
+            timeout=_number(extra, "timeout", DEFAULT_TIMEOUT, minimum=0.1, maximum=3600),
+            connect_timeout=_number(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, minimum=0.1, maximum=600),
+            retries=int(_number(extra, "retries", DEFAULT_RETRIES, minimum=0, maximum=MAX_RETRIES)),
             web_url=str(extra.get("web_url") or DEFAULT_WEB_URL).rstrip("/"),
             asset_status_path=_asset_path(extra.get("asset_status_path")),
         )
@@ -129,22 +146,27 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str:
         host = f"{schema or 'https'}://{host}"
         if port:
             host = f"{host}:{port}"
-    parts = urlsplit(host)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(host)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        usable = False
+    if not usable:
         raise VimmerseInputError("host", f"must be an http(s) URL such as {DEFAULT_BASE_URL}, got {host!r}")
     return host.rstrip("/")
 
 
-def _number(extra: Mapping[str, Any], name: str, default: float, minimum: float = 0.001) -> float:
+def _number(extra: Mapping[str, Any], name: str, default: float, minimum: float, maximum: float) -> float:
     value = extra.get(name)
-    if value in (None, ""):
+    if value is None or value == "":
         return float(default)
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise VimmerseInputError(f"extra.{name}", f"must be a number, got {value!r}") from None
-    if number < minimum:
-        raise VimmerseInputError(f"extra.{name}", f"must be at least {minimum:g}, got {value!r}")
+    if not math.isfinite(number) or not minimum <= number <= maximum:
+        raise VimmerseInputError(f"extra.{name}", f"must be a number from {minimum:g} to {maximum:g}, got {value!r}")
     return number
 
 
@@ -152,7 +174,11 @@ def _asset_path(value: Any) -> str:
     if not value:
         return DEFAULT_ASSET_STATUS_PATH
     path = str(value)
-    if not path.startswith("/") or "{job_id}" not in path:
+    try:
+        fillable = path.format(job_id="x") != path
+    except (KeyError, IndexError, ValueError):
+        fillable = False
+    if not path.startswith("/") or not fillable:
         raise VimmerseInputError(
             "extra.asset_status_path", f"must start with '/' and contain '{{job_id}}', got {path!r}"
         )

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_vimmerse.api.jobs import JobKind
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: A form body: ordered (name, value) pairs, so a field may repeat (``image_urls``).
 FormFields = Sequence[tuple[str, str]]
@@ -70,8 +71,15 @@ class ApiRequest:
 
 
 def job_path(template: str, job_id: str) -> str:
-    """Fill ``{job_id}`` in a path template, escaping the id so it stays one path segment."""
-    return template.format(job_id=quote(str(job_id), safe=""))
+    """
+    Fill ``{job_id}`` in a path template, escaping the id so it stays one path segment.
+
+    :raises VimmerseInputError: for an empty id or one that would climb the path (``.``, ``..``)
+    """
+    text = str(job_id).strip()
+    if text in ("", ".", ".."):
+        raise VimmerseInputError("job_id", f"must be a job id, got {job_id!r}")
+    return template.format(job_id=quote(text, safe=""))
 
 
 def job_status(kind: JobKind, job_id: str) -> ApiRequest:
@@ -107,6 +115,8 @@ def form_fields(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         if value is None:
             continue
         for item in value if isinstance(value, (list, tuple)) else [value]:
+            if item is None:
+                continue
             if isinstance(item, bool):
                 fields.append((name, "true" if item else "false"))
             else:

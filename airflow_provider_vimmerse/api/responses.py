@@ -11,8 +11,10 @@ Pure module: no Airflow imports, no HTTP client imports.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -43,7 +45,7 @@ def parse_json(text: str | bytes, *, method: str, path: str, status: int) -> Any
     """
     try:
         return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         snippet = _snippet(text)
         raise VimmerseResponseError(
             f"{method} {path} answered {status} with a body that is not JSON: {snippet!r}",
@@ -87,9 +89,9 @@ def parse_progress(value: Any) -> int | None:
         value = value.strip().rstrip("%").strip()
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    if number != number:  # NaN
+    if not math.isfinite(number):
         return None
     return max(0, min(100, int(number)))
 
@@ -100,20 +102,16 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    from datetime import datetime, timezone
-
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        try:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def error_from_response(
@@ -154,7 +152,9 @@ def error_from_response(
         return VimmerseNotFoundError(f"{where}: not found ({shown})", **common)
     if status in (400, 422):
         named = f" (fields: {', '.join(fields)})" if fields else ""
-        return VimmerseValidationError(f"{where}: the server refused the input{named}: {shown}", fields=fields, **common)
+        return VimmerseValidationError(
+            f"{where}: the server refused the input{named}: {shown}", fields=fields, **common
+        )
     if status == 429:
         return VimmerseRateLimitError(
             f"{where}: rate or concurrency limit reached ({shown})",
@@ -162,7 +162,9 @@ def error_from_response(
             **common,
         )
     if status >= 500:
-        return VimmerseServerError(f"{where}: server error ({shown})", retry_after=parse_retry_after(retry_after), **common)
+        return VimmerseServerError(
+            f"{where}: server error ({shown})", retry_after=parse_retry_after(retry_after), **common
+        )
     return VimmerseAPIError(f"{where}: {shown}", **common)
 
 
@@ -236,7 +238,7 @@ def _error_details(body: str | bytes) -> tuple[str | None, str | None, list[str]
     """Return (server message, code, field names) from an error body."""
     try:
         data = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, None, []
     if not isinstance(data, dict):
         return None, None, []
@@ -249,7 +251,9 @@ def _error_details(body: str | bytes) -> tuple[str | None, str | None, list[str]
         for item in detail:
             if not isinstance(item, dict):
                 continue
-            loc = [str(part) for part in item.get("loc") or [] if part not in ("body", "query", "path", "header")]
+            raw_loc = item.get("loc")
+            parts = raw_loc if isinstance(raw_loc, list) else [raw_loc] if isinstance(raw_loc, str) else []
+            loc = [str(part) for part in parts if part not in ("body", "query", "path", "header")]
             field = ".".join(loc)
             if field:
                 fields.append(field)

@@ -70,10 +70,11 @@ def retry_delay(attempt: int, error: BaseException | None = None, *, rng: random
     """
     Return how long to wait before retry number ``attempt`` (1 for the first retry).
 
-    The server's ``Retry-After`` wins when present; otherwise exponential backoff, each wait drawn between half and all of its ceiling.
+    The server's ``Retry-After`` wins when present; otherwise exponential backoff, each wait drawn
+    between half and all of its ceiling.
     """
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, (int, float)):
         return min(float(retry_after), RETRY_AFTER_MAX_SECONDS)
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(max(0, attempt - 1), 32))
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -345,7 +345,11 @@ class VimmerseHook(BaseHook):
             delay = state.next_action.sleep if state.next_action else 0.0
             self.log.warning(
                 "Retrying %s in %.1f s (attempt %d of %d): %s",
-                req.describe(), delay, state.attempt_number + 1, attempts, error,
+                req.describe(),
+                delay,
+                state.attempt_number + 1,
+                attempts,
+                error,
             )
 
         return {
@@ -372,11 +376,11 @@ class VimmerseHook(BaseHook):
 
     # ------------------------------------------------------------------ API calls
 
-    def get_job_snapshot(self, kind: str, job_id: str) -> JobSnapshot:
+    def get_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
         """Read a job's status once."""
         job_kind = self.job_kind(kind)
         req = endpoints.job_status(job_kind, job_id)
-        return parse_snapshot(job_kind, job_id, self.request(req), path=req.path)
+        return parse_snapshot(job_kind, job_id, self.request(req, retries=retries), path=req.path)
 
     async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
         """Read a job's status once, on the shared async session."""
@@ -405,6 +409,59 @@ class VimmerseHook(BaseHook):
             raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
         return [row for row in body if isinstance(row, dict)]
 
+    def download(self, url: str, destination: Any, *, fallback_name: str, chunk_size: int = 1 << 20) -> str:
+        """
+        Stream one output file into a folder and return the written path.
+
+        Memory stays flat whatever the file size. The file is written under a temporary name and
+        renamed only when complete and its size matches ``Content-Length``. The API key is sent only
+        when ``url`` is on the API's own origin.
+
+        :param url: the file's URL (an output URL, or an API download path made absolute)
+        :param destination: a local folder, or an ``ObjectStoragePath`` folder (``s3://...``)
+        :param fallback_name: file name when the server proposes none (sanitized anyway)
+        :param chunk_size: bytes read at a time
+        """
+        import requests
+
+        from airflow_provider_vimmerse.api.files import filename_from_response
+
+        config = self.config
+        folder = _as_folder(destination)
+        folder.mkdir(parents=True, exist_ok=True)
+        headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
+        describe = f"GET {urlsplit(url).path}"
+        partial = None
+        try:
+            with self.session.get(
+                url, headers=headers, stream=True, timeout=(config.connect_timeout, config.timeout)
+            ) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(
+                        method="GET", path=urlsplit(url).path, status=response.status_code, body=response.content[:2000]
+                    )
+                name = filename_from_response(response.headers.get("Content-Disposition"), response.url, fallback_name)
+                target = folder / name
+                partial = folder / f".{name}.part"
+                written = 0
+                with partial.open("wb") as out:
+                    for chunk in response.iter_content(chunk_size=chunk_size):
+                        out.write(chunk)
+                        written += len(chunk)
+                expected = response.headers.get("Content-Length")
+        except requests.exceptions.RequestException as error:
+            if partial is not None and partial.exists():
+                partial.unlink()
+            raise VimmerseConnectionError(f"{describe}: download failed ({type(error).__name__})", sent=True) from None
+        if expected is not None and expected.isdigit() and int(expected) != written:
+            partial.unlink()
+            raise VimmerseResponseError(f"{describe}: got {written} bytes of {expected}; the partial file was removed")
+        if target.exists():
+            target.unlink()
+        partial.rename(target)
+        self.log.info("Downloaded %s (%d bytes) to %s", name, written, target)
+        return str(target)
+
     def test_connection(self) -> tuple[bool, str]:
         """
         Check the connection with one cheap authenticated call (daily statistics, yesterday to today).
@@ -432,6 +489,20 @@ class VimmerseHook(BaseHook):
 # ---------------------------------------------------------------------- helpers
 
 
+def _as_folder(destination: Any) -> Any:
+    """Return a local ``Path`` or an ``ObjectStoragePath`` for a destination folder."""
+    from pathlib import Path
+
+    if hasattr(destination, "open") and hasattr(destination, "mkdir"):
+        return destination
+    text = str(destination)
+    if "://" in text and not text.startswith("file://"):
+        from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(text)
+    return Path(text.removeprefix("file://"))
+
+
 def _mask(secret: str) -> None:
     from airflow.providers.common.compat.sdk import mask_secret
 
@@ -452,7 +523,9 @@ def _decode(req: ApiRequest, status: int, body: bytes, retry_after: str | None) 
     return parse_json(body, method=req.method, path=req.path, status=status)
 
 
-def _transport_error(req: ApiRequest, config: ApiConfig, error: BaseException, *, sent: bool) -> VimmerseConnectionError:
+def _transport_error(
+    req: ApiRequest, config: ApiConfig, error: BaseException, *, sent: bool
+) -> VimmerseConnectionError:
     host = urlsplit(config.base_url).netloc
     name = type(error).__name__
     is_timeout = "Timeout" in name or isinstance(error, asyncio.TimeoutError)

@@ -1,0 +1,222 @@
+"""
+Waiting for a job: one set of rules for the trigger (async) and the synchronous wait.
+
+:class:`JobWatch` reads status snapshots and polling errors and decides what to log, how long to
+sleep and when to stop with exactly one :class:`WaitEvent`. The trigger and the operator's
+synchronous loop only do the I/O around it, so both ways of waiting behave the same.
+
+Polling adapts unless the user fixes ``poll_interval``: quick first checks (short jobs finish fast),
+then slower, up to a ceiling, so a five-minute job costs about a dozen requests.
+
+A transient error while polling (network, timeout, 5xx, 429, garbled answer) never ends the wait:
+it is logged and retried with backoff until the deadline. Any other error (key rejected, job not
+found) ends it with an ``error`` event.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from airflow_provider_vimmerse.api.jobs import JobState
+from airflow_provider_vimmerse.api.responses import JobSnapshot
+from airflow_provider_vimmerse.api.retry import is_transient
+
+#: Seconds between the first polls when no fixed interval is set; afterwards ``POLL_CEILING``.
+ADAPTIVE_SCHEDULE: tuple[float, ...] = (2, 3, 5, 10, 15, 20, 30, 45)
+POLL_CEILING = 60.0
+ERROR_BACKOFF_CEILING = 120.0
+
+
+class WaitStatus(str, Enum):
+    """How a wait ended; the only values an event may carry."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+_STATE_TO_STATUS = {
+    JobState.SUCCEEDED: WaitStatus.SUCCESS,
+    JobState.FAILED: WaitStatus.FAILED,
+    JobState.CANCELLED: WaitStatus.CANCELLED,
+}
+EVENT_KEYS = frozenset({"status", "kind", "job_id", "raw_status", "progress", "message"})
+
+
+@dataclass(frozen=True)
+class WaitEvent:
+    """
+    The one outcome of a wait, as plain JSON for a trigger event.
+
+    :param status: how the wait ended
+    :param kind: job kind name
+    :param job_id: job id
+    :param raw_status: last status value the API sent
+    :param progress: last progress percentage
+    :param message: the server's failure reason, or why the wait stopped
+    """
+
+    status: WaitStatus
+    kind: str
+    job_id: str
+    raw_status: str | None = None
+    progress: int | None = None
+    message: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """Return the event as a JSON-safe dict."""
+        return {
+            "status": self.status.value,
+            "kind": self.kind,
+            "job_id": self.job_id,
+            "raw_status": self.raw_status,
+            "progress": self.progress,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> WaitEvent:
+        """
+        Read an event back, accepting only the allowed keys and statuses.
+
+        :raises ValueError: when the payload is not an event this provider sent
+        """
+        if (
+            not isinstance(payload, dict)
+            or set(payload) - EVENT_KEYS
+            or not {"status", "kind", "job_id"} <= set(payload)
+        ):
+            raise ValueError(f"not a Vimmerse wait event: {payload!r}")
+        try:
+            status = WaitStatus(payload["status"])
+        except ValueError:
+            allowed = ", ".join(s.value for s in WaitStatus)
+            raise ValueError(f"unknown event status {payload['status']!r}; allowed: {allowed}") from None
+        progress = payload.get("progress")
+        return cls(
+            status=status,
+            kind=str(payload["kind"]),
+            job_id=str(payload["job_id"]),
+            raw_status=payload.get("raw_status"),
+            progress=progress if isinstance(progress, int) else None,
+            message=payload.get("message"),
+        )
+
+
+def poll_delay(poll_number: int, poll_interval: float | None) -> float:
+    """
+    Return the seconds to sleep before poll number ``poll_number + 1``.
+
+    :param poll_number: polls done so far (1 after the first)
+    :param poll_interval: fixed interval chosen by the user, or None for the adaptive schedule
+    """
+    if poll_interval is not None:
+        return float(poll_interval)
+    index = max(0, poll_number - 1)
+    return ADAPTIVE_SCHEDULE[index] if index < len(ADAPTIVE_SCHEDULE) else POLL_CEILING
+
+
+class JobWatch:
+    """
+    The bookkeeping of one wait: progress lines, unknown statuses, errors, deadline.
+
+    :param kind: job kind name
+    :param job_id: job id
+    :param deadline: absolute deadline, seconds since the epoch (so a restart does not restart the clock)
+    :param poll_interval: fixed seconds between polls, or None to adapt
+    """
+
+    def __init__(self, kind: str, job_id: str, deadline: float, poll_interval: float | None = None) -> None:
+        self.kind = kind
+        self.job_id = job_id
+        self.deadline = deadline
+        self.poll_interval = poll_interval
+        self.polls = 0
+        self.errors_in_a_row = 0
+        self._last_line: str | None = None
+        self._unknown_logged: set[str] = set()
+        self._last: JobSnapshot | None = None
+
+    def expired(self, now: float | None = None) -> bool:
+        """Return True once the deadline has passed."""
+        return (time.time() if now is None else now) >= self.deadline
+
+    def observe(self, snapshot: JobSnapshot) -> tuple[list[str], WaitEvent | None]:
+        """
+        Take one status reading.
+
+        :return: lines worth logging (a change of status or progress, an unknown status once), and
+            the final event when the job reached a terminal state
+        """
+        self.polls += 1
+        self.errors_in_a_row = 0
+        self._last = snapshot
+        lines: list[str] = []
+        if snapshot.state is None and snapshot.raw_status not in self._unknown_logged:
+            self._unknown_logged.add(snapshot.raw_status)
+            lines.append(f"{self.kind} {self.job_id}: unknown status {snapshot.raw_status!r}, treated as still running")
+        line = snapshot.describe()
+        if line != self._last_line:
+            self._last_line = line
+            lines.append(line)
+        state = snapshot.effective_state
+        if state.is_terminal:
+            return lines, self._event(_STATE_TO_STATUS[state], snapshot.message)
+        return lines, None
+
+    def observe_error(self, error: BaseException) -> tuple[str, WaitEvent | None]:
+        """
+        Take one failed poll.
+
+        :return: a line to log, and the final event when the error is not one that may pass
+        """
+        if not is_transient(error):
+            return f"{self.kind} {self.job_id}: polling failed: {error}", self.error_event(str(error))
+        self.errors_in_a_row += 1
+        return (
+            f"{self.kind} {self.job_id}: transient error while polling ({error}); still waiting, "
+            f"retry {self.errors_in_a_row} in {self.next_delay(error):.0f} s",
+            None,
+        )
+
+    def next_delay(self, error: BaseException | None = None) -> float:
+        """Return how long to sleep before the next poll, never past the deadline."""
+        if self.errors_in_a_row:
+            base = poll_delay(1, self.poll_interval)
+            delay = min(ERROR_BACKOFF_CEILING, base * 2 ** (self.errors_in_a_row - 1))
+            retry_after = getattr(error, "retry_after", None)
+            if isinstance(retry_after, (int, float)):
+                delay = max(delay, min(float(retry_after), ERROR_BACKOFF_CEILING))
+        else:
+            delay = poll_delay(self.polls, self.poll_interval)
+        return max(0.0, min(delay, self.deadline - time.time()))
+
+    def timeout_event(self) -> WaitEvent:
+        """Return the event for a wait that ran out of time."""
+        return self._event(
+            WaitStatus.TIMEOUT,
+            f"{self.kind} {self.job_id} was not finished by the deadline; it may still be running remotely "
+            f"(check it, or wait on it with VimmerseJobSensor(kind={self.kind!r}, job_id={self.job_id!r}))",
+        )
+
+    def error_event(self, message: str) -> WaitEvent:
+        """Return the event for a wait that cannot go on (key rejected, job gone, no connection)."""
+        return self._event(WaitStatus.ERROR, message)
+
+    def _event(self, status: WaitStatus, message: str | None) -> WaitEvent:
+        last = self._last
+        return WaitEvent(
+            status=status,
+            kind=self.kind,
+            job_id=self.job_id,
+            raw_status=last.raw_status if last else None,
+            progress=last.progress if last else None,
+            message=message,
+        )

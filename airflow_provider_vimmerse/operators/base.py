@@ -1,0 +1,274 @@
+"""
+What every Vimmerse operator that starts a job shares: validate -> submit -> persist the id -> wait -> result.
+
+Never pay twice: the job id is written to Airflow's per-task state store (Airflow 3.3+) as soon as the
+job exists. A later try of the same task instance reads it first: a job still running is reattached,
+a finished one returns its result, a failed or cancelled one is submitted fresh. On Airflow below
+3.3 there is no such store: a try that ends before it defers (worker killed between submit and
+defer) resubmits on retry; once deferred, the wait itself survives triggerer restarts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+
+from airflow_provider_vimmerse.api.jobs import JobState
+from airflow_provider_vimmerse.api.results import JobResult, build_result
+from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseAuthError,
+    VimmerseError,
+    VimmerseInputError,
+    VimmerseInsufficientCreditError,
+    VimmerseJobError,
+    VimmerseJobMayExistError,
+    VimmerseNotFoundError,
+)
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
+from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.responses import JobSnapshot
+
+#: Key of the job reference in the per-task state store.
+STATE_KEY = "vimmerse_job"
+DEFAULT_TIMEOUT = timedelta(hours=2)
+#: Errors a task retry cannot fix, or where a retry could pay twice: fail at once, no task retry.
+_FINAL_ERRORS = (VimmerseInputError, VimmerseAuthError, VimmerseInsufficientCreditError, VimmerseJobMayExistError)
+
+
+def _seconds(value: float | timedelta | None) -> float | None:
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+class VimmerseJobOperator(BaseOperator):
+    """
+    Base of the operators that start a Vimmerse job and wait for it.
+
+    Subclasses set ``job_kind`` and implement :meth:`submit` (and :meth:`check_inputs` when they
+    take input).
+
+    :param vimmerse_conn_id: Vimmerse connection id
+    :param wait_for_completion: wait until the job ends (default); False returns the id at once
+    :param deferrable: wait in the triggerer, holding no worker slot (default from
+        ``[operators] default_deferrable``)
+    :param poll_interval: fixed seconds between status checks; None (default) adapts: quick first
+        checks, then slower up to a minute
+    :param timeout: how long to wait for the job before failing (the job may go on remotely)
+    """
+
+    job_kind: ClassVar[str] = ""
+    ui_color = "#e8dcff"
+    operator_extra_links = (VimmerseJobLink(),)
+
+    def __init__(
+        self,
+        *,
+        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vimmerse_conn_id = vimmerse_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        if poll_interval is not None and poll_interval <= 0:
+            raise VimmerseInputError("poll_interval", f"must be a positive number of seconds, got {poll_interval!r}")
+        if (_seconds(timeout) or 0) <= 0:
+            raise VimmerseInputError("timeout", f"must be positive, got {timeout!r}")
+
+    @cached_property
+    def hook(self) -> VimmerseHook:
+        """Return the hook (no I/O until first use)."""
+        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
+
+    # ------------------------------------------------------------------ subclass API
+
+    def check_inputs(self) -> None:
+        """Validate the rendered inputs; raise :class:`VimmerseInputError` naming the field. No I/O."""
+
+    def submit(self, context: Any) -> str:
+        """Start the job and return its id."""
+        raise NotImplementedError
+
+    def spends_credits(self) -> bool:
+        """Return True when :meth:`submit` starts a paid generation (so a retry must not repeat it)."""
+        return True
+
+    # ------------------------------------------------------------------ flow
+
+    def execute(self, context: Any) -> JobResult | dict[str, Any]:
+        """Validate, submit (or reattach), then wait in the triggerer or here."""
+        try:
+            self.check_inputs()
+            job_id, snapshot = self._reattach(context)
+            if job_id is None:
+                job_id = self.submit(context)
+                self._remember(context, job_id)
+            persist_job_link(context, self.hook.web_url(self.job_kind, job_id))
+            if not self.wait_for_completion:
+                self.log.info("%s %s submitted; not waiting (wait_for_completion=False)", self.job_kind, job_id)
+                return self.submitted_result(job_id)
+            return self._wait(context, job_id, snapshot)
+        except _FINAL_ERRORS as error:
+            raise AirflowFailException(str(error)) from error
+
+    def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None) -> JobResult:
+        deadline = time.time() + (_seconds(self.timeout) or 0)
+        watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval)
+        snapshot = snapshot or self.hook.get_job_snapshot(self.job_kind, job_id)
+        lines, event = watch.observe(snapshot)
+        for line in lines:
+            self.log.info(line)
+        if event is None and self.deferrable:
+            self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", self.job_kind, job_id)
+            self.defer(
+                trigger=VimmerseJobTrigger(
+                    conn_id=self.vimmerse_conn_id,
+                    kind=self.job_kind,
+                    job_id=job_id,
+                    deadline=deadline,
+                    poll_interval=self.poll_interval,
+                ),
+                method_name="execute_complete",
+            )
+        if event is None:
+            event = self._wait_here(watch)
+        return self.execute_complete(context, event.to_payload())
+
+    def _wait_here(self, watch: JobWatch) -> WaitEvent:
+        """Poll synchronously with the same rules as the trigger."""
+        error: VimmerseError | None = None
+        while True:
+            time.sleep(watch.next_delay(error))
+            if watch.expired():
+                return watch.timeout_event()
+            error = None
+            try:
+                snapshot = self.hook.get_job_snapshot(self.job_kind, watch.job_id, retries=0)
+            except VimmerseError as failure:
+                error = failure
+                line, event = watch.observe_error(failure)
+                self.log.warning(line)
+            else:
+                lines, event = watch.observe(snapshot)
+                for line in lines:
+                    self.log.info(line)
+            if event is not None:
+                return event
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> JobResult:
+        """
+        Turn the wait's event into the task's result, or a clear error.
+
+        Only events this provider sends are accepted. Success fetches the job's details once.
+        """
+        try:
+            outcome = WaitEvent.from_payload(event)
+        except ValueError as error:
+            raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
+        if outcome.status is WaitStatus.SUCCESS:
+            return self.finish(context, outcome.job_id)
+        raise job_error(outcome)
+
+    def finish(self, context: Any, job_id: str) -> JobResult:
+        """Fetch the finished job once and return its small result."""
+        obj = self.hook.get_job(self.job_kind, job_id)
+        result = build_result(
+            self.hook.job_kind(self.job_kind), job_id, obj, web_url=self.hook.web_url(self.job_kind, job_id)
+        )
+        self.log.info(
+            "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
+        )
+        return result
+
+    def submitted_result(self, job_id: str) -> JobResult:
+        """Return the result of a job that was started and not waited for."""
+        return {
+            "kind": self.job_kind,
+            "id": job_id,
+            "status": "submitted",
+            "progress": None,
+            "video_urls": [],
+            "web_url": self.hook.web_url(self.job_kind, job_id),
+        }
+
+    # ------------------------------------------------------------------ never pay twice
+
+    def _reattach(self, context: Any) -> tuple[str | None, JobSnapshot | None]:
+        """Return the job of an earlier try of this task when it is running or done, else (None, None)."""
+        store = context.get("task_state_store")
+        if store is None:
+            return None, None
+        saved = store.get(STATE_KEY)
+        if not isinstance(saved, dict) or saved.get("kind") != self.job_kind or not saved.get("id"):
+            return None, None
+        job_id = str(saved["id"])
+        try:
+            snapshot = self.hook.get_job_snapshot(self.job_kind, job_id)
+        except VimmerseNotFoundError:
+            self.log.warning("%s %s from an earlier try no longer exists; submitting a new job", self.job_kind, job_id)
+            return None, None
+        state = snapshot.effective_state
+        if state in (JobState.FAILED, JobState.CANCELLED):
+            self.log.warning(
+                "%s %s from an earlier try ended %s (%s); submitting a new job",
+                self.job_kind,
+                job_id,
+                snapshot.raw_status,
+                snapshot.message or "no message",
+            )
+            return None, None
+        verb = "already finished" if state is JobState.SUCCEEDED else "is still running"
+        self.log.info("%s %s from an earlier try %s: reattaching, nothing is submitted", self.job_kind, job_id, verb)
+        return job_id, snapshot
+
+    def _remember(self, context: Any, job_id: str) -> None:
+        store = context.get("task_state_store")
+        if store is None:
+            self.log.info(
+                "%s %s submitted. This Airflow has no per-task state store (3.3+), so a retry of this task "
+                "before it defers would submit again.",
+                self.job_kind,
+                job_id,
+            )
+            return
+        store.set(STATE_KEY, {"kind": self.job_kind, "id": job_id})
+        self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
+
+
+def job_error(outcome: WaitEvent) -> VimmerseJobError:
+    """Return the error that ends a task whose job did not succeed."""
+    what = f"{outcome.kind} {outcome.job_id}"
+    messages = {
+        WaitStatus.FAILED: f"{what} failed on the Vimmerse side: {outcome.message or 'no reason given'}",
+        WaitStatus.CANCELLED: f"{what} was cancelled: {outcome.message or 'no reason given'}",
+        WaitStatus.TIMEOUT: outcome.message or f"{what} was not finished in time; it may still be running remotely",
+        WaitStatus.ERROR: f"Could not follow {what}: {outcome.message}",
+    }
+    return VimmerseJobError(
+        messages[outcome.status], kind=outcome.kind, job_id=outcome.job_id, outcome=outcome.status.value
+    )
+
+
+def as_list(value: Any) -> list[Any]:
+    """Return ``value`` as a list (None -> [], a single item -> [item])."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return [value]

@@ -1,0 +1,85 @@
+"""Download the outputs of a finished Vimmerse job to a local folder or object storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_provider_vimmerse.api.jobs import get_job_kind, output_urls
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink
+from airflow_provider_vimmerse.operators.base import as_list
+
+
+class VimmerseDownloadOperator(BaseOperator):
+    """
+    Stream every output video of a job into ``destination`` and return the written paths.
+
+    Give either ``job`` (the result an operator or sensor returned, e.g. ``create.output``; a list of
+    results from a mapped task works too) or ``kind`` and ``job_id`` (the outputs are then looked up).
+
+    :param destination: folder: a local path or an object storage URL such as ``s3://bucket/videos``
+        (templated, e.g. ``"output/{{ ds }}"``)
+    :param job: a job result dict, or a list of them (templated)
+    :param kind: job kind, when giving ``job_id``
+    :param job_id: job id whose outputs to fetch (templated)
+    :param vimmerse_conn_id: Vimmerse connection id
+    """
+
+    template_fields: Sequence[str] = ("destination", "job", "job_id")
+    operator_extra_links = (VimmerseJobLink(),)
+    ui_color = "#e8dcff"
+
+    def __init__(
+        self,
+        *,
+        destination: str | Any,
+        job: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        kind: str | None = None,
+        job_id: str | None = None,
+        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if job is None and not (kind and job_id):
+            raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
+        if kind is not None:
+            get_job_kind(kind)
+        self.destination = destination
+        self.job = job
+        self.kind = kind
+        self.job_id = job_id
+        self.vimmerse_conn_id = vimmerse_conn_id
+
+    @cached_property
+    def hook(self) -> VimmerseHook:
+        """Return the hook (no I/O until first use)."""
+        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
+
+    def execute(self, context: Any) -> list[str]:
+        """Download every output; return the written paths in order."""
+        paths: list[str] = []
+        for kind, job_id, urls in self._sources():
+            if not urls:
+                raise VimmerseInputError("job", f"{kind} {job_id} has no output to download (is it finished?)")
+            for index, url in enumerate(urls):
+                fallback = f"{kind}-{job_id}-{index}.mp4"
+                paths.append(self.hook.download(url, self.destination, fallback_name=fallback))
+        self.log.info("Wrote %d file(s): %s", len(paths), paths)
+        return paths
+
+    def _sources(self) -> list[tuple[str, str, list[str]]]:
+        if self.job is None:
+            assert self.kind and self.job_id
+            obj = self.hook.get_job(self.kind, self.job_id)
+            return [(self.kind, self.job_id, output_urls(self.hook.job_kind(self.kind), obj))]
+        sources = []
+        for item in as_list(self.job) if not isinstance(self.job, Mapping) else [self.job]:
+            if not isinstance(item, Mapping) or "id" not in item:
+                raise VimmerseInputError("job", f"expected a Vimmerse job result dict, got {str(item)[:100]!r}")
+            sources.append((str(item.get("kind", "job")), str(item["id"]), list(item.get("video_urls") or [])))
+        return sources

@@ -1,0 +1,128 @@
+"""Wait on a Vimmerse job created elsewhere (another DAG, a webhook, the web app)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
+
+from airflow_provider_vimmerse.api.jobs import get_job_kind
+from airflow_provider_vimmerse.api.results import build_result
+from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
+from airflow_provider_vimmerse.exceptions import VimmerseError
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
+from airflow_provider_vimmerse.operators.base import job_error
+from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
+
+
+class VimmerseJobSensor(BaseSensorOperator):
+    """
+    Wait until a job (``media``, ``batch``, ``story`` or ``asset``) finishes; return its result.
+
+    A job that fails or is cancelled fails the task, also with ``soft_fail=True``: ``soft_fail``
+    only turns the sensor's own timeout into a skip. Set ``skip_on_job_failure=True`` to skip instead.
+
+    :param kind: job kind
+    :param job_id: job id (templated)
+    :param vimmerse_conn_id: Vimmerse connection id
+    :param deferrable: wait in the triggerer instead of poking from a worker
+    :param skip_on_job_failure: skip the task (instead of failing it) when the job fails or is cancelled
+    """
+
+    template_fields: Sequence[str] = ("job_id",)
+    operator_extra_links = (VimmerseJobLink(),)
+    ui_color = "#e8dcff"
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        job_id: str,
+        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        skip_on_job_failure: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        get_job_kind(kind)
+        self.kind = kind
+        self.job_id = job_id
+        self.vimmerse_conn_id = vimmerse_conn_id
+        self.deferrable = deferrable
+        self.skip_on_job_failure = skip_on_job_failure
+        self._watch: JobWatch | None = None
+
+    @cached_property
+    def hook(self) -> VimmerseHook:
+        """Return the hook (no I/O until first use)."""
+        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
+
+    def execute(self, context: Any) -> Any:
+        """Poke, or defer to the trigger after one check."""
+        persist_job_link(context, self.hook.web_url(self.kind, self.job_id))
+        if not self.deferrable:
+            return super().execute(context)
+        result = self.poke(context)
+        if result:
+            return result.xcom_value
+        timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else float(self.timeout)
+        self.defer(
+            trigger=VimmerseJobTrigger(
+                conn_id=self.vimmerse_conn_id,
+                kind=self.kind,
+                job_id=self.job_id,
+                deadline=time.time() + timeout,
+                poll_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+        )
+
+    def poke(self, context: Any) -> PokeReturnValue:
+        """Check the job once; succeed with its result, keep waiting, or end as the job ended."""
+        if self._watch is None:
+            self._watch = JobWatch(self.kind, self.job_id, deadline=float("inf"))
+        try:
+            snapshot = self.hook.get_job_snapshot(self.kind, self.job_id)
+        except VimmerseError as error:
+            line, event = self._watch.observe_error(error)
+            if event is not None:
+                raise
+            self.log.warning(line)
+            return PokeReturnValue(is_done=False)
+        lines, event = self._watch.observe(snapshot)
+        for line in lines:
+            self.log.info(line)
+        if event is None:
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(event))
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        """Read the trigger's event (allow-listed) and end like :meth:`poke`."""
+        try:
+            outcome = WaitEvent.from_payload(event)
+        except ValueError as error:
+            raise RuntimeError(f"Unexpected event from the Vimmerse trigger: {error}") from None
+        if outcome.status is WaitStatus.TIMEOUT:
+            raise AirflowSensorTimeout(outcome.message or f"{self.kind} {self.job_id}: timed out")
+        return self._finish(outcome)
+
+    def _finish(self, outcome: WaitEvent) -> Any:
+        if outcome.status is WaitStatus.SUCCESS:
+            obj = self.hook.get_job(self.kind, self.job_id)
+            kind = self.hook.job_kind(self.kind)
+            return build_result(kind, self.job_id, obj, web_url=self.hook.web_url(self.kind, self.job_id))
+        error = job_error(outcome)
+        if self.skip_on_job_failure and outcome.status in (WaitStatus.FAILED, WaitStatus.CANCELLED):
+            raise AirflowSkipException(f"{error} (skipped: skip_on_job_failure=True)")
+        raise error

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Run the quick-start DAG in a real Airflow (`airflow dags test`, temporary AIRFLOW_HOME) and print
+# the MP4 files it wrote under ./output/. Uses the local sandbox API unless VIMMERSE_API_KEY is set,
+# in which case it calls the real API (VIMMERSE_API_URL overrides https://api.vimmerse.net) and
+# spends real credits.
+set -euo pipefail
+venv=$(realpath "$1")
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+python="$venv/bin/python"
+
+AIRFLOW_HOME=$(mktemp -d -t vimmerse-demo-XXXXXX)
+export AIRFLOW_HOME
+export AIRFLOW__CORE__DAGS_FOLDER="$repo/example_dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export VIMMERSE_OUTPUT_DIR="$repo/output"
+sandbox_pid=""
+cleanup() {
+  if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
+  rm -rf "$AIRFLOW_HOME"
+}
+trap cleanup EXIT
+
+if [ -n "${VIMMERSE_API_KEY:-}" ]; then
+  echo "Using the real Vimmerse API (VIMMERSE_API_KEY is set): this spends credits."
+  AIRFLOW_CONN_VIMMERSE_DEFAULT=$("$python" -c 'import json, os; print(json.dumps({"conn_type": "vimmerse",
+    "host": os.environ.get("VIMMERSE_API_URL", "https://api.vimmerse.net"), "password": os.environ["VIMMERSE_API_KEY"]}))')
+else
+  port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$venv/bin/vimmerse-sandbox" --port "$port" --api-key sandbox-demo-key --job-seconds 6 \
+    > "$AIRFLOW_HOME/sandbox.log" 2>&1 &
+  sandbox_pid=$!
+  "$python" - "$port" <<'PY'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/health"
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url, timeout=1).read()
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(f"the sandbox did not start on {url}")
+PY
+  echo "Sandbox Vimmerse API on http://127.0.0.1:$port (no API key or internet needed)."
+  AIRFLOW_CONN_VIMMERSE_DEFAULT=$("$python" -c 'import json, sys; print(json.dumps({"conn_type": "vimmerse",
+    "host": f"http://127.0.0.1:{sys.argv[1]}", "password": "sandbox-demo-key",
+    "extra": {"web_url": f"http://127.0.0.1:{sys.argv[1]}/app"}}))' "$port")
+fi
+export AIRFLOW_CONN_VIMMERSE_DEFAULT
+
+"$venv/bin/airflow" db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+day=$(date -u +%Y-%m-%d)
+echo "Running the DAG vimmerse_quickstart for $day (log: output/demo-$day.log) ..."
+mkdir -p output
+if ! "$venv/bin/airflow" dags test vimmerse_quickstart "$day" > "output/demo-$day.log" 2>&1; then
+  tail -n 60 "output/demo-$day.log"
+  echo "The DAG run failed; the whole log is output/demo-$day.log" >&2
+  exit 1
+fi
+"$python" - "$repo/output/$day" "output/demo-$day.log" <<'PY'
+import pathlib, sys
+folder, log = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+if "state=success" not in log.read_text() and "DagRunState.SUCCESS" not in log.read_text():
+    sys.exit(f"the DAG run did not succeed; see {log}")
+videos = sorted(folder.glob("*.mp4"))
+if not videos:
+    sys.exit(f"no MP4 written under {folder}")
+print("Videos written:")
+for video in videos:
+    head = video.read_bytes()[4:8]
+    print(f"  {video}  ({video.stat().st_size} bytes{', MP4' if head == b'ftyp' else ', NOT an MP4'})")
+PY

@@ -1,0 +1,161 @@
+"""Tests of the job-kind table: what each raw status means, where a job is polled, where its outputs are."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_vimmerse.api.jobs import (
+    DEFAULT_ASSET_STATUS_PATH,
+    JOB_KINDS,
+    JobState,
+    get_job_kind,
+    output_urls,
+)
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+# Status values the reference documents name for each kind, and what they must mean.
+DOCUMENTED_STATUSES = [
+    ("media", "new", JobState.RUNNING),
+    ("media", "queue_bullet", JobState.RUNNING),
+    ("media", "processing_bullet", JobState.RUNNING),
+    ("media", "success", JobState.SUCCEEDED),
+    ("media", "fail", JobState.FAILED),
+    ("media", "cancel", JobState.CANCELLED),
+    ("batch", "new", JobState.RUNNING),
+    ("batch", "processing", JobState.RUNNING),
+    ("batch", "success", JobState.SUCCEEDED),
+    ("batch", "fail", JobState.FAILED),
+    ("story", "new", JobState.RUNNING),
+    ("story", "processing", JobState.RUNNING),
+    ("story", "success", JobState.SUCCEEDED),
+    ("story", "fail", JobState.FAILED),
+    ("asset", "success", JobState.SUCCEEDED),
+]
+
+
+@pytest.mark.parametrize(("kind", "raw", "state"), DOCUMENTED_STATUSES)
+def test_documented_status_values_mean_what_the_api_says(kind: str, raw: str, state: JobState) -> None:
+    assert get_job_kind(kind).state_of(raw) is state
+
+
+@pytest.mark.parametrize("kind", sorted(JOB_KINDS))
+@pytest.mark.parametrize("raw", ["rendering", "succeeded_partially", "", None])
+def test_a_status_the_table_does_not_know_is_reported_as_unknown(kind: str, raw: str | None) -> None:
+    # The waiter treats None as "still running"; it must never guess success or failure.
+    assert get_job_kind(kind).state_of(raw) is None
+
+
+def test_surrounding_whitespace_in_a_status_does_not_change_its_meaning() -> None:
+    assert get_job_kind("media").state_of(" success\n") is JobState.SUCCEEDED
+
+
+@pytest.mark.parametrize("kind", sorted(JOB_KINDS))
+def test_no_raw_status_means_two_different_things(kind: str) -> None:
+    row = get_job_kind(kind)
+    groups = [row.running, row.succeeded, row.failed, row.cancelled]
+    seen: set[str] = set()
+    for values in groups:
+        assert not (seen & values), f"{kind}: {sorted(seen & values)} listed under two states"
+        seen |= values
+
+
+@pytest.mark.parametrize("kind", sorted(JOB_KINDS))
+def test_every_kind_has_a_success_value_and_a_failure_value(kind: str) -> None:
+    row = get_job_kind(kind)
+    assert row.succeeded
+    assert row.failed
+
+
+@pytest.mark.parametrize(
+    ("state", "terminal", "success"),
+    [
+        (JobState.RUNNING, False, False),
+        (JobState.SUCCEEDED, True, True),
+        (JobState.FAILED, True, False),
+        (JobState.CANCELLED, True, False),
+    ],
+)
+def test_only_a_succeeded_job_counts_as_success_and_only_running_keeps_the_wait_going(
+    state: JobState, terminal: bool, success: bool
+) -> None:
+    assert state.is_terminal is terminal
+    assert state.is_success is success
+
+
+def test_job_states_serialize_as_plain_json_strings_for_trigger_events() -> None:
+    assert json.dumps({"state": JobState.CANCELLED}) == '{"state": "cancelled"}'
+    assert JobState("failed") is JobState.FAILED
+
+
+@pytest.mark.parametrize(
+    ("kind", "status_path", "detail_path"),
+    [
+        ("media", "/media/1f2e/processing-status", "/media/1f2e"),
+        ("batch", "/batch/1f2e", "/batch/1f2e"),
+        ("story", "/story/1f2e", "/story/1f2e"),
+        ("asset", "/asset/1f2e", "/asset/1f2e"),
+    ],
+)
+def test_each_kind_is_polled_and_fetched_at_its_documented_path(kind: str, status_path: str, detail_path: str) -> None:
+    row = get_job_kind(kind)
+    assert row.status_url_path("1f2e") == status_path
+    assert row.detail_url_path("1f2e") == detail_path
+
+
+def test_the_asset_polling_path_can_be_moved_without_touching_other_kinds() -> None:
+    moved = get_job_kind("asset").with_status_path("/v2/asset/{job_id}")
+    assert moved.status_url_path("a1") == "/v2/asset/a1"
+    assert moved.detail_url_path("a1") == "/v2/asset/a1"
+    assert moved.state_of("success") is JobState.SUCCEEDED
+    assert get_job_kind("asset").status_path == DEFAULT_ASSET_STATUS_PATH
+
+
+@pytest.mark.parametrize("path", [None, ""])
+def test_an_empty_asset_path_setting_keeps_the_default(path: str | None) -> None:
+    assert get_job_kind("asset").with_status_path(path).status_url_path("a1") == "/asset/a1"
+
+
+@pytest.mark.parametrize("name", ["video", "Media", "", None, ["media"]])
+def test_an_unknown_kind_is_an_input_error_listing_the_allowed_kinds(name: object) -> None:
+    with pytest.raises(VimmerseInputError) as caught:
+        get_job_kind(name)  # type: ignore[arg-type]
+    assert caught.value.field == "kind"
+    for allowed in ("media", "batch", "story", "asset"):
+        assert allowed in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_media_outputs_are_the_result_urls_in_api_order() -> None:
+    obj = {
+        "result": [
+            {"url": "https://cdn.vimmerse.net/a.mp4"},
+            {"url": ""},
+            {"thumbnail": "https://cdn.vimmerse.net/t.png"},
+            {"url": "https://cdn.vimmerse.net/b.mp4"},
+        ]
+    }
+    assert output_urls(get_job_kind("media"), obj) == [
+        "https://cdn.vimmerse.net/a.mp4",
+        "https://cdn.vimmerse.net/b.mp4",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["batch", "story"])
+def test_a_batch_or_story_output_is_its_composed_video(kind: str) -> None:
+    obj = {"video_url": "https://cdn.vimmerse.net/story.mp4", "result": [{"url": "https://cdn.vimmerse.net/x.mp4"}]}
+    assert output_urls(get_job_kind(kind), obj) == ["https://cdn.vimmerse.net/story.mp4"]
+
+
+def test_asset_outputs_may_be_plain_urls_or_objects() -> None:
+    obj = {"results": ["https://cdn.vimmerse.net/1.png", {"url": "https://cdn.vimmerse.net/2.png"}, None, 7]}
+    assert output_urls(get_job_kind("asset"), obj) == [
+        "https://cdn.vimmerse.net/1.png",
+        "https://cdn.vimmerse.net/2.png",
+    ]
+
+
+@pytest.mark.parametrize("obj", [{}, {"result": None}, {"result": []}, {"result": [None, 3, {}]}, {"result": ""}])
+def test_a_job_without_usable_outputs_has_no_urls_rather_than_an_error(obj: dict) -> None:
+    assert output_urls(get_job_kind("media"), obj) == []
