@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
     error_from_response,
     expect_object,
+    failure_message,
     parse_json,
     parse_snapshot,
     unwrap,
@@ -380,14 +381,24 @@ class VimmerseHook(BaseHook):
         """Read a job's status once."""
         job_kind = self.job_kind(kind)
         req = endpoints.job_status(job_kind, job_id)
-        return parse_snapshot(job_kind, job_id, self.request(req, retries=retries), path=req.path)
+        snapshot = parse_snapshot(job_kind, job_id, self.request(req, retries=retries), path=req.path)
+        if _needs_reason(job_kind, snapshot):
+            with contextlib.suppress(VimmerseError):
+                detail = endpoints.job_detail(job_kind, job_id)
+                snapshot = replace(snapshot, message=failure_message(unwrap(self.request(detail, retries=retries))))
+        return snapshot
 
     async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
         """Read a job's status once, on the shared async session."""
         async with self.async_session() as (_, config):
             job_kind = self.job_kind(kind, config)
             req = endpoints.job_status(job_kind, job_id)
-            return parse_snapshot(job_kind, job_id, await self.arequest(req, retries=retries), path=req.path)
+            snapshot = parse_snapshot(job_kind, job_id, await self.arequest(req, retries=retries), path=req.path)
+            if _needs_reason(job_kind, snapshot):
+                with contextlib.suppress(VimmerseError):
+                    detail = await self.arequest(endpoints.job_detail(job_kind, job_id), retries=retries)
+                    snapshot = replace(snapshot, message=failure_message(unwrap(detail)))
+            return snapshot
 
     def get_job(self, kind: str, job_id: str) -> dict[str, Any]:
         """Return a job's full object (unwrapped)."""
@@ -487,6 +498,12 @@ class VimmerseHook(BaseHook):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _needs_reason(kind: JobKind, snapshot: JobSnapshot) -> bool:
+    """Return True when a failed job's reason is only on its full object (media status route lacks it)."""
+    failed = snapshot.state is not None and snapshot.state.is_terminal and not snapshot.state.is_success
+    return failed and not snapshot.message and kind.status_path != kind.detail_path
 
 
 def _as_folder(destination: Any) -> Any:

@@ -9,6 +9,7 @@ import logging
 import socket
 import threading
 import time
+from datetime import datetime
 
 import pytest
 
@@ -34,8 +35,14 @@ def create_media_request(prompt: str = "a cat surfing") -> ApiRequest:
     return ApiRequest("POST", "/media", form=form_fields({"prompt": prompt}), spends_credits=True)
 
 
-def posts(sandbox, path: str = "/media") -> list[dict]:
-    return [e for e in sandbox.client.ledger() if e["method"] == "POST" and e["path"] == path]
+def posts(sandbox, path: str = "/media", settle: float = 0.0) -> list[dict]:
+    """Return the ledger's POSTs to ``path``; ``settle`` waits for slow answers still being sent."""
+    deadline = time.monotonic() + settle
+    while True:
+        entries = [e for e in sandbox.client.ledger() if e["method"] == "POST" and e["path"] == path]
+        if entries or time.monotonic() >= deadline:
+            return entries
+        time.sleep(0.1)
 
 
 def use_connection(monkeypatch, url: str, key: str, **extra) -> VimmerseHook:
@@ -82,7 +89,12 @@ def test_create_and_read_status_with_wrapped_and_bare_answers(vimmerse_sandbox):
             VimmerseValidationError,
             "motion_type",
         ),
-        (None, ApiRequest("POST", "/media", form=[("title", "no input")], spends_credits=True), VimmerseValidationError, "400"),
+        (
+            None,
+            ApiRequest("POST", "/media", form=[("title", "no input")], spends_credits=True),
+            VimmerseValidationError,
+            "400",
+        ),
     ],
 )
 def test_error_translation_names_method_path_status_and_server_message(
@@ -140,7 +152,8 @@ def test_retry_after_header_is_honoured(vimmerse_sandbox, fast_hook):
     fast_hook.request(create_media_request())
     assert time.monotonic() - started >= 1.0
     entries = posts(vimmerse_sandbox)
-    assert len(entries) == 2 and entries[1]["time"] - entries[0]["time"] >= 0.95
+    gap = datetime.fromisoformat(entries[1]["time"]) - datetime.fromisoformat(entries[0]["time"])
+    assert len(entries) == 2 and gap.total_seconds() >= 0.95
     assert sum(e["created"] for e in entries) == 1
 
 
@@ -167,7 +180,8 @@ def test_credit_spending_post_is_not_retried_after_it_reached_the_server(vimmers
     vimmerse_sandbox.client.add_fault(method="POST", times=5, **fault)
     with pytest.raises(VimmerseJobMayExistError) as raised:
         fast_hook.request(create_media_request())
-    entries = posts(vimmerse_sandbox)
+    time.sleep(fault.get("delay", 0))  # let a slow answer finish so the ledger holds it
+    entries = posts(vimmerse_sandbox, settle=1)
     assert len(entries) == 1, "sent once, never again"
     assert entries[0]["created"], "the sandbox did take the job: a retry would have paid twice"
     message = str(raised.value)
@@ -277,7 +291,8 @@ def test_async_post_not_retried_after_read_timeout(vimmerse_sandbox, fast_hook):
 
     with pytest.raises(VimmerseJobMayExistError):
         asyncio.run(attempt())
-    assert len(posts(vimmerse_sandbox)) == 1
+    time.sleep(2.5)
+    assert len(posts(vimmerse_sandbox, settle=1)) == 1
 
 
 def test_async_get_is_retried_through_server_errors(vimmerse_sandbox, fast_hook):

@@ -1,0 +1,114 @@
+"""Command line entry point: ``vimmerse-sandbox --port 8099 --api-key KEY --job-seconds 5``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+
+from airflow_provider_vimmerse.sandbox.server import SandboxServer
+from airflow_provider_vimmerse.sandbox.state import DEFAULT_API_KEY, OUTCOMES, SandboxSettings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``vimmerse-sandbox``."""
+    defaults = SandboxSettings()
+    parser = argparse.ArgumentParser(
+        prog="vimmerse-sandbox",
+        description="Run a local fake of the Vimmerse Platform API (no real key, no internet).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8099,
+        help="port to listen on, 0 for any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        metavar="KEY",
+        help=f"accepted X-Api-Key value; repeat for several (default: {DEFAULT_API_KEY})",
+    )
+    parser.add_argument(
+        "--job-seconds",
+        type=float,
+        default=defaults.job_seconds,
+        help="seconds a job takes from submit to its outcome (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--credits",
+        type=int,
+        default=defaults.credits,
+        help="credit balance (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed of the fault probability draws (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--customer-id",
+        default=defaults.customer_id,
+        help="customer id in objects and webhooks (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--default-outcome",
+        choices=OUTCOMES,
+        default=defaults.default_outcome,
+        help="how jobs without a [sandbox:...] marker end (default: %(default)s)",
+    )
+    parser.add_argument("--ssl-certfile", help="certificate file, to serve HTTPS")
+    parser.add_argument("--ssl-keyfile", help="key file of the certificate")
+    parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sandbox until Ctrl-C or SIGTERM.
+
+    :param argv: the command line arguments; default ``sys.argv[1:]``.
+    """
+    args = build_parser().parse_args(argv)
+    settings = SandboxSettings(
+        api_keys=args.api_keys or [DEFAULT_API_KEY],
+        job_seconds=args.job_seconds,
+        credits=args.credits,
+        seed=args.seed,
+        customer_id=args.customer_id,
+        default_outcome=args.default_outcome,
+    )
+    server = SandboxServer(
+        settings,
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug" or args.log_level == "info",
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    server.start()
+    print(f"Vimmerse sandbox running at {server.url}", flush=True)
+    if not args.api_keys:
+        print(f"Send the header X-Api-Key: {DEFAULT_API_KEY} (the default sandbox key).", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

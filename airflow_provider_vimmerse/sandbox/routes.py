@@ -1,0 +1,684 @@
+"""The fake Vimmerse API routes: media, batch, story, v2 video tools, assets, statistics and health.
+
+Routes read and validate the request, charge credits, call :class:`~.state.SandboxState` and render the
+answer with :mod:`~.views`. The API key, faults and the ledger are handled by :mod:`~.middleware`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar, cast
+
+import pydantic
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from airflow_provider_vimmerse.sandbox import schemas
+from airflow_provider_vimmerse.sandbox.middleware import INFO_SCOPE_KEY
+from airflow_provider_vimmerse.sandbox.state import (
+    BATCH_REGEN_FIELDS,
+    CONCAT_CREDITS,
+    MEDIA_REGEN_FIELDS,
+    STORY_CREATE_CREDITS,
+    STORY_ELEMENTS_CREDITS,
+    STORY_SCENES_CREDITS,
+    SUCCESS,
+    UPLOAD_APP_NAME,
+    V2_TOOLS,
+    GroupJob,
+    SandboxState,
+    app_unit_credits,
+    batch_cost,
+    idea_to_video_cost,
+    make_storyboard,
+    media_cost,
+    story_videos_cost,
+    tool_credits,
+)
+from airflow_provider_vimmerse.sandbox.views import (
+    SAMPLE_MP4,
+    add_image_urls,
+    asset_view,
+    batch_view,
+    media_status_view,
+    media_view,
+    story_view,
+)
+
+router = APIRouter()
+
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STORY_ELEMENT_SECTIONS = ("characters", "environments", "objects")
+METADATA_FIELDS = ("title", "description", "visibility_status", "webhook_url")
+GroupView = Callable[[SandboxState, GroupJob, str], dict[str, Any]]
+
+
+# Helpers shared by the routes (and the admin routes)
+
+
+def get_state(request: Request) -> SandboxState:
+    """Return the sandbox state of the app serving a request.
+
+    :param request: the incoming request.
+    """
+    return cast(SandboxState, request.app.state.sandbox)
+
+
+def base_url(request: Request) -> str:
+    """Return the sandbox URL as the client sees it, without a trailing slash.
+
+    :param request: the incoming request.
+    """
+    return str(request.base_url).rstrip("/")
+
+
+def note(request: Request, job_id: str | None, created: bool = False, credits: int = 0) -> None:
+    """Tell the ledger which job a request touched, whether it created or restarted it, and what it cost.
+
+    :param request: the incoming request.
+    :param job_id: the job created or touched.
+    :param created: whether the request created or restarted the job.
+    :param credits: the credits charged.
+    """
+    info = request.scope.get(INFO_SCOPE_KEY)
+    if info is not None:
+        info.update({"job_id": job_id, "created": created, "credits": credits})
+
+
+def api_error(status: int, message: str, code: str | None = None) -> JSONResponse:
+    """Return an API error body: ``{"message": ...}`` plus ``code`` when given.
+
+    :param status: the HTTP status.
+    :param message: the error message.
+    :param code: the machine-readable error code.
+    """
+    body = {"message": message}
+    if code:
+        body["code"] = code
+    return JSONResponse(body, status_code=status)
+
+
+def bad_request(message: str) -> JSONResponse:
+    """Return a 400 answer.
+
+    :param message: what is wrong with the request.
+    """
+    return api_error(400, message, "BAD_REQUEST")
+
+
+def not_found(kind: str) -> JSONResponse:
+    """Return a 404 answer such as ``{"message": "MEDIA_NOT_FOUND", "code": "MEDIA_NOT_FOUND"}``.
+
+    :param kind: ``media``, ``batch``, ``story`` or ``asset``.
+    """
+    code = f"{kind.upper()}_NOT_FOUND"
+    return api_error(404, code, code)
+
+
+def insufficient_credit() -> JSONResponse:
+    """Return the 402 answer of a request the credit balance cannot pay."""
+    return JSONResponse({"message": "INSUFFICIENT_CREDIT"}, status_code=402)
+
+
+def wrapped(obj: dict[str, Any]) -> JSONResponse:
+    """Return a legacy answer, which wraps the object as ``{"data": {...}}``.
+
+    :param obj: the object.
+    """
+    return JSONResponse({"data": obj})
+
+
+async def read_form(
+    request: Request,
+    lists: tuple[str, ...] = (),
+    files: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Read a multipart or urlencoded form into a dict; empty values count as not given.
+
+    :param request: the incoming request.
+    :param lists: fields that may repeat (or hold a JSON list) and are returned as lists of strings.
+    :param files: file fields, returned as lists of file names (the content is not kept).
+    """
+    data: dict[str, Any] = {}
+    async with request.form() as form:
+        for key in dict.fromkeys(form.keys()):
+            values = form.getlist(key)
+            if key in files:
+                data[key] = [v.filename or "upload" for v in values if not isinstance(v, str)]
+            elif key in lists:
+                data[key] = _expand_list([v for v in values if isinstance(v, str) and v])
+            elif isinstance(values[-1], str) and values[-1] != "":
+                data[key] = values[-1]
+    return data
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """Read a JSON object body; an empty body is an empty object.
+
+    :param request: the incoming request.
+    :raises RequestValidationError: when the body is not a JSON object (answered with 422).
+    """
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error"}]
+        ) from None
+    if not isinstance(data, dict):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": ["body"],
+                    "msg": "Input should be a valid dictionary or object to extract fields from",
+                }
+            ]
+        )
+    return data
+
+
+def parse(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    """Validate request data with a model.
+
+    :param model: the body model.
+    :param data: the form or JSON data.
+    :raises RequestValidationError: with FastAPI's ``loc``/``msg``/``type`` items (answered with 422).
+    """
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors = [
+            {"loc": ["body", *error["loc"]], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False)
+        ]
+        raise RequestValidationError(errors) from None
+
+
+def _expand_list(values: list[str]) -> list[str]:
+    # A list may come as repeated fields or as one JSON list string.
+    if len(values) == 1 and values[0].lstrip().startswith("["):
+        try:
+            parsed = json.loads(values[0])
+        except ValueError:
+            return values
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed]
+    return values
+
+
+def _find_group(state: SandboxState, kind: str, group_id: str) -> GroupJob | None:
+    job = state.groups.get(group_id)
+    return job if job is not None and job.kind == kind else None
+
+
+# Health
+
+
+@router.get("/health")
+async def health() -> Response:
+    """Answer that the sandbox is up (no API key needed)."""
+    return JSONResponse({"status": "ok"})
+
+
+# Media
+
+
+@router.post("/media")
+async def create_media(request: Request) -> Response:
+    """Create a media and start generating its video."""
+    state = get_state(request)
+    form = parse(schemas.MediaCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
+    if not (form.prompt or form.image_files or form.image_urls or form.media_items):
+        return bad_request("Either prompt, image_files, image_urls or media_items must be provided.")
+    cost = media_cost(form.quantity, form.duration)
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    generation = form.model_dump()
+    metadata = {name: generation.pop(name) for name in METADATA_FIELDS}
+    job = state.create_media(generation, metadata)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(media_view(state, job, base_url(request)))
+
+
+@router.get("/media/{media_id}")
+async def get_media(request: Request, media_id: str) -> Response:
+    """Return a media object."""
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    note(request, job.id)
+    return wrapped(media_view(state, job, base_url(request)))
+
+
+@router.get("/media/{media_id}/processing-status")
+async def get_media_status(request: Request, media_id: str) -> Response:
+    """Return the processing status and progress of a media."""
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    note(request, job.id)
+    return wrapped(media_status_view(state, job))
+
+
+@router.put("/media/{media_id}")
+@router.put("/media/{media_id}/edit")
+async def edit_media(request: Request, media_id: str) -> Response:
+    """Update a media; regeneration fields restart the job and cost credits."""
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    changes = parse(schemas.MediaEdit, await read_form(request)).model_dump(exclude_none=True)
+    regen = {name: value for name, value in changes.items() if name in MEDIA_REGEN_FIELDS}
+    metadata = {name: value for name, value in changes.items() if name not in regen}
+    cost = 0
+    if regen:
+        merged = {**job.generation, **regen}
+        cost = media_cost(merged["quantity"], merged["duration"])
+        if not state.try_charge(cost):
+            return insufficient_credit()
+    state.update_metadata(job, metadata)
+    if regen:
+        state.restart_media(job, regen)
+    note(request, job.id, created=bool(regen), credits=cost)
+    return wrapped(media_view(state, job, base_url(request)))
+
+
+@router.post("/media/{media_id}/process")
+async def process_media(request: Request, media_id: str) -> Response:
+    """Submit a media again with its current parameters (costs credits again)."""
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    cost = media_cost(job.generation["quantity"], job.generation["duration"])
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    state.restart_media(job)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(media_view(state, job, base_url(request)))
+
+
+@router.api_route("/media/{media_id}/download", methods=["GET", "HEAD"])
+async def download_media(request: Request, media_id: str, object_type: str = "bullet_video_mp4") -> Response:
+    """Stream the media's video (the sandbox sample MP4) once the media succeeded."""
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    note(request, job.id)
+    if object_type != "bullet_video_mp4":
+        return bad_request(f"The sandbox only serves object_type=bullet_video_mp4, not {object_type!r}.")
+    status, _ = state.media_status(job)
+    if status != SUCCESS:
+        return bad_request(f"Media is not ready to download (processing_status={status}).")
+    return FileResponse(SAMPLE_MP4, media_type="video/mp4", filename=f"{job.id}.mp4")
+
+
+# Batch
+
+
+@router.post("/batch")
+async def create_batch(request: Request) -> Response:
+    """Create a batch: one media per image, composed into one video."""
+    state = get_state(request)
+    form = parse(schemas.BatchCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
+    items = form.image_files or form.image_urls
+    if not items:
+        return bad_request("At least one image is required: image_files or image_urls.")
+    cost = batch_cost(len(items), form.quantity, form.duration)
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    generation = form.model_dump(exclude=set(METADATA_FIELDS))
+    generation.update({"camera_control": "", "image_files": [], "image_urls": []})
+    metadata = form.model_dump(include=set(METADATA_FIELDS))
+    job = state.create_group("batch", generation, metadata, items, used_credits=cost)
+    state.start_group(job)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(batch_view(state, job, base_url(request)))
+
+
+@router.get("/batch/{batch_id}")
+async def get_batch(request: Request, batch_id: str) -> Response:
+    """Return a batch object."""
+    state = get_state(request)
+    job = _find_group(state, "batch", batch_id)
+    if job is None:
+        return not_found("batch")
+    note(request, job.id)
+    return wrapped(batch_view(state, job, base_url(request)))
+
+
+@router.put("/batch/{batch_id}/edit")
+async def edit_batch(request: Request, batch_id: str) -> Response:
+    """Update a batch; regeneration fields restart every media of the batch and cost credits."""
+    state = get_state(request)
+    job = _find_group(state, "batch", batch_id)
+    if job is None:
+        return not_found("batch")
+    changes = parse(schemas.BatchEdit, await read_form(request)).model_dump(exclude_none=True)
+    regen = {name: value for name, value in changes.items() if name in BATCH_REGEN_FIELDS}
+    metadata = {name: value for name, value in changes.items() if name not in regen}
+    cost = 0
+    if regen:
+        merged = {**job.generation, **regen}
+        cost = batch_cost(len(job.items), merged["quantity"], merged["duration"])
+        if not state.try_charge(cost):
+            return insufficient_credit()
+    state.update_metadata(job, metadata)
+    if regen:
+        job.used_credits += cost
+        state.start_group(job, regen)
+    note(request, job.id, created=bool(regen), credits=cost)
+    return wrapped(batch_view(state, job, base_url(request)))
+
+
+@router.post("/batch/{batch_id}/concat")
+async def concat_batch(request: Request, batch_id: str) -> Response:
+    """Compose the batch's videos again; ``video_url`` changes when done."""
+    state = get_state(request)
+    job = _find_group(state, "batch", batch_id)
+    if job is None:
+        return not_found("batch")
+    return _concat(request, state, job, batch_view)
+
+
+def _concat(request: Request, state: SandboxState, job: GroupJob, view: GroupView) -> Response:
+    status, _ = state.group_status(job)
+    if status != SUCCESS:
+        return bad_request(f"Only a finished {job.kind} can be composed (status={status}).")
+    if not state.try_charge(CONCAT_CREDITS):
+        return insufficient_credit()
+    job.used_credits += CONCAT_CREDITS
+    state.start_concat(job)
+    note(request, job.id, created=True, credits=CONCAT_CREDITS)
+    return wrapped(view(state, job, base_url(request)))
+
+
+# Story
+
+
+@router.post("/story/idea-2-video")
+async def idea_to_video(request: Request) -> Response:
+    """Create a story from an idea and generate its video in one step."""
+    state = get_state(request)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await read_json(request)
+    else:
+        data = await read_form(request)
+    form = parse(schemas.IdeaToVideo, data)
+    cost = idea_to_video_cost(form.scene_count, form.scene_duration)
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    generation = {
+        "prompt": "",
+        "motion_type": form.video_tool,
+        "quantity": 1,
+        "duration": form.scene_duration,
+        "loop": 1,
+        "aspect_ratio": form.aspect_ratio,
+        "is_transition": form.is_transition,
+        "camera_control": "",
+    }
+    metadata = {"title": form.title, "webhook_url": form.webhook_url}
+    job = state.create_group("story", generation, metadata, [], idea=form.idea, used_credits=cost)
+    storyboard = make_storyboard(form.idea, form.title, form.scene_count)
+    add_image_urls(storyboard, (*STORY_ELEMENT_SECTIONS, "scenes"), base_url(request), job.id)
+    state.set_storyboard(job, storyboard, step="videos")
+    state.start_group(job)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.post("/story")
+async def create_story(request: Request) -> Response:
+    """Create a story and its storyboard from an idea (advanced flow, step 1)."""
+    state = get_state(request)
+    form = parse(schemas.StoryCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
+    job = None
+    if form.story_id:
+        job = _find_group(state, "story", form.story_id)
+        if job is None:
+            return not_found("story")
+    if not state.try_charge(STORY_CREATE_CREDITS):
+        return insufficient_credit()
+    storyboard = make_storyboard(form.idea, form.title, form.scene_count)
+    if form.elements:
+        storyboard.update(json.loads(form.elements))
+    if job is None:
+        generation = {
+            "prompt": "",
+            "motion_type": "Auto",
+            "quantity": 1,
+            "duration": 5,
+            "loop": 1,
+            "aspect_ratio": form.aspect_ratio or "16:9",
+            "is_transition": False,
+            "camera_control": "",
+        }
+        job = state.create_group("story", generation, {"title": form.title}, [], idea=form.idea)
+    else:
+        state.update_metadata(job, {"idea": form.idea})
+    job.used_credits += STORY_CREATE_CREDITS
+    state.set_storyboard(job, storyboard, step="storyboard")
+    note(request, job.id, created=True, credits=STORY_CREATE_CREDITS)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.post("/story/{story_id}/elements")
+async def create_story_elements(request: Request, story_id: str) -> Response:
+    """Make images of the storyboard's characters, environments and objects (step 1.5)."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    form = parse(schemas.StoryElements, await read_form(request))
+    return _story_step(request, state, job, form.storyboard, "elements", STORY_ELEMENTS_CREDITS)
+
+
+@router.post("/story/{story_id}/scenes")
+async def create_story_scenes(request: Request, story_id: str) -> Response:
+    """Make the scene images and narrations of the storyboard (step 2)."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    form = parse(schemas.StoryScenes, await read_form(request))
+    return _story_step(request, state, job, form.storyboard, "scenes", STORY_SCENES_CREDITS)
+
+
+def _story_step(
+    request: Request, state: SandboxState, job: GroupJob, storyboard_text: str | None, step: str, cost: int
+) -> Response:
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    storyboard = json.loads(storyboard_text) if storyboard_text else copy.deepcopy(job.storyboard)
+    sections = STORY_ELEMENT_SECTIONS if step == "elements" else ("scenes",)
+    add_image_urls(storyboard, sections, base_url(request), job.id)
+    job.used_credits += cost
+    state.set_storyboard(job, storyboard, step=step)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.post("/story/{story_id}/videos")
+async def create_story_videos(request: Request, story_id: str) -> Response:
+    """Generate one video per storyboard scene and compose the story video (step 3)."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    form = parse(schemas.StoryVideos, await read_form(request))
+    storyboard = json.loads(form.storyboard) if form.storyboard else job.storyboard
+    scenes = storyboard.get("scenes")
+    if not isinstance(scenes, list) or not scenes:
+        return bad_request("The storyboard has no scenes.")
+    cost = story_videos_cost(len(scenes), form.duration)
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    metadata = {"title": form.title, "webhook_url": form.webhook_url}
+    state.update_metadata(job, {name: value for name, value in metadata.items() if value is not None})
+    state.set_storyboard(job, storyboard, step="videos")
+    job.used_credits += cost
+    changes = {
+        "motion_type": form.motion_type,
+        "duration": form.duration,
+        "loop": form.loop,
+        "is_transition": form.is_transition,
+    }
+    state.start_group(job, changes)
+    note(request, job.id, created=True, credits=cost)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.get("/story/{story_id}")
+async def get_story(request: Request, story_id: str) -> Response:
+    """Return a story object."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    note(request, job.id)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.put("/story/{story_id}")
+async def update_story(request: Request, story_id: str) -> Response:
+    """Update a story's title, description or visibility (no credits)."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    changes = parse(schemas.StoryUpdate, await read_form(request)).model_dump(exclude_none=True)
+    changes.pop("additional_videos", None)
+    state.update_metadata(job, changes)
+    note(request, job.id)
+    return wrapped(story_view(state, job, base_url(request)))
+
+
+@router.post("/story/{story_id}/concat")
+async def concat_story(request: Request, story_id: str) -> Response:
+    """Compose the story's videos again; ``video_url`` changes when done."""
+    state = get_state(request)
+    job = _find_group(state, "story", story_id)
+    if job is None:
+        return not_found("story")
+    parse(schemas.StoryConcat, await read_form(request, lists=("concat_video_urls", "audio_urls")))
+    return _concat(request, state, job, story_view)
+
+
+# Video API v2 and assets
+
+
+@router.post("/v2/video")
+async def upload_video(request: Request, video_url: str = "") -> Response:
+    """Upload a video (multipart ``video_file``); the answer is a finished asset (free)."""
+    state = get_state(request)
+    data = await read_form(request, files=("video_file",))
+    names = data.get("video_file") or []
+    if not names and not video_url:
+        missing = {"loc": ["body", "video_file"], "msg": "Field required", "type": "missing"}
+        raise RequestValidationError([missing])
+    args = {"video_file": names[0] if names else "", "video_url": video_url}
+    job = state.create_asset(UPLOAD_APP_NAME, args, finished=True)
+    note(request, job.id, created=True)
+    return JSONResponse(asset_view(state, job, base_url(request)))
+
+
+@router.post("/v2/video/estimate-credits")
+async def estimate_credits(request: Request) -> Response:
+    """Estimate the credits of a v2 video request without creating anything."""
+    body = parse(schemas.EstimateCredits, await read_json(request))
+    unit = app_unit_credits(body.app_name)
+    if unit is None:
+        return bad_request(f"Unknown app_name {body.app_name!r}.")
+    total, breakdown = tool_credits(unit, body.quantity, body.duration or body.video_duration)
+    note(request, None)
+    return JSONResponse(
+        {"total_credits": total, "breakdown": {"app_name": body.app_name, "option": body.option, **breakdown}}
+    )
+
+
+@router.post("/v2/video/{tool:path}")
+async def run_video_tool(request: Request, tool: str) -> Response:
+    """Run a v2 video tool (crop, reframe, lip-sync, ...): the answer is an asset."""
+    state = get_state(request)
+    model = schemas.V2_TOOL_BODIES.get(tool)
+    if model is None:
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    body = parse(model, await read_json(request))
+    if isinstance(body, schemas.LipSync):
+        if not (body.image_url or body.video_url):
+            return bad_request("Provide image_url or video_url.")
+        if not (body.audio_url or body.prompt):
+            return bad_request("Provide audio_url, or prompt and voice for text to speech.")
+    app_name, unit = V2_TOOLS[tool]
+    quantity = int(getattr(body, "quantity", 1))
+    duration = getattr(body, "duration", None) or getattr(body, "video_duration", None)
+    cost, _ = tool_credits(unit, quantity, duration)
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    job = state.create_asset(
+        app_name,
+        body.model_dump(),
+        finished=not body.async_mode,
+        result_count=quantity,
+        webhook_url=body.webhook_url or "",
+    )
+    note(request, job.id, created=True, credits=cost)
+    return JSONResponse(asset_view(state, job, base_url(request)))
+
+
+@router.get("/asset/{asset_id}")
+async def get_asset(request: Request, asset_id: str) -> Response:
+    """Return an asset object (no ``data`` wrapper)."""
+    state = get_state(request)
+    job = state.assets.get(asset_id)
+    if job is None:
+        return not_found("asset")
+    note(request, job.id)
+    return JSONResponse(asset_view(state, job, base_url(request)))
+
+
+# Statistics
+
+
+@router.get("/customer-statistics/{start_time}/{end_time}")
+async def customer_statistics(request: Request, start_time: str, end_time: str) -> Response:
+    """Return usage per day between two ``YYYY-MM-DD`` dates: today's numbers, zeros for other days."""
+    days: dict[str, date] = {}
+    errors = []
+    for name, text in (("start_time", start_time), ("end_time", end_time)):
+        day = _parse_day(text)
+        if day is None:
+            msg = "Input should be a valid date in the format YYYY-MM-DD"
+            errors.append({"loc": ["path", name], "msg": msg, "type": "date_from_datetime_parsing"})
+        else:
+            days[name] = day
+    if errors:
+        raise RequestValidationError(errors)
+    if days["start_time"] > days["end_time"]:
+        return bad_request("start_time must not be after end_time.")
+    note(request, None)
+    return JSONResponse({"data": get_state(request).daily_statistics(days["start_time"], days["end_time"])})
+
+
+def _parse_day(text: str) -> date | None:
+    if not DATE_PATTERN.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
