@@ -11,7 +11,6 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_vimmerse.api.jobs import get_job_kind, output_urls
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink
 from airflow_provider_vimmerse.operators.base import as_list
 
 
@@ -31,7 +30,6 @@ class VimmerseDownloadOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("destination", "job", "job_id")
-    operator_extra_links = (VimmerseJobLink(),)
     ui_color = "#e8dcff"
 
     def __init__(
