@@ -35,7 +35,7 @@ with DAG(
     catchup=False,
     tags=["vimmerse", "example"],
     default_args={"deferrable": True, "retries": 1},
-):
+) as dag:
     # [START howto_vimmerse_text_to_video]
     text_to_video = VimmerseCreateMediaOperator(
         task_id="text_to_video",

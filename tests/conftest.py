@@ -8,6 +8,7 @@ serves the local Vimmerse API over real HTTP and points ``vimmerse_default`` at 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -49,4 +50,8 @@ def airflow_db() -> Path:
     """Create the metadata database of the temporary AIRFLOW_HOME once per test run."""
     result = run_airflow("db", "migrate")
     assert result.returncode == 0, result.stdout + result.stderr
+    with contextlib.suppress(ImportError):
+        # Airflow 2 only: the user table that dag_run_note points at lives in the FAB models; without
+        # them an in-process dag.test() cannot map its tables.
+        import airflow.providers.fab.auth_manager.models  # noqa: F401
     return _AIRFLOW_HOME

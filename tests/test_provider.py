@@ -1,0 +1,84 @@
+"""The package as Airflow sees it: provider info, CLI listing, connection form, light imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from airflow_provider_vimmerse.get_provider_info import get_provider_info
+from tests.conftest import run_airflow
+
+PUBLIC_MODULES = [
+    "airflow_provider_vimmerse.hooks.vimmerse",
+    "airflow_provider_vimmerse.operators.media",
+    "airflow_provider_vimmerse.operators.download",
+    "airflow_provider_vimmerse.sensors.job",
+    "airflow_provider_vimmerse.triggers.job",
+    "airflow_provider_vimmerse.links.vimmerse",
+]
+
+
+def test_provider_info_validates_against_airflows_own_schema():
+    schema = json.loads((resources.files("airflow") / "provider_info.schema.json").read_text())
+    jsonschema.validate(get_provider_info(), schema)
+
+
+def test_every_module_named_in_provider_info_imports():
+    info = get_provider_info()
+    modules = [
+        m
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for e in info[section]
+        for m in e["python-modules"]
+    ]
+    classes = [c["hook-class-name"] for c in info["connection-types"]] + info["extra-links"]
+    for name in modules:
+        __import__(name)
+    for path in classes:
+        module, _, attr = path.rpartition(".")
+        assert getattr(__import__(module, fromlist=[attr]), attr)
+    assert sorted(modules + ["airflow_provider_vimmerse.links.vimmerse"]) == sorted(PUBLIC_MODULES)
+
+
+def test_airflow_cli_lists_the_provider_and_the_connection_type(airflow_db):
+    providers = run_airflow("providers", "list", "--output", "json")
+    assert providers.returncode == 0, providers.stderr
+    assert "airflow-provider-vimmerse" in [p["package_name"] for p in json.loads(providers.stdout)]
+    hooks = run_airflow("providers", "hooks", "--output", "json")
+    assert hooks.returncode == 0, hooks.stderr
+    vimmerse = [h for h in json.loads(hooks.stdout) if h.get("connection_type") == "vimmerse"]
+    assert vimmerse and vimmerse[0]["class"] == "airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook"
+
+
+def test_connection_form_shows_api_key_and_the_extra_fields():
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    behaviour = manager.field_behaviours["vimmerse"]
+    assert behaviour["relabeling"]["password"] == "API Key"
+    assert {"login", "schema", "port"} <= set(behaviour["hidden_fields"])
+    widgets = manager.connection_form_widgets
+    for field in ("timeout", "retries", "web_url", "asset_status_path"):
+        assert f"extra__vimmerse__{field}" in widgets
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_importing_a_public_module_is_light(module):
+    """At DAG-parse time: no HTTP client, no sandbox, no network on top of what Airflow imports anyway."""
+    heavy = ["requests", "aiohttp", "tenacity", "httpx", "fastapi", "uvicorn", "airflow_provider_vimmerse.sandbox"]
+    code = (
+        "import sys, airflow; before = set(sys.modules); import socket\n"
+        "connect = socket.socket.connect\n"
+        "def refuse(*a, **k): raise AssertionError('network used at import')\n"
+        "socket.socket.connect = refuse\n"
+        f"import {module}\n"
+        f"print([m for m in {heavy!r} if m in sys.modules and m not in before])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
