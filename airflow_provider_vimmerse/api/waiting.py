@@ -17,6 +17,7 @@ Pure module: no Airflow imports.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -30,6 +31,7 @@ from airflow_provider_vimmerse.api.retry import is_transient
 ADAPTIVE_SCHEDULE: tuple[float, ...] = (2, 3, 5, 10, 15, 20, 30, 45)
 POLL_CEILING = 60.0
 ERROR_BACKOFF_CEILING = 120.0
+POLL_JITTER = 0.1
 
 
 class WaitStatus(str, Enum):
@@ -195,7 +197,8 @@ class JobWatch:
             if isinstance(retry_after, (int, float)):
                 delay = max(delay, min(float(retry_after), ERROR_BACKOFF_CEILING))
         else:
-            delay = poll_delay(self.polls, self.poll_interval)
+            # +-10 % so waits started together (a backfill, a mapped task) do not poll in lockstep
+            delay = poll_delay(self.polls, self.poll_interval) * random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
         return max(0.0, min(delay, self.deadline - time.time()))
 
     def timeout_event(self) -> WaitEvent:

@@ -231,11 +231,13 @@ class VimmerseHook(BaseHook):
         :param retries: override the connection's retry count
         :raises VimmerseError: a subclass naming what failed
         """
-        import tenacity
-
         config = self.config
-        retrying = tenacity.Retrying(**self._retry_kwargs(req, config, retries))
         try:
+            if (config.retries if retries is None else retries) == 0:
+                return self._send(req, config)
+            import tenacity
+
+            retrying = tenacity.Retrying(**self._retry_kwargs(req, config, retries))
             return retrying(self._send, req, config)
         except VimmerseError as error:
             raise self._final_error(req, config, error) from error
@@ -291,14 +293,21 @@ class VimmerseHook(BaseHook):
         :param req: what to send
         :param retries: override the connection's retry count (triggers pass 0 and back off themselves)
         """
-        import tenacity
-
         async with self.async_session() as (session, config):
+            return await self._arequest_on(session, config, req, retries)
+
+    async def _arequest_on(
+        self, session: aiohttp.ClientSession, config: ApiConfig, req: ApiRequest, retries: int | None
+    ) -> Any:
+        try:
+            if (config.retries if retries is None else retries) == 0:
+                return await self._asend(session, req, config)  # the polling path: no retry machinery
+            import tenacity
+
             retrying = tenacity.AsyncRetrying(**self._retry_kwargs(req, config, retries))
-            try:
-                return await retrying(self._asend, session, req, config)
-            except VimmerseError as error:
-                raise self._final_error(req, config, error) from error
+            return await retrying(self._asend, session, req, config)
+        except VimmerseError as error:
+            raise self._final_error(req, config, error) from error
 
     async def _asend(self, session: aiohttp.ClientSession, req: ApiRequest, config: ApiConfig) -> Any:
         import aiohttp
@@ -390,13 +399,14 @@ class VimmerseHook(BaseHook):
 
     async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
         """Read a job's status once, on the shared async session."""
-        async with self.async_session() as (_, config):
+        async with self.async_session() as (session, config):
             job_kind = self.job_kind(kind, config)
             req = endpoints.job_status(job_kind, job_id)
-            snapshot = parse_snapshot(job_kind, job_id, await self.arequest(req, retries=retries), path=req.path)
+            body = await self._arequest_on(session, config, req, retries)
+            snapshot = parse_snapshot(job_kind, job_id, body, path=req.path)
             if _needs_reason(job_kind, snapshot):
                 with contextlib.suppress(VimmerseError):
-                    detail = await self.arequest(endpoints.job_detail(job_kind, job_id), retries=retries)
+                    detail = await self._arequest_on(session, config, endpoints.job_detail(job_kind, job_id), retries)
                     snapshot = replace(snapshot, message=failure_message(unwrap(detail)))
             return snapshot
 

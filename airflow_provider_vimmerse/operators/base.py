@@ -32,7 +32,6 @@ from airflow_provider_vimmerse.exceptions import (
 )
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.responses import JobSnapshot
@@ -134,6 +133,8 @@ class VimmerseJobOperator(BaseOperator):
             self.log.info(line)
         if event is None and self.deferrable:
             self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", self.job_kind, job_id)
+            from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger  # only needed to defer
+
             self.defer(
                 trigger=VimmerseJobTrigger(
                     conn_id=self.vimmerse_conn_id,

@@ -23,7 +23,6 @@ from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
 from airflow_provider_vimmerse.operators.base import job_error
-from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
 
 
 class VimmerseJobSensor(BaseSensorOperator):
@@ -77,6 +76,8 @@ class VimmerseJobSensor(BaseSensorOperator):
         if result:
             return result.xcom_value
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else float(self.timeout)
+        from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger  # only needed to defer
+
         self.defer(
             trigger=VimmerseJobTrigger(
                 conn_id=self.vimmerse_conn_id,
