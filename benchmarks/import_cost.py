@@ -32,7 +32,9 @@ HEAVY = ("requests", "aiohttp", "tenacity", "httpx", "fastapi", "uvicorn", "airf
 #: What is imported first: bare Airflow, or also what any DAG with an operator imports anyway.
 BASELINES = {
     "over_import_airflow": "import airflow",
-    "over_base_operator": "import airflow\nfrom airflow.providers.common.compat.sdk import BaseOperator, BaseSensorOperator",
+    "over_base_operator": (
+        "import airflow\nfrom airflow.providers.common.compat.sdk import BaseOperator, BaseSensorOperator"
+    ),
 }
 
 

@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="vimmerse-bench-"))
 
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     percentile,
     quiet_output,
     report,

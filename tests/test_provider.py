@@ -42,7 +42,7 @@ def test_every_module_named_in_provider_info_imports():
     for path in classes:
         module, _, attr = path.rpartition(".")
         assert getattr(__import__(module, fromlist=[attr]), attr)
-    assert sorted(modules + ["airflow_provider_vimmerse.links.vimmerse"]) == sorted(PUBLIC_MODULES)
+    assert sorted([*modules, "airflow_provider_vimmerse.links.vimmerse"]) == sorted(PUBLIC_MODULES)
 
 
 def test_airflow_cli_lists_the_provider_and_the_connection_type(airflow_db):

@@ -344,3 +344,20 @@ def test_test_connection_tells_the_outcomes_apart(vimmerse_sandbox, monkeypatch,
 
     ok, message = use_connection(monkeypatch, vimmerse_sandbox.url, "").test_connection()
     assert not ok and "No API key" in message
+
+
+def test_both_paths_send_a_user_agent_naming_package_airflow_and_python(vimmerse_sandbox):
+    from airflow import __version__ as airflow_version
+
+    from airflow_provider_vimmerse import __version__
+
+    hook = VimmerseHook()
+    with pytest.raises(VimmerseNotFoundError):
+        hook.request(ApiRequest("GET", "/media/x"), retries=0)
+    with pytest.raises(VimmerseNotFoundError):
+        asyncio.run(hook.arequest(ApiRequest("GET", "/media/y"), retries=0))
+    agents = {e["user_agent"] for e in vimmerse_sandbox.client.ledger()}
+    assert len(agents) == 1
+    agent = agents.pop()
+    assert f"airflow-provider-vimmerse/{__version__}" in agent
+    assert f"apache-airflow/{airflow_version}" in agent and "Python/3." in agent

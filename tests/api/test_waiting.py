@@ -1,0 +1,118 @@
+"""The waiting rules shared by the trigger and the synchronous wait."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_vimmerse.api.jobs import JobState
+from airflow_provider_vimmerse.api.responses import JobSnapshot
+from airflow_provider_vimmerse.api.waiting import (
+    ADAPTIVE_SCHEDULE,
+    POLL_CEILING,
+    JobWatch,
+    WaitEvent,
+    WaitStatus,
+    poll_delay,
+)
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseAuthError,
+    VimmerseConnectionError,
+    VimmerseRateLimitError,
+    VimmerseServerError,
+)
+
+
+def snap(raw: str, state: JobState | None, progress: int | None = None, message: str | None = None) -> JobSnapshot:
+    return JobSnapshot(kind="media", job_id="m1", raw_status=raw, state=state, progress=progress, message=message)
+
+
+def watch(seconds: float = 600, poll_interval: float | None = None) -> JobWatch:
+    return JobWatch("media", "m1", time.time() + seconds, poll_interval)
+
+
+def test_adaptive_polling_starts_quick_then_slows_to_the_ceiling():
+    delays = [poll_delay(n, None) for n in range(1, 20)]
+    assert delays[: len(ADAPTIVE_SCHEDULE)] == list(ADAPTIVE_SCHEDULE)
+    assert delays == sorted(delays) and delays[-1] == POLL_CEILING
+
+
+def test_a_five_minute_job_costs_at_most_a_dozen_polls():
+    elapsed, polls = 0.0, 0
+    while elapsed < 300:
+        polls += 1
+        elapsed += poll_delay(polls, None)
+    assert polls + 1 <= 13  # + the final poll that sees success; with submit and detail fetch: <= 15 requests
+
+
+def test_fixed_interval_is_kept_within_jitter_and_never_passes_the_deadline():
+    w = watch(poll_interval=10)
+    w.observe(snap("processing_bullet", JobState.RUNNING, 5))
+    assert 9 <= w.next_delay() <= 11
+    short = watch(seconds=1, poll_interval=10)
+    short.observe(snap("processing_bullet", JobState.RUNNING, 5))
+    assert short.next_delay() <= 1
+
+
+def test_progress_is_logged_only_when_it_changes_and_terminal_states_end_the_wait():
+    w = watch()
+    assert w.observe(snap("queue_bullet", JobState.RUNNING, 0)) == (["media m1: 0% queue_bullet"], None)
+    assert w.observe(snap("queue_bullet", JobState.RUNNING, 0)) == ([], None)
+    lines, event = w.observe(snap("fail", JobState.FAILED, 40, "model overloaded"))
+    assert lines == ["media m1: 40% fail"]
+    assert event is not None and event.status is WaitStatus.FAILED and event.message == "model overloaded"
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [(JobState.SUCCEEDED, WaitStatus.SUCCESS), (JobState.CANCELLED, WaitStatus.CANCELLED)],
+)
+def test_each_terminal_state_maps_to_its_event(state, status):
+    _, event = watch().observe(snap("x", state, 100))
+    assert event is not None and event.status is status
+
+
+def test_unknown_status_counts_as_running_and_is_logged_once():
+    w = watch()
+    first, event = w.observe(snap("rendering_v2", None, 10))
+    assert event is None and any("unknown status 'rendering_v2'" in line for line in first)
+    again, _ = w.observe(snap("rendering_v2", None, 20))
+    assert not any("unknown status" in line for line in again)
+
+
+def test_transient_errors_back_off_and_keep_waiting():
+    w = watch(poll_interval=2)
+    line, event = w.observe_error(VimmerseServerError("503", status=503))
+    assert event is None and "transient error while polling" in line
+    first = w.next_delay()
+    w.observe_error(VimmerseConnectionError("reset", sent=True))
+    assert w.next_delay() == pytest.approx(first * 2)
+    limited = watch(poll_interval=1)
+    limited.observe_error(VimmerseRateLimitError("429", status=429, retry_after=30))
+    assert limited.next_delay(VimmerseRateLimitError("429", status=429, retry_after=30)) == 30
+
+
+def test_a_final_error_ends_the_wait_with_an_error_event():
+    line, event = watch().observe_error(VimmerseAuthError("GET /media/m1 answered 401", status=401))
+    assert event is not None and event.status is WaitStatus.ERROR and "401" in (event.message or "")
+
+
+def test_timeout_event_names_the_job_and_says_it_may_still_run():
+    w = watch(seconds=-1)
+    assert w.expired()
+    event = w.timeout_event()
+    assert event.status is WaitStatus.TIMEOUT and "m1" in event.message and "may still be running" in event.message
+
+
+def test_events_round_trip_and_only_allowed_payloads_are_accepted():
+    event = WaitEvent(WaitStatus.SUCCESS, "media", "m1", "success", 100, None)
+    assert WaitEvent.from_payload(event.to_payload()) == event
+    for bad in (
+        None,
+        {"status": "success"},
+        {"status": "done", "kind": "media", "job_id": "m1"},
+        {"status": "success", "kind": "media", "job_id": "m1", "response": object()},
+    ):
+        with pytest.raises(ValueError):
+            WaitEvent.from_payload(bad)
