@@ -100,7 +100,7 @@ def run_dag(
         xcom_file.write_text(json.dumps(values))
 
     if xcom_tasks:
-        collector = _python_operator(task_id=COLLECTOR_TASK_ID, python_callable=collect, dag=dag)
+        collector = python_task(COLLECTOR_TASK_ID, collect, dag=dag, trigger_rule="all_done", retries=0)
         for task_id in xcom_tasks:
             dag.get_task(task_id) >> collector
     _register(dag)
@@ -123,12 +123,13 @@ def _plain(value: Any) -> Any:
     return list(value)
 
 
-def _python_operator(**kwargs: Any) -> Any:
+def python_task(task_id: str, python_callable: Any, **kwargs: Any) -> Any:
+    """Return a ``PythonOperator`` (from the standard provider on Airflow 3, from Airflow itself on 2)."""
     try:
         from airflow.providers.standard.operators.python import PythonOperator
     except ImportError:  # Airflow 2
         from airflow.operators.python import PythonOperator
-    return PythonOperator(trigger_rule="all_done", retries=0, **kwargs)
+    return PythonOperator(task_id=task_id, python_callable=python_callable, **kwargs)
 
 
 def _register(dag: DAG) -> None:

@@ -94,7 +94,7 @@ def test_transient_errors_back_off_and_keep_waiting():
 
 
 def test_a_final_error_ends_the_wait_with_an_error_event():
-    line, event = watch().observe_error(VimmerseAuthError("GET /media/m1 answered 401", status=401))
+    _, event = watch().observe_error(VimmerseAuthError("GET /media/m1 answered 401", status=401))
     assert event is not None and event.status is WaitStatus.ERROR and "401" in (event.message or "")
 
 

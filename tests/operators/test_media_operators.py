@@ -235,7 +235,7 @@ def recording_api(monkeypatch):
     """A fake API on localhost that records raw request bodies; the connection ``vimmerse_wire`` points at it."""
     _Recorder.seen = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("AIRFLOW_CONN_VIMMERSE_WIRE", sandbox_conn_uri(url, "wire-key"))
     yield _Recorder.seen
