@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from benchmarks import import_cost, trigger_capacity
+from benchmarks import import_cost, waiting_capacity
 
 if __name__ == "__main__":
     import_cost.main(["--save"])
-    trigger_capacity.main(["--jobs", "1000", "--job-seconds", "30", "--poll-interval", "1", "--save"])
-    trigger_capacity.main(["--jobs", "50", "--job-seconds", "300", "--save", "--name", "requests_per_5min_job"])
+    for jobs in (1000, 5000):
+        waiting_capacity.main(
+            [
+                "--jobs",
+                str(jobs),
+                "--job-seconds",
+                "30",
+                "--poll-interval",
+                "1",
+                "--https",
+                "--save",
+                "--variant",
+                "both",
+            ]
+        )
+    waiting_capacity.main(
+        ["--jobs", "50", "--job-seconds", "300", "--variant", "vimmerse", "--https", "--save", "--name",
+         "requests_per_5min_job"]
+    )  # fmt: skip

@@ -80,6 +80,21 @@ async def show_ledger(request: Request, path: str | None = None, method: str | N
     return JSONResponse(entries)
 
 
+@router.get("/ledger/summary")
+async def summarize_ledger(request: Request) -> Response:
+    """Return request counts by method and route (ids replaced by ``{id}``), for load tests with big ledgers."""
+    counts: dict[str, int] = {}
+    for entry in get_state(request).ledger:
+        route = "/".join("{id}" if _looks_like_id(part) else part for part in entry["path"].split("/"))
+        key = f"{entry['method']} {route}"
+        counts[key] = counts.get(key, 0) + 1
+    return JSONResponse({"requests": len(get_state(request).ledger), "by_route": counts})
+
+
+def _looks_like_id(part: str) -> bool:
+    return len(part) >= 16 and any(ch.isdigit() for ch in part)
+
+
 @router.get("/jobs")
 async def show_jobs(request: Request) -> Response:
     """Return every job with its kind, status, planned outcome and API object."""

@@ -61,6 +61,10 @@ class SandboxClient:
         params = {name: value for name, value in (("path", path), ("method", method)) if value is not None}
         return self._call("GET", "/ledger", params=params)
 
+    def ledger_summary(self) -> dict[str, Any]:
+        """Return request counts by method and route (cheap even when the ledger is huge)."""
+        return self._call("GET", "/ledger/summary")
+
     def jobs(self) -> list[dict[str, Any]]:
         """Return every job with its kind, status, planned outcome and API object."""
         return self._call("GET", "/jobs")

@@ -272,6 +272,24 @@ async def get_media_status(request: Request, media_id: str) -> Response:
     return wrapped(media_status_view(state, job))
 
 
+@router.get("/media/{media_id}/done")
+async def get_media_done(request: Request, media_id: str) -> Response:
+    """Sandbox only: answer 404 while a media runs and 200 once it ended.
+
+    The generic ``HttpSensor`` trigger of the http provider waits exactly while its endpoint answers 404;
+    the benchmarks point it here to compare it with the provider's own trigger on the same jobs.
+    """
+    state = get_state(request)
+    job = state.media.get(media_id)
+    if job is None:
+        return not_found("media")
+    note(request, job.id)
+    status, progress = state.media_status(job)
+    if status in ("success", "fail", "cancel"):
+        return wrapped({"processing_status": status, "progress_percentage": progress})
+    return api_error(404, "NOT_DONE", "NOT_DONE")
+
+
 @router.put("/media/{media_id}")
 @router.put("/media/{media_id}/edit")
 async def edit_media(request: Request, media_id: str) -> Response:

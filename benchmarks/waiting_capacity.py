@@ -1,0 +1,185 @@
+"""
+Waiting capacity: N concurrent waits on one event loop, ours against the http provider's trigger.
+
+* ``vimmerse``: ``VimmerseJobTrigger`` polling ``GET /media/{id}/processing-status`` through the shared
+  aiohttp session;
+* ``http``: the http provider's ``HttpSensorTrigger`` (what a deferrable ``HttpSensor`` runs) polling the
+  sandbox route ``GET /media/{id}/done``, which answers 404 while the job runs (its normal waiting path).
+
+Both wait on the same kind of jobs, with the same poll interval, against the sandbox in another process
+(over HTTPS with ``--https``: a self-signed certificate made at run time). Figures: CPU seconds per
+1,000 polls, memory per wait, polls per second, event-loop lag p50/p99/max, and the delay from the job
+finishing in the sandbox to the event being yielded.
+
+    python -m benchmarks.waiting_capacity --jobs 1000 --job-seconds 30 --poll-interval 1 --https --variant both
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="vimmerse-bench-"))
+
+from benchmarks.common import (
+    SANDBOX_KEY,
+    percentile,
+    quiet_output,
+    report,
+    rss_bytes,
+    sandbox_process,
+    trusted_certificate,
+    use_sandbox_connection,
+)
+
+POLL_ROUTES = {"vimmerse": "GET /media/{id}/processing-status", "http": "GET /media/{id}/done"}
+
+
+def make_trigger(variant: str, job_id: str, poll_interval: float) -> Any:
+    """Return the trigger of ``variant`` waiting on one media."""
+    if variant == "vimmerse":
+        from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
+
+        return VimmerseJobTrigger(
+            conn_id="vimmerse_default", kind="media", job_id=job_id, deadline=time.time() + 3600,
+            poll_interval=poll_interval,
+        )  # fmt: skip
+    from airflow.providers.http.triggers.http import HttpSensorTrigger
+
+    return HttpSensorTrigger(
+        endpoint=f"media/{job_id}/done", http_conn_id="http_bench", headers={"X-Api-Key": SANDBOX_KEY},
+        poke_interval=poll_interval,
+    )  # fmt: skip
+
+
+async def submit_jobs(count: int) -> dict[str, float]:
+    """Create ``count`` media in the sandbox; return id -> submit time."""
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest, form_fields
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+    hook, submitted = VimmerseHook(), {}
+
+    async def submit(n: int) -> None:
+        req = ApiRequest("POST", "/media", form=form_fields({"prompt": f"bench {n}"}), spends_credits=True)
+        submitted[(await hook.arequest(req))["data"]["id"]] = time.time()
+
+    async with hook.async_session():
+        for start in range(0, count, 200):
+            await asyncio.gather(*(submit(n) for n in range(start, min(count, start + 200))))
+    return submitted
+
+
+async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: float) -> dict[str, Any]:
+    """Run ``jobs`` waits of ``variant`` on this event loop and return the figures."""
+    submitted = await submit_jobs(jobs)
+    lags: list[float] = []
+    delays: list[float] = []
+    events: dict[str, int] = {}
+    done = asyncio.Event()
+
+    async def watch_loop() -> None:
+        tick = 0.01
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(tick)
+            lags.append(max(0.0, time.perf_counter() - before - tick))
+
+    async def wait(job_id: str) -> None:
+        async for event in make_trigger(variant, job_id, poll_interval).run():
+            delays.append(time.time() - (submitted[job_id] + job_seconds))
+            key = str(event.payload.get("status") if isinstance(event.payload, dict) else event.payload)
+            events[key] = events.get(key, 0) + 1
+            return
+
+    rss_before, rss_peak = rss_bytes(), 0
+    cpu_before, wall_before = time.process_time(), time.perf_counter()
+    monitor = asyncio.create_task(watch_loop())
+    waits = [asyncio.create_task(wait(job_id)) for job_id in submitted]
+    limit = time.monotonic() + job_seconds * 3 + 60
+    while not all(w.done() for w in waits) and time.monotonic() < limit:
+        await asyncio.sleep(0.5)
+        rss_peak = max(rss_peak, rss_bytes())
+    unfinished = sum(not w.done() for w in waits)
+    for w in waits:
+        w.cancel()
+    await asyncio.gather(*waits, return_exceptions=True)
+    cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall_before
+    done.set()
+    await monitor
+    return {
+        "variant": variant,
+        "jobs": jobs,
+        "job_seconds": job_seconds,
+        "poll_interval": poll_interval,
+        "events": events,
+        "unfinished_at_limit": unfinished,
+        "wall_seconds": wall,
+        "client_cpu_seconds": cpu,
+        "loop_lag_p50_ms": percentile(lags, 0.50) * 1000,
+        "loop_lag_p99_ms": percentile(lags, 0.99) * 1000,
+        "loop_lag_max_ms": max(lags, default=float("nan")) * 1000,
+        "memory_per_wait_kb": max(0, rss_peak - rss_before) / jobs / 1024,
+        "detection_delay_p50_s": percentile(delays, 0.5),
+        "detection_delay_max_s": max(delays, default=float("nan")),
+    }
+
+
+def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one variant against a fresh sandbox and add the request counts from its ledger."""
+    from airflow_provider_vimmerse.sandbox.client import SandboxClient
+
+    with sandbox_process(args.job_seconds, https=args.https) as url, quiet_output():
+        use_sandbox_connection(url)
+        figures = asyncio.run(measure(variant, args.jobs, args.job_seconds, args.poll_interval))
+        summary = SandboxClient(url, verify=os.environ.get("SSL_CERT_FILE", True)).ledger_summary()
+    polls = summary["by_route"].get(POLL_ROUTES[variant], 0)
+    figures["transport"] = "https" if args.https else "http"
+    figures["polls"] = polls
+    figures["polls_per_job"] = polls / args.jobs
+    figures["cpu_seconds_per_1000_polls"] = figures["client_cpu_seconds"] / max(1, polls) * 1000
+    figures["polls_per_second"] = polls / figures["wall_seconds"]
+    return figures
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    parser = argparse.ArgumentParser(description="N concurrent waits on one event loop")
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--job-seconds", type=float, default=30.0)
+    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--variant", choices=["vimmerse", "http", "both"], default="both")
+    parser.add_argument("--https", action="store_true", help="serve the sandbox over TLS (as the real API)")
+    parser.add_argument("--save", action="store_true", help="write docs/benchmarks/<name>.json")
+    parser.add_argument("--name", default=None, help="name of the saved figures")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.https:
+        trusted_certificate()  # before aiohttp is imported: it reads the trusted certificates once
+    variants = ["vimmerse", "http"] if args.variant == "both" else [args.variant]
+    results = {variant: run_variant(variant, args) for variant in variants}
+    name = args.name or f"waiting_capacity_{args.jobs}"
+    if len(results) == 2:
+        ours, theirs = results["vimmerse"], results["http"]
+        comparison = {
+            "cpu_per_poll_ratio_ours_to_http": ours["cpu_seconds_per_1000_polls"]
+            / max(1e-9, theirs["cpu_seconds_per_1000_polls"]),
+            "memory_per_wait_ratio_ours_to_http": ours["memory_per_wait_kb"] / max(1e-9, theirs["memory_per_wait_kb"]),
+            "polls_per_second_ours": ours["polls_per_second"],
+            "polls_per_second_http": theirs["polls_per_second"],
+        }
+        figures: dict[str, Any] = {"vimmerse": ours, "http": theirs, "comparison": comparison}
+    else:
+        figures = results[variants[0]]
+    report(name, figures, save=args.save)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
