@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -464,12 +465,13 @@ class VimmerseHook(BaseHook):
                 name = filename_from_response(response.headers.get("Content-Disposition"), response.url, fallback_name)
                 target = folder / name
                 partial = folder / f".{name}.part"
-                written = 0
+                response.raw.decode_content = True  # undo a Content-Encoding, as iter_content would
                 with partial.open("wb") as out:
-                    for chunk in response.iter_content(chunk_size=chunk_size):
-                        out.write(chunk)
-                        written += len(chunk)
-                expected = response.headers.get("Content-Length")
+                    # copyfileobj on the raw stream runs at about curl's speed; iter_content at half of it
+                    shutil.copyfileobj(response.raw, out, chunk_size)
+                    written = out.tell()
+                encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+                expected = None if encoded else response.headers.get("Content-Length")
         except requests.exceptions.RequestException as error:
             if partial is not None and partial.exists():
                 partial.unlink()
