@@ -14,7 +14,7 @@ INTEGRATION = "Vimmerse"
 def _conn_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, (label, description) in EXTRA_FIELDS.items():
-        kind = "integer" if name == "retries" else "number" if name == "timeout" else "string"
+        kind = "integer" if name == "retries" else "number" if name.endswith("timeout") else "string"
         fields[name] = {"label": label, "description": description, "schema": {"type": [kind, "null"]}}
     return fields
 

@@ -146,7 +146,7 @@ class VimmerseHook(BaseHook):
     Talk to the Vimmerse Platform API.
 
     The connection's password is the API key; its host is the API base URL (default
-    ``https://api.vimmerse.net``). Extras: ``timeout``, ``retries``, ``web_url``,
+    ``https://api.vimmerse.net``). Extras: ``timeout``, ``connect_timeout``, ``retries``, ``web_url``,
     ``asset_status_path``. Creating the hook does no I/O; the connection is read on first use.
 
     :param vimmerse_conn_id: Airflow connection id of type ``vimmerse``
@@ -246,33 +246,44 @@ class VimmerseHook(BaseHook):
     def _send(self, req: ApiRequest, config: ApiConfig) -> Any:
         import requests
 
-        url = config.url(req.path)
         files = [(f.field, (f.filename, f.content, f.content_type)) for f in req.files] or None
         try:
-            response = self.session.request(
-                req.method,
-                url,
-                params=req.params,
-                data=list(req.form) if req.form is not None else None,
-                files=files,
-                json=req.json,
-                headers={API_KEY_HEADER: config.api_key},
-                timeout=(config.connect_timeout, config.timeout),
-                allow_redirects=False,
-            )
-            for _ in range(_MAX_REDIRECTS):
-                if response.status_code not in _REDIRECT_STATUSES or req.method != "GET":
-                    break
-                url = urljoin(url, response.headers.get("Location", ""))
-                response.close()
-                headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
-                response = self.session.get(
-                    url, headers=headers, timeout=(config.connect_timeout, config.timeout), allow_redirects=False
+            if req.method == "GET":
+                response = self._get(config.url(req.path), config, params=req.params)
+            else:
+                response = self.session.request(
+                    req.method,
+                    config.url(req.path),
+                    params=req.params,
+                    data=list(req.form) if req.form is not None else None,
+                    files=files,
+                    json=req.json,
+                    headers={API_KEY_HEADER: config.api_key},
+                    timeout=(config.connect_timeout, config.timeout),
+                    allow_redirects=False,
                 )
             body = response.content
         except requests.exceptions.RequestException as error:
             raise _transport_error(req, config, error, sent=not _requests_never_connected(error)) from None
         return _decode(req, response.status_code, body, response.headers.get("Retry-After"))
+
+    def _get(self, url: str, config: ApiConfig, *, params: Any = None, stream: bool = False) -> requests.Response:
+        """GET following redirects by hand: the key goes only to the API's own scheme, host and port."""
+        for _ in range(_MAX_REDIRECTS + 1):
+            headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
+            response = self.session.get(
+                url,
+                params=params,
+                headers=headers,
+                stream=stream,
+                timeout=(config.connect_timeout, config.timeout),
+                allow_redirects=False,
+            )
+            if response.status_code not in _REDIRECT_STATUSES:
+                return response
+            url, params = urljoin(url, response.headers.get("Location", "")), None
+            response.close()
+        raise VimmerseResponseError(f"GET {urlsplit(url).path}: more than {_MAX_REDIRECTS} redirects")
 
     # ------------------------------------------------------------------ async path
 
@@ -451,13 +462,10 @@ class VimmerseHook(BaseHook):
         config = self.config
         folder = _as_folder(destination)
         folder.mkdir(parents=True, exist_ok=True)
-        headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
         describe = f"GET {urlsplit(url).path}"
         partial = None
         try:
-            with self.session.get(
-                url, headers=headers, stream=True, timeout=(config.connect_timeout, config.timeout)
-            ) as response:
+            with self._get(url, config, stream=True) as response:
                 if response.status_code >= 400:
                     raise error_from_response(
                         method="GET", path=urlsplit(url).path, status=response.status_code, body=response.content[:2000]

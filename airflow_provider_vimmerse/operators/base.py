@@ -10,8 +10,9 @@ defer) resubmits on retry; once deferred, the wait itself survives triggerer res
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +42,15 @@ STATE_KEY = "vimmerse_job"
 DEFAULT_TIMEOUT = timedelta(hours=2)
 #: Errors a task retry cannot fix, or where a retry could pay twice: fail at once, no task retry.
 _FINAL_ERRORS = (VimmerseInputError, VimmerseAuthError, VimmerseInsufficientCreditError, VimmerseJobMayExistError)
+
+
+@contextlib.contextmanager
+def fail_fast() -> Iterator[None]:
+    """Turn errors that a task retry cannot fix, or that could pay twice, into ``AirflowFailException``."""
+    try:
+        yield
+    except _FINAL_ERRORS as error:
+        raise AirflowFailException(str(error)) from error
 
 
 def _seconds(value: float | timedelta | None) -> float | None:
@@ -110,7 +120,7 @@ class VimmerseJobOperator(BaseOperator):
 
     def execute(self, context: Any) -> JobResult | dict[str, Any]:
         """Validate, submit (or reattach), then wait in the triggerer or here."""
-        try:
+        with fail_fast():
             self.check_inputs()
             job_id, snapshot = self._reattach(context)
             if job_id is None:
@@ -119,10 +129,9 @@ class VimmerseJobOperator(BaseOperator):
             persist_job_link(context, self.hook.web_url(self.job_kind, job_id))
             if not self.wait_for_completion:
                 self.log.info("%s %s submitted; not waiting (wait_for_completion=False)", self.job_kind, job_id)
+                self._forget(context)
                 return self.submitted_result(job_id)
             return self._wait(context, job_id, snapshot)
-        except _FINAL_ERRORS as error:
-            raise AirflowFailException(str(error)) from error
 
     def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None) -> JobResult:
         deadline = time.time() + (_seconds(self.timeout) or 0)
@@ -180,9 +189,12 @@ class VimmerseJobOperator(BaseOperator):
             outcome = WaitEvent.from_payload(event)
         except ValueError as error:
             raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
-        if outcome.status is WaitStatus.SUCCESS:
-            return self.finish(context, outcome.job_id)
-        raise job_error(outcome)
+        if outcome.status is not WaitStatus.SUCCESS:
+            raise job_error(outcome)
+        with fail_fast():
+            result = self.finish(context, outcome.job_id)
+        self._forget(context)
+        return result
 
     def finish(self, context: Any, job_id: str) -> JobResult:
         """Fetch the finished job once and return its small result."""
@@ -235,6 +247,12 @@ class VimmerseJobOperator(BaseOperator):
         verb = "already finished" if state is JobState.SUCCEEDED else "is still running"
         self.log.info("%s %s from an earlier try %s: reattaching, nothing is submitted", self.job_kind, job_id, verb)
         return job_id, snapshot
+
+    def _forget(self, context: Any) -> None:
+        """Drop the saved job once the task succeeds, so clearing the task later makes a new video."""
+        store = context.get("task_state_store")
+        if store is not None:
+            store.delete(STATE_KEY)
 
     def _remember(self, context: Any, job_id: str) -> None:
         store = context.get("task_state_store")

@@ -10,8 +10,8 @@ from airflow_provider_vimmerse.api import media
 from airflow_provider_vimmerse.api.endpoints import FilePart
 from airflow_provider_vimmerse.api.responses import expect_object
 from airflow_provider_vimmerse.api.results import JobResult, build_result
-from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseResponseError
-from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list
+from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseJobMayExistError
+from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list, fail_fast
 
 _TEXT_FIELDS = (
     "prompt",
@@ -57,6 +57,7 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
     job_kind = "media"
     template_fields: Sequence[str] = (
         *_TEXT_FIELDS, "image_files", "image_urls", "media_items", "audio_option", "extra_params",
+        "quantity", "duration", "loop", "character_animate", "visibility_status",
     )  # fmt: skip
 
     def __init__(
@@ -102,6 +103,7 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
         self.webhook_url = webhook_url
         self.extra_params = extra_params
         media.check_media_fields(self.fields())  # literal values now; templated ones at execute
+        media.check_has_input(self.fields(), has_files=bool(as_list(image_files)))
 
     def fields(self) -> dict[str, Any]:
         """Return the API fields that are set, as the API names them (images excluded)."""
@@ -183,12 +185,15 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
         """Apply metadata-only changes at once; regenerate-and-wait otherwise."""
         if self.spends_credits():
             return super().execute(context)
-        self.check_inputs()
+        with fail_fast():
+            self.check_inputs()
         req = media.edit_media(self.media_id, self.changes)
-        obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
+        with fail_fast():
+            obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
+            kind = self.hook.job_kind("media")
+            result = build_result(kind, self.media_id, obj, web_url=self.hook.web_url("media", self.media_id))
         self.log.info("media %s: metadata updated (%s); nothing regenerated", self.media_id, ", ".join(self.changes))
-        kind = self.hook.job_kind("media")
-        return build_result(kind, self.media_id, obj, web_url=self.hook.web_url("media", self.media_id))
+        return result
 
     def submit(self, context: Any) -> str:
         """Send the regenerating edit and return the media id."""
@@ -261,5 +266,8 @@ def new_job_id(body: Any, what: str) -> str:
     obj = expect_object(body, method=what.split(" ")[0], path=what.split(" ", 1)[-1])
     job_id = obj.get("id")
     if not isinstance(job_id, str) or not job_id:
-        raise VimmerseResponseError(f"{what} answered without a job id: {str(obj)[:200]!r}")
+        raise VimmerseJobMayExistError(
+            f"{what} succeeded but its answer has no job id ({str(obj)[:200]!r}); the job may have been created "
+            "and charged, so it is not submitted again. Check your recent jobs in the Vimmerse web app."
+        )
     return job_id

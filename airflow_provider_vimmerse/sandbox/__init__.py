@@ -6,11 +6,28 @@ fixture ``vimmerse_sandbox``. Control it with :class:`SandboxClient`. The provid
 
 from __future__ import annotations
 
-from airflow_provider_vimmerse.sandbox.app import create_app
-from airflow_provider_vimmerse.sandbox.client import SandboxClient
-from airflow_provider_vimmerse.sandbox.server import SandboxServer
-from airflow_provider_vimmerse.sandbox.state import DEFAULT_API_KEY, SandboxSettings, SandboxState
-from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4, SAMPLE_PNG
+import importlib
+from typing import Any
+
+#: Public name -> module. Imported on first use, so the pytest plugin and the client work without the
+#: ``sandbox`` extra (FastAPI, uvicorn) until a server is actually started.
+_EXPORTS = {
+    "DEFAULT_API_KEY": "state",
+    "SAMPLE_MP4": "views",
+    "SAMPLE_PNG": "views",
+    "SandboxClient": "client",
+    "SandboxServer": "server",
+    "SandboxSettings": "state",
+    "SandboxState": "state",
+    "create_app": "app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
 
 __all__ = [
     "DEFAULT_API_KEY",

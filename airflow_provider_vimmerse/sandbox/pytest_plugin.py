@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from airflow_provider_vimmerse.sandbox.client import SandboxClient
-from airflow_provider_vimmerse.sandbox.server import SandboxServer
 from airflow_provider_vimmerse.sandbox.state import SandboxSettings, SandboxState
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.sandbox.server import SandboxServer
 
 CONN_ENV_VAR = "AIRFLOW_CONN_VIMMERSE_DEFAULT"
 TEST_JOB_SECONDS = 1.0
@@ -51,7 +53,9 @@ def vimmerse_sandbox_settings() -> SandboxSettings:
 
 @pytest.fixture(scope="session")
 def vimmerse_sandbox_server(vimmerse_sandbox_settings: SandboxSettings) -> Iterator[SandboxServer]:
-    """Run one sandbox server for the whole test session."""
+    """Run one sandbox server for the whole test session (needs the ``sandbox`` extra)."""
+    from airflow_provider_vimmerse.sandbox.server import SandboxServer
+
     with SandboxServer(vimmerse_sandbox_settings) as server:
         yield server
 

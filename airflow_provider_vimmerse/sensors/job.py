@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
     BaseSensorOperator,
@@ -113,7 +114,7 @@ class VimmerseJobSensor(BaseSensorOperator):
         try:
             outcome = WaitEvent.from_payload(event)
         except ValueError as error:
-            raise RuntimeError(f"Unexpected event from the Vimmerse trigger: {error}") from None
+            raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
         if outcome.status is WaitStatus.TIMEOUT:
             raise AirflowSensorTimeout(outcome.message or f"{self.kind} {self.job_id}: timed out")
         return self._finish(outcome)
