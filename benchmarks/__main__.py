@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import import_cost, waiting_capacity
+from benchmarks import download, import_cost, waiting_capacity, worker_time
 
 if __name__ == "__main__":
     import_cost.main(["--save"])
@@ -22,6 +22,7 @@ if __name__ == "__main__":
             ]
         )
     waiting_capacity.main(
-        ["--jobs", "50", "--job-seconds", "300", "--variant", "vimmerse", "--https", "--save", "--name",
-         "requests_per_5min_job"]
-    )  # fmt: skip
+        ["--jobs", "50", "--job-seconds", "300", "--adaptive", "--https", "--save", "--name", "requests_per_5min_job"]
+    )
+    download.main(["--size-mb", "1024", "--https", "--save"])
+    worker_time.main(["--jobs", "20", "--job-seconds", "120", "--save"])

@@ -41,7 +41,7 @@ from benchmarks.common import (
 POLL_ROUTES = {"vimmerse": "GET /media/{id}/processing-status", "http": "GET /media/{id}/done"}
 
 
-def make_trigger(variant: str, job_id: str, poll_interval: float) -> Any:
+def make_trigger(variant: str, job_id: str, poll_interval: float | None) -> Any:
     """Return the trigger of ``variant`` waiting on one media."""
     if variant == "vimmerse":
         from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
@@ -54,7 +54,7 @@ def make_trigger(variant: str, job_id: str, poll_interval: float) -> Any:
 
     return HttpSensorTrigger(
         endpoint=f"media/{job_id}/done", http_conn_id="http_bench", headers={"X-Api-Key": SANDBOX_KEY},
-        poke_interval=poll_interval,
+        poke_interval=poll_interval or 1.0,
     )  # fmt: skip
 
 
@@ -75,7 +75,7 @@ async def submit_jobs(count: int) -> dict[str, float]:
     return submitted
 
 
-async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: float) -> dict[str, Any]:
+async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: float | None) -> dict[str, Any]:
     """Run ``jobs`` waits of ``variant`` on this event loop and return the figures."""
     submitted = await submit_jobs(jobs)
     lags: list[float] = []
@@ -116,7 +116,7 @@ async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: fl
         "variant": variant,
         "jobs": jobs,
         "job_seconds": job_seconds,
-        "poll_interval": poll_interval,
+        "poll_interval": "adaptive" if poll_interval is None else poll_interval,
         "events": events,
         "unfinished_at_limit": unfinished,
         "wall_seconds": wall,
@@ -142,6 +142,7 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     figures["transport"] = "https" if args.https else "http"
     figures["polls"] = polls
     figures["polls_per_job"] = polls / args.jobs
+    figures["requests_per_job"] = 1 + polls / args.jobs + 1  # submit + polls + the detail fetch when done
     figures["cpu_seconds_per_1000_polls"] = figures["client_cpu_seconds"] / max(1, polls) * 1000
     figures["polls_per_second"] = polls / figures["wall_seconds"]
     return figures
@@ -152,12 +153,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--job-seconds", type=float, default=30.0)
     parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--adaptive", action="store_true", help="ours only: the default adaptive polling")
     parser.add_argument("--variant", choices=["vimmerse", "http", "both"], default="both")
     parser.add_argument("--https", action="store_true", help="serve the sandbox over TLS (as the real API)")
     parser.add_argument("--save", action="store_true", help="write docs/benchmarks/<name>.json")
     parser.add_argument("--name", default=None, help="name of the saved figures")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if args.adaptive:
+        args.poll_interval, args.variant = None, "vimmerse"
     if args.https:
         trusted_certificate()  # before aiohttp is imported: it reads the trusted certificates once
     variants = ["vimmerse", "http"] if args.variant == "both" else [args.variant]
