@@ -456,6 +456,7 @@ class VimmerseHook(BaseHook):
         :param chunk_size: bytes read at a time
         """
         import requests
+        import urllib3
 
         from airflow_provider_vimmerse.api.files import filename_from_response
 
@@ -480,7 +481,7 @@ class VimmerseHook(BaseHook):
                     written = out.tell()
                 encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
                 expected = None if encoded else response.headers.get("Content-Length")
-        except requests.exceptions.RequestException as error:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
             if partial is not None and partial.exists():
                 partial.unlink()
             raise VimmerseConnectionError(f"{describe}: download failed ({type(error).__name__})", sent=True) from None

@@ -136,10 +136,10 @@ class VimmerseJobOperator(BaseOperator):
     def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None) -> JobResult:
         deadline = time.time() + (_seconds(self.timeout) or 0)
         watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval)
-        snapshot = snapshot or self.hook.get_job_snapshot(self.job_kind, job_id)
-        lines, event = watch.observe(snapshot)
-        for line in lines:
-            self.log.info(line)
+        if snapshot is None:
+            event, _ = self._poll_once(watch)
+        else:  # already read while deciding to reattach
+            event = self._observe(watch, snapshot)
         if event is None and self.deferrable:
             self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", self.job_kind, job_id)
             from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger  # only needed to defer
@@ -165,19 +165,25 @@ class VimmerseJobOperator(BaseOperator):
             time.sleep(watch.next_delay(error))
             if watch.expired():
                 return watch.timeout_event()
-            error = None
-            try:
-                snapshot = self.hook.get_job_snapshot(self.job_kind, watch.job_id, retries=0)
-            except VimmerseError as failure:
-                error = failure
-                line, event = watch.observe_error(failure)
-                self.log.warning(line)
-            else:
-                lines, event = watch.observe(snapshot)
-                for line in lines:
-                    self.log.info(line)
+            event, error = self._poll_once(watch, retries=0)
             if event is not None:
                 return event
+
+    def _poll_once(self, watch: JobWatch, retries: int | None = None) -> tuple[WaitEvent | None, VimmerseError | None]:
+        """Read the status once; a transient error is logged and leaves the wait going."""
+        try:
+            snapshot = self.hook.get_job_snapshot(self.job_kind, watch.job_id, retries=retries)
+        except VimmerseError as error:
+            line, event = watch.observe_error(error)
+            self.log.warning(line)
+            return event, error
+        return self._observe(watch, snapshot), None
+
+    def _observe(self, watch: JobWatch, snapshot: JobSnapshot) -> WaitEvent | None:
+        lines, event = watch.observe(snapshot)
+        for line in lines:
+            self.log.info(line)
+        return event
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> JobResult:
         """
