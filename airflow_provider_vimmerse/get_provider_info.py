@@ -37,7 +37,15 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": [f"{PACKAGE}.operators.media", f"{PACKAGE}.operators.download"],
+                "python-modules": [
+                    f"{PACKAGE}.operators.media",
+                    f"{PACKAGE}.operators.batch",
+                    f"{PACKAGE}.operators.story",
+                    f"{PACKAGE}.operators.download",
+                    f"{PACKAGE}.operators.video",
+                    f"{PACKAGE}.operators.tools",
+                    f"{PACKAGE}.operators.statistics",
+                ],
             }
         ],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.sensors.job"]}],

@@ -22,6 +22,8 @@ MODULES = {
     "hook": ["airflow_provider_vimmerse.hooks.vimmerse"],
     "operators": [
         "airflow_provider_vimmerse.operators.media",
+        "airflow_provider_vimmerse.operators.batch",
+        "airflow_provider_vimmerse.operators.story",
         "airflow_provider_vimmerse.operators.download",
         "airflow_provider_vimmerse.sensors.job",
     ],

@@ -16,6 +16,8 @@ from tests.conftest import run_airflow
 PUBLIC_MODULES = [
     "airflow_provider_vimmerse.hooks.vimmerse",
     "airflow_provider_vimmerse.operators.media",
+    "airflow_provider_vimmerse.operators.batch",
+    "airflow_provider_vimmerse.operators.story",
     "airflow_provider_vimmerse.operators.download",
     "airflow_provider_vimmerse.sensors.job",
     "airflow_provider_vimmerse.triggers.job",

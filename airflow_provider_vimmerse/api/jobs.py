@@ -57,6 +57,10 @@ class JobKind:
     :param cancelled: raw values meaning "cancelled"
     :param output_field: field of the full object holding the outputs
     :param web_path: path of the job's page in the Vimmerse web app
+    :param members_field: for a group of media (batch, story): field listing its media
+        (``[{"media_id", "item"}]``); empty for other kinds
+    :param finished_field: field listing the ids of the group's media that succeeded
+    :param failed_field: field listing the ids of the group's media that failed
     """
 
     name: str
@@ -70,6 +74,9 @@ class JobKind:
     cancelled: frozenset[str]
     output_field: str
     web_path: str
+    members_field: str = ""
+    finished_field: str = ""
+    failed_field: str = ""
 
     def state_of(self, raw_status: str | None) -> JobState | None:
         """Return the meaning of a raw status value, or None when this kind does not know it."""
@@ -132,6 +139,9 @@ JOB_KINDS: Mapping[str, JobKind] = {
         cancelled=_values("cancel"),
         output_field="video_url",
         web_path="/batch/{job_id}",
+        members_field="medias",
+        finished_field="finished_medias",
+        failed_field="failed_medias",
     ),
     "story": JobKind(
         name="story",
@@ -145,6 +155,9 @@ JOB_KINDS: Mapping[str, JobKind] = {
         cancelled=_values("cancel"),
         output_field="video_url",
         web_path="/story/{job_id}",
+        members_field="medias",
+        finished_field="finished_medias",
+        failed_field="failed_medias",
     ),
     "asset": JobKind(
         name="asset",
@@ -191,3 +204,57 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any]) -> list[str]:
         if isinstance(item, str) and item:
             urls.append(item)
     return urls
+
+
+@dataclass(frozen=True)
+class GroupMembers:
+    """
+    The media of a batch or story, as its object lists them.
+
+    :param ids: every media id of the group, in the API's order (empty when the object does not list them)
+    :param finished: ids of the media that succeeded
+    :param failed: ids of the media that failed
+    :param items: media id -> the item it was made from (an image key or file name), when given
+    """
+
+    ids: tuple[str, ...]
+    finished: tuple[str, ...]
+    failed: tuple[str, ...]
+    items: Mapping[str, str]
+
+    @property
+    def total(self) -> int | None:
+        """Return how many media the group has, or None when the object does not list them."""
+        return len(self.ids) or None
+
+
+def group_members(kind: JobKind, obj: Mapping[str, Any]) -> GroupMembers | None:
+    """
+    Return the media of a group job (batch, story), or None for other kinds.
+
+    Lists of ids and lists of objects (``{"media_id": ...}`` or ``{"id": ...}``) are both read.
+    """
+    if not kind.members_field:
+        return None
+    ids: list[str] = []
+    items: dict[str, str] = {}
+    for entry in _as_items(obj.get(kind.members_field)):
+        media_id = _media_id(entry)
+        if media_id and media_id not in ids:
+            ids.append(media_id)
+            item = (entry.get("item") or entry.get("source")) if isinstance(entry, Mapping) else None
+            if isinstance(item, str) and item:
+                items[media_id] = item
+    finished = [i for i in map(_media_id, _as_items(obj.get(kind.finished_field))) if i]
+    failed = [i for i in map(_media_id, _as_items(obj.get(kind.failed_field))) if i]
+    return GroupMembers(ids=tuple(ids), finished=tuple(finished), failed=tuple(failed), items=items)
+
+
+def _as_items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _media_id(entry: Any) -> str | None:
+    if isinstance(entry, Mapping):
+        entry = entry.get("media_id") or entry.get("id")
+    return entry if isinstance(entry, str) and entry else None

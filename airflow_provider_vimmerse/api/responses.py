@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from airflow_provider_vimmerse.api.jobs import JobKind, JobState
+from airflow_provider_vimmerse.api.jobs import JobKind, JobState, group_members
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseAuthError,
@@ -179,6 +179,9 @@ class JobSnapshot:
     :param state: what it means; None when the value is unknown (treated as running)
     :param progress: progress percentage, when the API sent one
     :param message: the server's failure reason, when it sent one
+    :param finished: for a batch or story: how many of its media succeeded so far
+    :param failed: for a batch or story: how many of its media failed so far
+    :param total: for a batch or story: how many media it has, when the object lists them
     """
 
     kind: str
@@ -187,6 +190,9 @@ class JobSnapshot:
     state: JobState | None
     progress: int | None
     message: str | None = None
+    finished: int | None = None
+    failed: int | None = None
+    total: int | None = None
 
     @property
     def effective_state(self) -> JobState:
@@ -194,9 +200,17 @@ class JobSnapshot:
         return self.state or JobState.RUNNING
 
     def describe(self) -> str:
-        """Return a short progress line such as ``media 1f2e: 40% processing_bullet``."""
+        """
+        Return a short progress line such as ``media 1f2e: 40% processing_bullet``.
+
+        Batches and stories with media add the counts: ``batch 1f2e: 40% processing (3/8 finished, 1 failed)``.
+        """
         progress = f"{self.progress}% " if self.progress is not None else ""
-        return f"{self.kind} {self.job_id}: {progress}{self.raw_status or '(no status)'}"
+        line = f"{self.kind} {self.job_id}: {progress}{self.raw_status or '(no status)'}"
+        if self.finished is None or not (self.total or self.finished or self.failed):
+            return line
+        of_total = f"/{self.total}" if self.total else ""
+        return f"{line} ({self.finished}{of_total} finished, {self.failed or 0} failed)"
 
 
 def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET", path: str = "") -> JobSnapshot:
@@ -215,6 +229,7 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
         )
     state = kind.state_of(raw)
     message = failure_message(obj) if state in (JobState.FAILED, JobState.CANCELLED) else None
+    members = group_members(kind, obj)
     return JobSnapshot(
         kind=kind.name,
         job_id=job_id,
@@ -222,6 +237,9 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
         state=state,
         progress=parse_progress(obj.get(kind.progress_field)),
         message=message,
+        finished=len(members.finished) if members else None,
+        failed=len(members.failed) if members else None,
+        total=members.total if members else None,
     )
 
 

@@ -9,11 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from airflow_provider_vimmerse.api.jobs import JobKind, output_urls
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS, GroupMembers, JobKind, group_members, output_urls
 from airflow_provider_vimmerse.api.responses import failure_message, parse_progress
 
 #: Fields copied from the API object when present, because a downstream task may want them.
 _PASS_THROUGH = ("title", "description", "batch_id", "aspect_ratio", "duration_time", "created_at", "updated_at")
+#: Field of a batch object (legacy API) holding the full objects of its media, with their outputs.
+_FULL_MEDIA_FIELD = "all_medias"
+
+
+class MediaOutcome(TypedDict, total=False):
+    """
+    One media of a batch or story, as the group's object reports it.
+
+    ``id`` and ``status`` (``success``, ``fail``, or the media's own status; ``unknown`` when the
+    object does not say) are always present; ``video_urls`` only when the group object carries them,
+    ``message`` (why it failed) when known.
+    """
+
+    id: str
+    status: str
+    item: str
+    video_urls: list[str]
+    message: str
 
 
 class JobResult(TypedDict, total=False):
@@ -21,6 +39,11 @@ class JobResult(TypedDict, total=False):
     What a Vimmerse operator returns.
 
     ``kind``, ``id``, ``status``, ``progress``, ``video_urls`` and ``web_url`` are always present.
+    Batches and stories add ``medias`` (one :class:`MediaOutcome` each), ``finished_count``,
+    ``failed_count`` and ``failed_media``; ``used_credits`` and ``storyboard`` appear when the API
+    object carries them. Assets (v2 video tools, image and audio tools) add ``urls`` (every output:
+    video, image or audio; ``video_urls`` holds the same list so downloads work alike), and
+    ``mime_type`` and ``app_name`` when the asset names them; text tools give ``text``.
     """
 
     kind: str
@@ -38,6 +61,16 @@ class JobResult(TypedDict, total=False):
     created_at: str
     updated_at: str
     paths: list[str]
+    medias: list[MediaOutcome]
+    finished_count: int
+    failed_count: int
+    failed_media: list[str]
+    used_credits: int | float
+    storyboard: dict[str, Any]
+    urls: list[str]
+    mime_type: str
+    app_name: str
+    text: str
 
 
 def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url: str) -> JobResult:
@@ -65,4 +98,56 @@ def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url:
         value = obj.get(name)
         if isinstance(value, str) and value:
             result[name] = value  # type: ignore[literal-required]
+    credits = obj.get("used_credits")
+    if isinstance(credits, (int, float)) and not isinstance(credits, bool):
+        result["used_credits"] = credits
+    storyboard = obj.get("storyboard")
+    if isinstance(storyboard, dict) and storyboard:
+        result["storyboard"] = storyboard
+    members = group_members(kind, obj)
+    if members is not None:
+        result.update(_member_fields(members, obj))
+    if kind.name == "asset":
+        result.update(_asset_fields(result, obj))
     return result
+
+
+def _asset_fields(result: JobResult, obj: Mapping[str, Any]) -> JobResult:
+    """Return the asset part of a result: every output URL, and what kind of file and tool made it."""
+    fields: JobResult = {"urls": list(result["video_urls"])}
+    for name in ("mime_type", "app_name"):
+        value = obj.get(name)
+        if isinstance(value, str) and value:
+            fields[name] = value  # type: ignore[literal-required]
+    return fields
+
+
+def _member_fields(members: GroupMembers, obj: Mapping[str, Any]) -> JobResult:
+    """Return the per-media part of a group result: each media's status and outputs, and the counts."""
+    full = {
+        str(media.get("id")): media
+        for media in obj.get(_FULL_MEDIA_FIELD) or []
+        if isinstance(media, Mapping) and media.get("id")
+    }
+    finished, failed = set(members.finished), set(members.failed)
+    medias: list[MediaOutcome] = []
+    for media_id in dict.fromkeys((*members.ids, *members.finished, *members.failed)):
+        media = full.get(media_id, {})
+        own_status = media.get(JOB_KINDS["media"].status_field)
+        status = "success" if media_id in finished else "fail" if media_id in failed else own_status or "unknown"
+        outcome: MediaOutcome = {"id": media_id, "status": str(status)}
+        if media_id in members.items:
+            outcome["item"] = members.items[media_id]
+        urls = output_urls(JOB_KINDS["media"], media) if media else []
+        if urls:
+            outcome["video_urls"] = urls
+        reason = failure_message(media) if media_id in failed and media else None
+        if reason:
+            outcome["message"] = reason
+        medias.append(outcome)
+    return {
+        "medias": medias,
+        "finished_count": len(members.finished),
+        "failed_count": len(members.failed),
+        "failed_media": list(members.failed),
+    }

@@ -1,0 +1,146 @@
+"""
+Batch inputs: the documented fields of ``POST /batch`` and ``PUT /batch/{id}/edit``, their allowed
+values, validation before anything is sent, and the request builders (create, edit, concat).
+
+A batch makes one media per image with shared settings and composes them into one video
+(``video_url``). Values come from ``shared/reference/vimmerse-api/batch.txt``; the motion types,
+aspect ratios and ranges are the media ones (:mod:`airflow_provider_vimmerse.api.media`).
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
+from airflow_provider_vimmerse.api.media import (
+    ASPECT_RATIOS,
+    MOTION_TYPES,
+    RANGES,
+    VISIBILITY_STATUSES,
+    check_enum,
+    check_range,
+    check_urls,
+    is_templated,
+)
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+SOUND_EFFECTS = ("Yes", "No")
+ENUMS: Mapping[str, Sequence[str]] = {
+    "motion_type": MOTION_TYPES,
+    "aspect_ratio": ASPECT_RATIOS,
+    "sound_effects": SOUND_EFFECTS,
+    "visibility_status": VISIBILITY_STATUSES,
+}
+#: The shared settings of ``POST /batch`` (besides the images), in the order they are sent.
+CREATE_FIELDS = (
+    "prompt", "motion_type", "aspect_ratio", "sound_effects", "is_transition", "quantity", "duration", "loop",
+    "title", "description", "visibility_status", "webhook_url",
+)  # fmt: skip
+#: ``PUT /batch/{id}/edit`` fields that regenerate every media of the batch and spend credits.
+REGENERATING_FIELDS = ("prompt", "motion_type", "quantity", "duration", "loop", "aspect_ratio", "sound_effects")
+#: ``PUT /batch/{id}/edit`` fields that only change metadata (free).
+METADATA_FIELDS = ("title", "description", "rating", "visibility_status", "webhook_url")
+EDIT_FIELDS = REGENERATING_FIELDS + METADATA_FIELDS
+
+
+def check_batch_fields(values: Mapping[str, Any]) -> None:
+    """
+    Validate the batch fields that are set (enums, ranges, URLs).
+
+    Unrendered template values are skipped; call again after rendering.
+
+    :raises VimmerseInputError: naming the field and the allowed values
+    """
+    for field, allowed in ENUMS.items():
+        value = values.get(field)
+        if field == "visibility_status" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if field == "sound_effects" and isinstance(value, bool):
+            continue
+        check_enum(field, value, allowed)
+    for field, (low, high) in RANGES.items():
+        check_range(field, values.get(field), low, high)
+    check_urls("image_urls", values.get("image_urls"))
+    check_urls("webhook_url", values.get("webhook_url"))
+    if values.get("rating") is not None:
+        check_range("rating", values["rating"], 1, 5)
+    transition = values.get("is_transition")
+    if transition is not None and not is_templated(transition) and not isinstance(transition, bool):
+        raise VimmerseInputError("is_transition", f"got {transition!r}; allowed values: True, False")
+
+
+def check_batch_images(image_files: Sequence[Any], image_urls: Sequence[Any]) -> None:
+    """
+    Require the images of a batch: image files or image URLs (not both), at least one.
+
+    :param image_files: the image files (paths) to upload
+    :param image_urls: the public image URLs
+    :raises VimmerseInputError: naming ``image_files`` / ``image_urls``
+    """
+    if is_templated(image_files) or is_templated(image_urls):
+        return
+    if image_files and image_urls:
+        raise VimmerseInputError(
+            "image_urls", "give image_files or image_urls, not both (the API ignores the URLs when files are sent)"
+        )
+    if not image_files and not image_urls:
+        raise VimmerseInputError(
+            "image_files", "a batch needs at least one image: give image_files (paths) or image_urls (public URLs)"
+        )
+
+
+def check_edit_fields(changes: Mapping[str, Any]) -> None:
+    """
+    Validate the changes of a batch edit: known fields only, at least one, valid values.
+
+    :raises VimmerseInputError: naming the field and the allowed fields or values
+    """
+    unknown = sorted(set(changes) - set(EDIT_FIELDS))
+    if unknown:
+        raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(EDIT_FIELDS)}")
+    if not changes:
+        raise VimmerseInputError("changes", "nothing to change: give at least one field")
+    check_batch_fields(changes)
+
+
+def encode_batch_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the fields as the API wants them: ``sound_effects`` as ``"Yes"``/``"No"``, None dropped."""
+    encoded = {name: value for name, value in values.items() if value is not None}
+    if isinstance(encoded.get("sound_effects"), bool):
+        encoded["sound_effects"] = "Yes" if encoded["sound_effects"] else "No"
+    return encoded
+
+
+def create_batch(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
+    """
+    Build ``POST /batch``: multipart with one ``image_files`` part per image, or a form with repeated ``image_urls``.
+
+    :param values: the shared settings and ``image_urls``, with the API's names
+    :param files: the images to upload (field ``image_files``)
+    """
+    return ApiRequest(
+        "POST", "/batch", form=form_fields(encode_batch_fields(values)), files=tuple(files), spends_credits=True
+    )
+
+
+def edit_batch(batch_id: str, values: Mapping[str, Any]) -> ApiRequest:
+    """Build ``PUT /batch/{id}/edit``; it spends credits when a regenerating field is set."""
+    return ApiRequest(
+        "PUT",
+        job_path("/batch/{job_id}/edit", batch_id),
+        form=form_fields(encode_batch_fields(values)),
+        spends_credits=bool(regenerating_fields(values)),
+    )
+
+
+def concat_batch(batch_id: str) -> ApiRequest:
+    """Build ``POST /batch/{id}/concat`` (empty body): compose the batch's videos again (spends credits)."""
+    return ApiRequest("POST", job_path("/batch/{job_id}/concat", batch_id), spends_credits=True)
+
+
+def regenerating_fields(values: Mapping[str, Any]) -> list[str]:
+    """Return the set fields of an edit that regenerate the batch (and cost credits)."""
+    return [name for name in REGENERATING_FIELDS if values.get(name) is not None]

@@ -1,0 +1,274 @@
+"""
+Story inputs: the documented fields of the Story API, their allowed values, validation before
+anything is sent, the storyboard, and the request builders.
+
+Two ways to make a story video (``shared/reference/vimmerse-api/story.txt`` and ``openapi.json``):
+
+* one step, ``POST /story/idea-2-video`` (a JSON body), then wait until the story's ``video_url`` is ready;
+* the advanced flow, one request per step: ``POST /story`` (storyboard from an idea),
+  ``/story/{id}/elements`` (element images, optional), ``/story/{id}/scenes`` (scene images and
+  narration), ``/story/{id}/videos`` (one video per scene, composed), ``/story/{id}/concat`` (compose again).
+  The first three answer with the updated story at once (the story stays ``new``); videos and concat
+  run asynchronously until the story is ``success``. Every step may send an edited storyboard.
+
+The storyboard, ``elements`` and ``audio_option`` are accepted as Python objects (or their JSON strings)
+and sent as the JSON strings the form routes want.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
+from airflow_provider_vimmerse.api.media import (
+    ASPECT_RATIOS,
+    MOTION_TYPES,
+    NARRATORS,
+    RANGES,
+    check_enum,
+    check_range,
+    check_urls,
+    is_templated,
+)
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+#: ``image_tool`` of ``POST /story/idea-2-video``.
+IMAGE_TOOLS = ("Seedream", "FluxTurbo", "NanoBanana", "QwenImage")
+#: ``video_tool`` of ``POST /story/idea-2-video``.
+VIDEO_TOOLS = ("Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast")
+#: ``scene_duration`` of ``POST /story/idea-2-video``, in seconds.
+SCENE_DURATIONS = (5, 10)
+#: ``option`` (image model) of ``/story/{id}/elements`` and ``/story/{id}/scenes``.
+IMAGE_OPTIONS = (
+    "Seedream", "FluxPro", "FluxTurbo", "NanoBananaPro", "NanoBanana", "FluxKontextPro", "FluxFinetuned", "QwenImage",
+    "StableDiffusion3.5", "LeonardoImage", "GPTImage", "Auto",
+)  # fmt: skip
+#: ``motion_type`` of ``/story/{id}/videos``: the media motion types except try-on.
+STORY_MOTION_TYPES = tuple(m for m in MOTION_TYPES if m != "TryOnVideo")
+LANGUAGES = ("Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish")
+SCENE_COUNT_RANGE = (1, 10)
+SEED_RANGE = (0, 2**32 - 1)
+#: Keys of a story's ``audio_option``.
+AUDIO_OPTION_KEYS = ("narrator", "has_narration", "has_bg_music", "native_audio")
+#: Storyboard sections listing elements (each ``{"name", "description"}``, optionally ``image_url``).
+ELEMENT_SECTIONS = ("characters", "environments", "objects")
+
+ENUMS: Mapping[str, Sequence[Any]] = {
+    "aspect_ratio": ASPECT_RATIOS,
+    "language": LANGUAGES,
+    "image_tool": IMAGE_TOOLS,
+    "video_tool": VIDEO_TOOLS,
+    "option": IMAGE_OPTIONS,
+}
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def check_story_fields(values: Mapping[str, Any], *, motion_types: Sequence[str] = STORY_MOTION_TYPES) -> None:
+    """
+    Validate the story fields that are set (enums, ranges, JSON fields, URLs).
+
+    Unrendered template values are skipped; call again after rendering.
+
+    :param values: fields with the API's names
+    :param motion_types: the motion types allowed for ``motion_type``
+    :raises VimmerseInputError: naming the field and the allowed values
+    """
+    for field, allowed in ENUMS.items():
+        check_enum(field, values.get(field), allowed)
+    check_enum("motion_type", values.get("motion_type"), motion_types)
+    check_range("scene_count", values.get("scene_count"), *SCENE_COUNT_RANGE)
+    check_range("seed", values.get("seed"), *SEED_RANGE)
+    for field in ("duration", "loop"):
+        check_range(field, values.get(field), *RANGES[field])
+    duration = values.get("scene_duration")
+    if duration is not None and not is_templated(duration):
+        number = int(duration) if isinstance(duration, str) and duration.strip().isdigit() else duration
+        if isinstance(number, bool) or number not in SCENE_DURATIONS:
+            raise VimmerseInputError("scene_duration", f"got {duration!r}; allowed values: 5, 10")
+    for field in ("is_transition", "enhance_image"):
+        value = values.get(field)
+        if value is not None and not is_templated(value) and not isinstance(value, bool):
+            raise VimmerseInputError(field, f"got {value!r}; allowed values: True, False")
+    check_audio_option(values.get("audio_option"))
+    check_elements(values.get("elements"))
+    if values.get("storyboard") is not None and not is_templated(values["storyboard"]):
+        check_storyboard(values["storyboard"])
+    for field in ("image_urls", "webhook_url", "concat_video_urls", "audio_urls"):
+        check_urls(field, values.get(field))
+
+
+def check_idea(values: Mapping[str, Any]) -> None:
+    """Require a non-empty ``idea``."""
+    idea = values.get("idea")
+    if is_templated(idea):
+        return
+    if not isinstance(idea, str) or not idea.strip():
+        raise VimmerseInputError("idea", "is required: describe the story to make (a non-empty text)")
+
+
+def check_audio_option(value: Any) -> None:
+    """Validate a story ``audio_option``: a dict (or its JSON string) with the documented keys and voices."""
+    if value is None or is_templated(value):
+        return
+    option = _json_value("audio_option", value, dict)
+    unknown = sorted(set(option) - set(AUDIO_OPTION_KEYS))
+    if unknown:
+        allowed = ", ".join(repr(k) for k in AUDIO_OPTION_KEYS)
+        raise VimmerseInputError("audio_option", f"unknown keys {unknown}; allowed keys: {allowed}")
+    check_enum("audio_option.narrator", option.get("narrator"), NARRATORS)
+    for key in ("has_narration", "has_bg_music", "native_audio"):
+        if option.get(key) is not None and not isinstance(option[key], bool):
+            raise VimmerseInputError(f"audio_option.{key}", f"got {option[key]!r}; allowed values: true, false")
+
+
+def check_elements(value: Any) -> None:
+    """Validate ``elements``: a dict (or its JSON string) of ``characters``/``environments``/``objects`` lists."""
+    if value is None or is_templated(value):
+        return
+    elements = _json_value("elements", value, dict)
+    unknown = sorted(set(elements) - set(ELEMENT_SECTIONS))
+    if unknown:
+        allowed = ", ".join(repr(k) for k in ELEMENT_SECTIONS)
+        raise VimmerseInputError("elements", f"unknown sections {unknown}; allowed sections: {allowed}")
+    for section in ELEMENT_SECTIONS:
+        _check_element_list(f"elements.{section}", elements.get(section))
+
+
+def check_storyboard(value: Any, field: str = "storyboard") -> dict[str, Any]:
+    """
+    Validate a storyboard (a dict, its JSON string, or the result of an earlier story step) and return it.
+
+    It needs a non-empty ``scenes`` list of objects; ``characters``, ``environments`` and ``objects``,
+    when present, are lists of objects.
+
+    :raises VimmerseInputError: naming the field and what is wrong
+    """
+    board = _json_value(field, storyboard_from(value), dict)
+    scenes = board.get("scenes")
+    if not isinstance(scenes, list) or not scenes:
+        raise VimmerseInputError(f"{field}.scenes", "must be a non-empty list of scenes (objects)")
+    for index, scene in enumerate(scenes):
+        if not isinstance(scene, Mapping):
+            raise VimmerseInputError(f"{field}.scenes[{index}]", f"must be an object, got {type(scene).__name__}")
+    for section in ELEMENT_SECTIONS:
+        _check_element_list(f"{field}.{section}", board.get(section))
+    return board
+
+
+def _check_element_list(field: str, items: Any) -> None:
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise VimmerseInputError(field, f"must be a list of objects, got {type(items).__name__}")
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise VimmerseInputError(f"{field}[{index}]", f"must be an object, got {type(item).__name__}")
+
+
+# ---------------------------------------------------------------------- the story and its storyboard
+
+
+def storyboard_from(value: Any) -> Any:
+    """
+    Return the storyboard inside a value that may be the result of an earlier story step.
+
+    A step's result (``{"kind": "story", "id": ..., "storyboard": {...}}``) gives its ``storyboard``;
+    anything else is returned as it is.
+    """
+    if isinstance(value, Mapping) and value.get("kind") == "story" and "storyboard" in value:
+        return value["storyboard"]
+    return value
+
+
+def story_id_from(value: Any) -> str:
+    """
+    Return a story id given as text or as the result of an earlier story step (its ``id``).
+
+    :raises VimmerseInputError: naming ``story_id`` when there is none
+    """
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if not isinstance(value, str) or not value.strip():
+        raise VimmerseInputError("story_id", f"must be a story id or a story step's result, got {value!r}")
+    return value.strip()
+
+
+def storyboard_of(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the storyboard of a story object (empty when it has none yet)."""
+    board = obj.get("storyboard")
+    if isinstance(board, str):
+        try:
+            board = json.loads(board)
+        except ValueError:
+            return {}
+    return board if isinstance(board, dict) else {}
+
+
+# ---------------------------------------------------------------------- requests
+
+
+def encode_story_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the set fields as a form wants them: ``storyboard``, ``elements``, ``audio_option`` as JSON strings."""
+    encoded = {name: value for name, value in values.items() if value is not None}
+    if "storyboard" in encoded:
+        encoded["storyboard"] = storyboard_from(encoded["storyboard"])
+    for name in ("storyboard", "elements", "audio_option"):
+        if name in encoded and not isinstance(encoded[name], str):
+            encoded[name] = json.dumps(encoded[name])
+    return encoded
+
+
+def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
+    """
+    Build ``POST /story/idea-2-video``: a JSON body (as ``openapi.json`` documents it).
+
+    ``elements`` and ``audio_option`` go as JSON objects (given as JSON strings they are decoded first),
+    numbers as numbers (a rendered template's digit string is converted).
+    """
+    body = {name: value for name, value in values.items() if value is not None}
+    for name in ("scene_count", "scene_duration", "seed"):  # a rendered template is a digit string
+        if isinstance(body.get(name), str) and body[name].strip().isdigit():
+            body[name] = int(body[name])
+    for name in ("elements", "audio_option"):
+        if isinstance(body.get(name), str):
+            body[name] = _json_value(name, body[name], dict)
+    return ApiRequest("POST", "/story/idea-2-video", json=body, spends_credits=True)
+
+
+def create_storyboard(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
+    """Build ``POST /story`` (step 1): multipart when image files are sent, a form otherwise."""
+    return ApiRequest(
+        "POST", "/story", form=form_fields(encode_story_fields(values)), files=tuple(files), spends_credits=True
+    )
+
+
+def story_step(story_id: str, step: str, values: Mapping[str, Any]) -> ApiRequest:
+    """
+    Build ``POST /story/{id}/<step>`` for ``elements``, ``scenes``, ``videos`` or ``concat`` (all spend credits).
+
+    :param story_id: the story
+    :param step: the step's path segment
+    :param values: the step's fields, with the API's names (lists become repeated fields)
+    """
+    if step not in ("elements", "scenes", "videos", "concat"):
+        raise VimmerseInputError("step", f"got {step!r}; allowed values: 'elements', 'scenes', 'videos', 'concat'")
+    path = job_path("/story/{job_id}/" + step, story_id)
+    return ApiRequest("POST", path, form=form_fields(encode_story_fields(values)), spends_credits=True)
+
+
+def _json_value(field: str, value: Any, kind: type) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise VimmerseInputError(field, f"is not valid JSON: {value[:80]!r}") from None
+    if not isinstance(value, kind):
+        expected = "an object (dict)" if kind is dict else "a list"
+        raise VimmerseInputError(field, f"must be {expected}, got {type(value).__name__}")
+    return value

@@ -1,0 +1,247 @@
+"""
+The legacy image, audio and text tools as data: one row per route, with the same field machinery as the
+v2 video table (:mod:`airflow_provider_vimmerse.api.video`).
+
+Values come from ``shared/reference/vimmerse-api/platform-api-v1-legacy.txt`` and the request body
+schemas of ``openapi.json``. Where the two documents list different values for the same field (the
+``option`` of ``image/text-2-image`` and ``image/image-2-image``, the ``option`` of ``image/edit-image``),
+the row accepts every documented value and leaves the final word to the server.
+
+These routes take form fields. A local file given for an image, mask or video field is sent as the
+documented file part (``image_file``, ``image2_file``, ``mask_file``, ``video_file``), an http(s) URL as
+the matching ``*_url`` field. ``image/reimagine`` is documented with file parts only.
+
+Answers: image and audio routes answer ``{"data": asset}`` (finished unless ``async_mode`` is set, then
+polled as an asset); the audio routes' descriptions also show ``{"data": [{"URL": ...}]}``, read as a
+finished result; ``text/prompt`` answers ``{"data": "the prompt"}``.
+
+No route here can be priced in advance: ``POST /v2/video/estimate-credits`` covers video apps only.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_vimmerse.api.media import NARRATORS
+from airflow_provider_vimmerse.api.responses import unwrap
+from airflow_provider_vimmerse.api.results import JobResult
+from airflow_provider_vimmerse.api.video import FieldType, Tool, ToolField, is_local_file
+
+IMAGE_ASPECT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
+TEXT_TO_IMAGE_OPTIONS = (
+    "Auto", "Seedream", "FluxPro", "FluxTurbo", "NanoBananaPro", "NanoBanana", "FluxKontextPro", "FluxFinetuned",
+    "QwenImage", "StableDiffusion3.5", "LeonardoImage", "GPTImage",
+    "Flux1", "Flux1.1Pro", "Flux1.1ProUltra",  # named by the legacy reference only
+)  # fmt: skip
+IMAGE_TO_IMAGE_OPTIONS = (
+    "FluxKontextPro", "Seedream", "FluxPro", "FluxTurbo", "ImageUtilsDepth", "NanoBananaPro", "NanoBanana",
+    "QwenImage", "FluxKontextFinetuned", "Remake", "StableDiffusion3.5", "LeonardoImage", "Sketch", "Restructure",
+    "Review", "GPTImage", "Auto",
+    "Restyle", "ReplaceWith", "RecolorTo",  # described with examples, missing from the schema's enum
+)  # fmt: skip
+REIMAGINE_OPTIONS = ("Remake", "TryOn")
+EDIT_IMAGE_OPTIONS = (
+    "RemoveText", "Upscale", "LumaReframe", "Inpaint", "ExpandToAspectRatio",
+    "RemoveBackground", "ReplaceBackground", "RestyleBackground",  # named by the legacy reference only
+)  # fmt: skip
+EXPAND_METHODS = ("Outpaint", "Pad")
+EXPAND_DIRECTIONS = ("center", "top/left", "bottom/right")
+PROMPT_OPTIONS = ("InspireMe", "Image2Prompt", "SuggestPrompt", "RefinePrompt")
+SPEECH_OPTIONS = ("ElevenLabsTTS", "ChirpTTS")
+VOICES = NARRATORS
+
+T = FieldType
+
+
+def _file(name: str, part: str, media: str = "image", required: bool = False) -> ToolField:
+    return ToolField(name, T.URL, required=required, media=media, file_field=part)
+
+
+_ASYNC = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
+_IMAGE = _file("image_url", "image_file", required=True)
+_IMAGE2 = _file("image2_url", "image2_file")
+
+LEGACY_TOOLS: Mapping[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            name="image/text-2-image",
+            path="/image/text-2-image",
+            fields=(
+                ToolField("prompt", required=True),
+                ToolField("quantity", T.INT, low=1, high=4),
+                ToolField("option", allowed=TEXT_TO_IMAGE_OPTIONS),
+                ToolField("aspect_ratio", allowed=IMAGE_ASPECT_RATIOS),
+                ToolField("creativity_strength", T.INT, low=1, high=10),
+                ToolField("enhance_image", T.BOOL),
+                *_ASYNC,
+            ),
+            option_field="option",
+            default_option="Auto",
+            body="form",
+            output="image",
+        ),
+        Tool(
+            name="image/image-2-image",
+            path="/image/image-2-image",
+            fields=(
+                _IMAGE,
+                ToolField("prompt", required=True),
+                ToolField("option", allowed=IMAGE_TO_IMAGE_OPTIONS),
+                ToolField("creativity_strength", T.INT, low=1, high=10),
+                ToolField("aspect_ratio", T.RATIO),
+                ToolField("quantity", T.INT, low=1, high=4),
+                ToolField("enhance_image", T.BOOL),
+                *_ASYNC,
+            ),
+            option_field="option",
+            default_option="FluxKontextPro",
+            body="form",
+            output="image",
+        ),
+        Tool(
+            name="image/reimagine",
+            path="/image/reimagine",
+            fields=(
+                _IMAGE,
+                _IMAGE2,
+                ToolField("option", allowed=REIMAGINE_OPTIONS),
+                ToolField("prompt"),
+                ToolField("aspect_ratio", T.RATIO),
+                ToolField("creativity_strength", T.INT, low=1, high=10),
+            ),
+            needs={"TryOn": (("image2_url",),)},
+            option_field="option",
+            default_option="Remake",
+            body="form",
+            output="image",
+        ),
+        Tool(
+            name="image/edit-image",
+            path="/image/edit-image",
+            fields=(
+                _IMAGE,
+                ToolField("option", required=True, allowed=EDIT_IMAGE_OPTIONS),
+                _file("mask_url", "mask_file"),
+                _IMAGE2,
+                ToolField("prompt"),
+                ToolField("aspect_ratio", T.RATIO),
+                ToolField("expand_method", allowed=EXPAND_METHODS),
+                ToolField("expand_direction", allowed=EXPAND_DIRECTIONS),
+                ToolField("reframe_parameters", T.JSON),
+                ToolField("quantity", T.INT, low=1, high=4),
+                *_ASYNC,
+            ),
+            needs={
+                "Inpaint": (("mask_url",), ("prompt",)),
+                "ExpandToAspectRatio": (("aspect_ratio",),),
+                "ReplaceBackground": (("image2_url",),),
+                "RestyleBackground": (("image2_url",),),
+            },
+            option_field="option",
+            body="form",
+            output="image",
+        ),
+        Tool(
+            name="text/prompt",
+            path="/text/prompt",
+            fields=(
+                ToolField("option", allowed=PROMPT_OPTIONS),
+                ToolField("prompt"),
+                ToolField("mode"),
+                _file("image_url", "image_file"),
+                _IMAGE2,
+                _file("video_url", "video_file", media="video"),
+            ),
+            needs={"Image2Prompt": (("image_url",),), "RefinePrompt": (("prompt",),)},
+            option_field="option",
+            default_option="InspireMe",
+            body="form",
+            spends_credits=False,  # the route documents no 402
+            output="text",
+        ),
+        Tool(
+            name="audio/text-2-speech",
+            path="/audio/text-2-speech",
+            fields=(
+                ToolField("prompt", required=True),
+                ToolField("voice", allowed=VOICES),
+                ToolField("option", allowed=SPEECH_OPTIONS),
+                ToolField("language"),
+            ),
+            option_field="option",
+            body="form",
+            output="audio",
+        ),
+        Tool(
+            name="audio/text-2-sound-effect",
+            path="/audio/text-2-sound-effect",
+            fields=(ToolField("prompt", required=True), ToolField("duration", T.INT, low=1, high=30)),
+            body="form",
+            output="audio",
+        ),
+    )
+}
+
+
+def split_files(tool: Tool, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[str, Any]]]:
+    """
+    Split prepared values into form fields and local files.
+
+    :return: the form values (URLs stay in their ``*_url`` field), and file part name -> (field, source)
+        for every local file
+    """
+    form: dict[str, Any] = {}
+    files: dict[str, tuple[str, Any]] = {}
+    for name, value in values.items():
+        spec = tool.field(name)
+        if spec is not None and spec.file_field and is_local_file(value):
+            files[spec.file_field] = (name, value)
+        else:
+            form[name] = value
+    return form, files
+
+
+def is_job_answer(obj: Any) -> bool:
+    """Return True when an answer is an asset with an id (to wait on, or already finished)."""
+    return isinstance(obj, Mapping) and isinstance(obj.get("id"), str) and bool(obj["id"])
+
+
+def immediate_result(tool: Tool, body: Any) -> JobResult | None:
+    """
+    Return the result of an answer that carries its output without a job to follow, or None.
+
+    ``{"data": "text"}`` (``text/prompt``) gives ``text``; ``{"data": [{"URL": ...}]}`` and an object
+    with ``results`` but no ``id`` give ``urls``.
+
+    :param tool: the tool that answered
+    :param body: the decoded answer
+    """
+    obj = unwrap(body)
+    if isinstance(obj, Mapping) and isinstance(obj.get("data"), str):
+        obj = obj["data"]
+    if tool.output == "text":
+        if isinstance(obj, Mapping) and not is_job_answer(obj):
+            obj = obj.get("text") or obj.get("prompt")
+        if isinstance(obj, list) and obj and all(isinstance(item, str) for item in obj):
+            obj = obj[0]
+        return {**_finished("text"), "text": obj} if isinstance(obj, str) else None
+    items = obj.get("results") if isinstance(obj, Mapping) and not is_job_answer(obj) else obj
+    if not isinstance(items, list):
+        return None
+    urls = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = item.get("URL") or item.get("url")
+        if isinstance(item, str) and item:
+            urls.append(item)
+    if not urls:
+        return None
+    return {**_finished("asset"), "urls": urls, "video_urls": list(urls)}
+
+
+def _finished(kind: str) -> JobResult:
+    return {"kind": kind, "id": "", "status": "success", "progress": 100, "video_urls": [], "web_url": ""}

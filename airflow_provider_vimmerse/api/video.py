@@ -1,0 +1,655 @@
+"""
+Video API v2 tools as data: one row per ``POST /v2/video/{tool}`` route, its fields, their allowed
+values and ranges, and the ``app_name``/``option`` that ``POST /v2/video/estimate-credits`` prices it by.
+
+The field machinery here (:class:`ToolField`, :class:`Tool`, :func:`prepare_values`) also serves the
+legacy image/audio/text table in :mod:`airflow_provider_vimmerse.api.tools`: a tool is a row, and
+adding a tool is adding a row.
+
+Values come from ``shared/reference/vimmerse-api/video-v2.txt``. Every v2 route takes JSON and answers
+with a bare asset; with ``async_mode`` (the API's default) the asset is polled until ``success``.
+Inputs that are local files (a path or an ``ObjectStoragePath`` in a URL field) are uploaded first:
+videos with ``POST /v2/video``, images with ``POST /image`` and audio with ``POST /audio``; the
+hosted URL is then sent.
+
+Estimates: the documents list the ``app_name`` values ``reference-to-video``, ``video-effects``,
+``edit-video``, ``lip-sync``, ``replace-background-video``, ``video-to-video``, ``text-image-to-video``,
+``try-on`` and ``upload-video``, and say the ``app_name`` is "the same as the target route". Rows whose
+route is not in that list (crop, reframe, enhance, sound-effect, audio) use their route name; the
+avatar route is priced as ``lip-sync`` with option ``AvatarLipSync`` (the documents name that pricing).
+Routes without an ``option`` field send a descriptive option name. All of this is data below.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
+from airflow_provider_vimmerse.api.media import check_enum, is_templated
+from airflow_provider_vimmerse.api.responses import unwrap
+from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseResponseError
+
+ESTIMATE_PATH = "/v2/video/estimate-credits"
+RATIO_PATTERN = re.compile(r"^(\d+):(\d+)$")
+_URL_PREFIXES = ("http://", "https://")
+
+
+class FieldType(str, Enum):
+    """How a field's value is checked and sent."""
+
+    TEXT = "text"
+    #: an http(s) URL; a field with ``media`` also takes a local file (uploaded, or sent as a file part)
+    URL = "url"
+    #: a non-empty list of URLs
+    URLS = "urls"
+    INT = "int"
+    NUMBER = "number"
+    #: a number the API takes as a string, such as ``compression_scale: "0.5"``
+    NUMBER_TEXT = "number_text"
+    BOOL = "bool"
+    #: an aspect ratio ``W:H``
+    RATIO = "ratio"
+    LIST = "list"
+    #: a dict or list sent as a JSON string (form routes)
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ToolField:
+    """
+    One input of a tool.
+
+    :param name: the API's field name
+    :param type: how the value is checked and sent
+    :param required: the route refuses a request without it
+    :param allowed: the documented values (empty: any)
+    :param low: smallest allowed number
+    :param high: largest allowed number
+    :param media: ``video``, ``image`` or ``audio`` when a local file is accepted here
+    :param file_field: form routes: the multipart field a local file is sent as (``image_file``);
+        empty on JSON routes, where a local file is uploaded first and its hosted URL sent
+    """
+
+    name: str
+    type: FieldType = FieldType.TEXT
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    media: str = ""
+    file_field: str = ""
+
+    def describe(self) -> str:
+        """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
+        if self.allowed:
+            return f"{self.name} ({'|'.join(self.allowed)})"
+        if self.low is not None and self.high is not None:
+            return f"{self.name} ({self.low:g}-{self.high:g})"
+        if self.media:
+            return f"{self.name} (URL or local {self.media} file)"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Tool:
+    """
+    One tool route.
+
+    :param name: the tool's name as operators take it (``enhance``, ``image/edit-image``)
+    :param path: the route
+    :param fields: every documented input
+    :param one_of: groups of fields of which at least one must be given
+    :param needs: ``option`` value -> more groups of which at least one must be given
+        (``Inpaint`` needs a mask and a prompt)
+    :param option_field: the field naming the model or mode (priced by the estimate)
+    :param default_option: the option the API uses when none is given, or a descriptive name for
+        estimates of routes without an option field
+    :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the API
+        cannot estimate this tool
+    :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
+    :param spends_credits: the route charges credits (so it is never resent after reaching the server)
+    :param output: what the tool makes: ``video``, ``image``, ``audio`` or ``text``
+    """
+
+    name: str
+    path: str
+    fields: tuple[ToolField, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+    needs: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    option_field: str = ""
+    default_option: str = ""
+    app_name: str = ""
+    body: str = "json"
+    spends_credits: bool = True
+    output: str = "video"
+
+    def field(self, name: str) -> ToolField | None:
+        """Return the field called ``name``, or None."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Return the names of every field, in the documented order."""
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def can_estimate(self) -> bool:
+        """Return True when ``POST /v2/video/estimate-credits`` prices this tool."""
+        return bool(self.app_name)
+
+
+# ---------------------------------------------------------------------- the v2 table
+
+ENHANCE_MODES = ("4X", "2X", "4X&DeepClean", "2X&DeepClean", "DeepClean")
+AVATAR_ASPECT_RATIOS = ("1:1", "16:9", "9:16")
+SHOW_CAPTION = ("On", "Off")
+LIP_SYNC_OPTIONS = (
+    "AutoLipSync", "SyncLipSync", "HummingBird", "NewportLipSync", "KlingAvatar", "PVideo", "NewportDreamAvatar",
+)  # fmt: skip
+EFFECT_OPTIONS = ("PikaEffects", "KlingEffects", "WanEffects", "ViduEffects", "PixverseEffects", "HiggsfieldEffects")
+ALIGNMENTS = ("center", "left", "right")
+REFERENCE_OPTIONS = (
+    "AutoR", "KlingO", "HappyHorse", "Grok", "SeedanceFast", "VeoReference", "ViduReference", "HeygenAgent",
+    "PikaScenes", "MinimaxReference",
+)  # fmt: skip
+VIDEO_TO_VIDEO_OPTIONS = ("KlingO", "HappyHorse", "Grok", "SeedanceFast", "LumaModify")
+ATTACH_MODES = ("MatchVideo", "PadAudio", "MatchAudio", "SpeedAdjust", "Strict")
+
+T = FieldType
+#: Fields every v2 route takes.
+_V2_COMMON = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
+
+
+def _video(name: str = "video_url", required: bool = True) -> ToolField:
+    return ToolField(name, T.URL, required=required, media="video")
+
+
+def _image(name: str = "image_url", required: bool = False) -> ToolField:
+    return ToolField(name, T.URL, required=required, media="image")
+
+
+def _int(name: str, low: float | None = None, high: float | None = None) -> ToolField:
+    return ToolField(name, T.INT, low=low, high=high)
+
+
+def _v2(name: str, *fields: ToolField, **kwargs: Any) -> Tool:
+    return Tool(name=name, path=f"/v2/video/{name}", fields=(*fields, *_V2_COMMON), **kwargs)
+
+
+VIDEO_TOOLS: Mapping[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        _v2(
+            "crop-to-aspect-ratio",
+            _video(),
+            ToolField("aspect_ratio", T.RATIO),
+            _int("offset_x"),
+            _int("offset_y"),
+            app_name="crop-to-aspect-ratio",
+            default_option="CropToAspectRatio",
+        ),
+        _v2(
+            "reframe",
+            _video(),
+            ToolField("aspect_ratio", T.RATIO),
+            ToolField("prompt"),
+            *(_int(name) for name in ("grid_position_x", "grid_position_y", "x_start", "x_end", "y_start", "y_end")),
+            app_name="reframe",
+            default_option="LumaReframe",
+        ),
+        _v2(
+            "enhance",
+            _video(),
+            ToolField("enhance_mode", allowed=ENHANCE_MODES),
+            ToolField("compression_scale", T.NUMBER_TEXT, low=0, high=1),
+            app_name="enhance",
+            option_field="enhance_mode",
+            default_option="4X&DeepClean",
+        ),
+        _v2(
+            "sound-effect",
+            _video(),
+            ToolField("prompt"),
+            app_name="sound-effect",
+            default_option="SoundEffect",
+        ),
+        _v2(
+            "avatars/lip-sync",
+            ToolField("avatar_id", required=True),
+            ToolField("voice_id", required=True),
+            ToolField("prompt", required=True),
+            _image("bg_image_url"),
+            ToolField("audio_url", T.URL, media="audio"),
+            ToolField("aspect_ratio", allowed=AVATAR_ASPECT_RATIOS),
+            ToolField("show_caption", allowed=SHOW_CAPTION),
+            app_name="lip-sync",
+            default_option="AvatarLipSync",
+        ),
+        _v2(
+            "lip-sync",
+            _image(),
+            _video(required=False),
+            ToolField("audio_url", T.URL, media="audio"),
+            ToolField("prompt"),
+            ToolField("option", allowed=LIP_SYNC_OPTIONS),
+            ToolField("voice"),
+            ToolField("video_duration", T.NUMBER, low=0),
+            ToolField("audio_duration", T.NUMBER, low=0),
+            one_of=(("image_url", "video_url"), ("audio_url", "prompt")),
+            app_name="lip-sync",
+            option_field="option",
+            default_option="AutoLipSync",
+        ),
+        _v2(
+            "video-effects",
+            _image(required=True),
+            _image("ref_image_url"),
+            ToolField("option", allowed=EFFECT_OPTIONS),
+            ToolField("effect"),
+            ToolField("prompt"),
+            ToolField("aspect_ratio", T.RATIO),
+            _int("quantity", 1, 4),
+            app_name="video-effects",
+            option_field="option",
+            default_option="HiggsfieldEffects",
+        ),
+        _v2(
+            "replace-background",
+            _video(),
+            _image("bg_image_url"),
+            _video("bg_video_url", required=False),
+            ToolField("chroma_key_color"),
+            ToolField("chroma_tolerance", T.NUMBER_TEXT, low=0),
+            ToolField("prompt"),
+            ToolField("overlay_scale", T.NUMBER_TEXT, low=0),
+            ToolField("alignment", allowed=ALIGNMENTS),
+            ToolField("start_time", T.NUMBER_TEXT, low=0),
+            ToolField("crop_to_content", T.BOOL),
+            _int("x_offset"),
+            _int("y_offset"),
+            ToolField("use_rembg_lib", T.BOOL),
+            app_name="replace-background-video",
+            default_option="ReplaceBackground",
+        ),
+        _v2(
+            "reference-to-video",
+            ToolField("image_urls", T.URLS, required=True, media="image"),
+            ToolField("elements", T.LIST),
+            ToolField("aspect_ratio", T.RATIO),
+            ToolField("prompt"),
+            ToolField("option", allowed=REFERENCE_OPTIONS),
+            _int("quantity", 1, 4),
+            _int("duration", 1, 30),
+            app_name="reference-to-video",
+            option_field="option",
+            default_option="KlingO",
+        ),
+        _v2(
+            "video-to-video",
+            _video(),
+            _image(),
+            ToolField("prompt"),
+            ToolField("option", allowed=VIDEO_TO_VIDEO_OPTIONS),
+            app_name="video-to-video",
+            option_field="option",
+            default_option="KlingO",
+        ),
+        _v2(
+            "audio",
+            _video(),
+            ToolField("audio_url", T.URL, required=True, media="audio"),
+            ToolField("attach_mode", allowed=ATTACH_MODES),
+            ToolField("video_duration", T.NUMBER, low=0),
+            ToolField("audio_duration", T.NUMBER, low=0),
+            app_name="audio",
+            option_field="attach_mode",
+            default_option="MatchVideo",
+        ),
+    )
+}
+
+#: Where a local file of each media type is uploaded, and the multipart field it goes in.
+UPLOAD_ROUTES: Mapping[str, tuple[str, str]] = {
+    "video": ("/v2/video", "video_file"),
+    "image": ("/image", "image_file"),
+    "audio": ("/audio", "audio_file"),
+}
+CONTENT_TYPES: Mapping[str, str] = {
+    ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".aac": "audio/aac",
+}  # fmt: skip
+
+
+def get_tool(table: Mapping[str, Tool], name: Any) -> Tool:
+    """
+    Return the row of ``table`` called ``name``.
+
+    :raises VimmerseInputError: naming the tools there are
+    """
+    if isinstance(name, str) and name in table:
+        return table[name]
+    raise VimmerseInputError("tool", f"got {name!r}; allowed values: {', '.join(repr(t) for t in table)}")
+
+
+# ---------------------------------------------------------------------- checking and converting values
+
+
+def is_local_file(value: Any) -> bool:
+    """Return True for a local file reference: a path, an ``ObjectStoragePath`` or a non-http(s) string."""
+    if isinstance(value, str):
+        return bool(value.strip()) and not value.startswith(_URL_PREFIXES) and not is_templated(value)
+    return isinstance(value, os.PathLike) or (hasattr(value, "read_bytes") and hasattr(value, "name"))
+
+
+def prepare_values(tool: Tool, values: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    Check every given field of a tool and return the values as the API wants them.
+
+    Values still waiting for Airflow to render them (Jinja strings, XCom references) are kept as they
+    are and checked on the next call, after rendering. Empty values (None, ``""``) count as not given.
+    A job result (a dict with ``urls``/``video_urls``, e.g. another task's output) given for a URL field
+    stands for its first output URL.
+
+    :param tool: the tool's row
+    :param values: field name -> value
+    :raises VimmerseInputError: naming the field and what is allowed
+    """
+    unknown = [name for name in values if tool.field(name) is None]
+    if unknown:
+        fields = ", ".join(f.describe() for f in tool.fields)
+        raise VimmerseInputError(unknown[0], f"is not a field of tool {tool.name!r}; its fields: {fields}")
+    prepared: dict[str, Any] = {}
+    for spec in tool.fields:
+        value = values.get(spec.name)
+        if _is_empty(value):
+            continue
+        prepared[spec.name] = value if is_templated(value) else convert(spec, value)
+    _check_presence(tool, prepared)
+    return prepared
+
+
+def _check_presence(tool: Tool, values: Mapping[str, Any]) -> None:
+    for spec in tool.fields:
+        if spec.required and spec.name not in values:
+            raise VimmerseInputError(spec.name, f"is required by tool {tool.name!r}")
+    groups = list(tool.one_of)
+    option = values.get(tool.option_field) if tool.option_field else None
+    if isinstance(option, str):
+        groups.extend(tool.needs.get(option, ()))
+    for group in groups:
+        if not any(name in values for name in group):
+            what = f"tool {tool.name!r}" + (f" with {tool.option_field}={option!r}" if option in tool.needs else "")
+            raise VimmerseInputError(group[0], f"{what} needs at least one of: {', '.join(group)}")
+
+
+def convert(spec: ToolField, value: Any) -> Any:
+    """
+    Return one rendered value as the API wants it.
+
+    :raises VimmerseInputError: naming the field and what is allowed
+    """
+    name = spec.name
+    if spec.type is FieldType.URL:
+        return _url(name, _first_output(name, value), spec)
+    if spec.type is FieldType.URLS:
+        items = _as_items(name, value)
+        if not items:
+            raise VimmerseInputError(name, "must hold at least one URL")
+        return [_url(f"{name}[{index}]", item, spec) for index, item in enumerate(items)]
+    if spec.type in (FieldType.INT, FieldType.NUMBER, FieldType.NUMBER_TEXT):
+        number = _number(name, value, integer=spec.type is FieldType.INT)
+        _check_bounds(spec, number, value)
+        return str(value).strip() if spec.type is FieldType.NUMBER_TEXT else number
+    if spec.type is FieldType.BOOL:
+        return _bool(name, value)
+    if spec.type is FieldType.LIST:
+        return _as_items(name, value)
+    if spec.type is FieldType.JSON:
+        return _json_text(name, value)
+    if not isinstance(value, str):
+        raise VimmerseInputError(name, f"must be a string, got {type(value).__name__} {value!r}")
+    if spec.type is FieldType.RATIO and not RATIO_PATTERN.match(value):
+        raise VimmerseInputError(name, f"got {value!r}; must be an aspect ratio W:H such as '16:9' or '9:16'")
+    if spec.allowed:
+        check_enum(name, value, spec.allowed)
+    return value
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _first_output(name: str, value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    urls = _result_urls(value)
+    if not urls:
+        raise VimmerseInputError(name, f"the job result given has no output URL: {str(value)[:120]!r}")
+    return urls[0]
+
+
+def _result_urls(value: Mapping[str, Any]) -> list[Any]:
+    urls = value.get("urls") or value.get("video_urls") or []
+    return list(urls) if isinstance(urls, (list, tuple)) else [urls]
+
+
+def _url(name: str, value: Any, spec: ToolField) -> Any:
+    if isinstance(value, str) and value.startswith(_URL_PREFIXES):
+        return value
+    if spec.media and is_local_file(value):
+        return value
+    also = f" or a local {spec.media} file (a path or ObjectStoragePath)" if spec.media else ""
+    raise VimmerseInputError(name, f"must be an http(s) URL{also}, got {value!r}")
+
+
+def _as_items(name: str, value: Any) -> list[Any]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                try:
+                    value = ast.literal_eval(text)  # a rendered Python list: "['a', 'b']"
+                except (ValueError, SyntaxError):
+                    raise VimmerseInputError(name, f"is not a list: {text[:80]!r}") from None
+        else:
+            return [value]
+    if isinstance(value, Mapping):
+        return _result_urls(value)
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        for item in value:
+            items.extend(_result_urls(item) if isinstance(item, Mapping) else [item])
+        return items
+    return [value]
+
+
+def _number(name: str, value: Any, *, integer: bool) -> float | int:
+    number: Any = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        kind = "an integer" if integer else "a number"
+        raise VimmerseInputError(name, f"must be {kind}, got {value!r}")
+    if integer:
+        if number != int(number):
+            raise VimmerseInputError(name, f"must be an integer, got {value!r}")
+        return int(number)
+    return number
+
+
+def _check_bounds(spec: ToolField, number: float, value: Any) -> None:
+    low, high = spec.low, spec.high
+    if (low is not None and number < low) or (high is not None and number > high):
+        if low is not None and high is not None:
+            bounds = f"from {low:g} to {high:g}"
+        else:
+            bounds = f"at least {low:g}" if low is not None else f"at most {high:g}"
+        kind = "an integer" if spec.type is FieldType.INT else "a number"
+        raise VimmerseInputError(spec.name, f"got {value!r}; must be {kind} {bounds}")
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise VimmerseInputError(name, f"must be true or false, got {value!r}")
+
+
+def _json_text(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            raise VimmerseInputError(name, f"is not valid JSON: {value[:80]!r}") from None
+        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value)
+    raise VimmerseInputError(name, f"must be a dict, a list or a JSON string, got {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------- local files
+
+
+@dataclass(frozen=True)
+class LocalInput:
+    """
+    A local file given for a field, to upload (JSON routes) or send as a file part (form routes).
+
+    :param field: the field name
+    :param index: the position in a list field, or None
+    :param source: the path or ``ObjectStoragePath`` as given
+    :param media: ``video``, ``image`` or ``audio``
+    """
+
+    field: str
+    index: int | None
+    source: Any
+    media: str
+
+    @property
+    def label(self) -> str:
+        """Return ``field`` or ``field[index]`` for messages."""
+        return self.field if self.index is None else f"{self.field}[{self.index}]"
+
+
+def local_inputs(tool: Tool, values: Mapping[str, Any]) -> list[LocalInput]:
+    """Return every local file among prepared values, in field order."""
+    found: list[LocalInput] = []
+    for spec in tool.fields:
+        value = values.get(spec.name)
+        if not spec.media or value is None:
+            continue
+        if spec.type is FieldType.URLS:
+            found.extend(LocalInput(spec.name, i, v, spec.media) for i, v in enumerate(value) if is_local_file(v))
+        elif is_local_file(value):
+            found.append(LocalInput(spec.name, None, value, spec.media))
+    return found
+
+
+def replace_inputs(values: Mapping[str, Any], replacements: Mapping[tuple[str, int | None], Any]) -> dict[str, Any]:
+    """Return ``values`` with some fields (or list items) replaced, e.g. local files by their hosted URLs."""
+    result = dict(values)
+    for (name, index), new in replacements.items():
+        if index is None:
+            result[name] = new
+        else:
+            items = list(result[name])
+            items[index] = new
+            result[name] = items
+    return result
+
+
+def content_type(filename: str) -> str:
+    """Return the MIME type of a file name, by its extension."""
+    return CONTENT_TYPES.get(os.path.splitext(filename)[1].lower(), "application/octet-stream")
+
+
+# ---------------------------------------------------------------------- request builders and answers
+
+
+def tool_request(tool: Tool, values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
+    """
+    Build the request of a tool from prepared values (local files already replaced or split off).
+
+    JSON routes send the values as a JSON object; form routes as form fields, multipart with ``files``.
+    """
+    if tool.body == "json":
+        return ApiRequest("POST", tool.path, json=dict(values), spends_credits=tool.spends_credits)
+    return ApiRequest(
+        "POST", tool.path, form=form_fields(values), files=tuple(files), spends_credits=tool.spends_credits
+    )
+
+
+def estimate_request(tool: Tool, values: Mapping[str, Any]) -> ApiRequest:
+    """
+    Build ``POST /v2/video/estimate-credits`` for what ``values`` would ask of ``tool`` (free, creates nothing).
+
+    :raises VimmerseInputError: when the API cannot estimate this tool
+    """
+    if not tool.can_estimate:
+        raise VimmerseInputError("max_credits", f"the API cannot estimate the credits of tool {tool.name!r}")
+    option = values.get(tool.option_field) if tool.option_field else None
+    body: dict[str, Any] = {"app_name": tool.app_name, "option": option or tool.default_option}
+    for name in ("quantity", "duration", "video_duration"):
+        if isinstance(values.get(name), (int, float)):
+            body[name] = values[name]
+    if isinstance(values.get("prompt"), str):
+        body["prompt"] = values["prompt"]
+    return ApiRequest("POST", ESTIMATE_PATH, json=body)
+
+
+def parse_estimate(body: Any) -> float:
+    """
+    Return ``total_credits`` of an estimate answer.
+
+    :raises VimmerseResponseError: when the answer has no number there
+    """
+    obj = unwrap(body)
+    total = obj.get("total_credits") if isinstance(obj, Mapping) else None
+    if isinstance(total, bool) or not isinstance(total, (int, float)) or not math.isfinite(total):
+        raise VimmerseResponseError(
+            f"POST {ESTIMATE_PATH} answered without a 'total_credits' number: {str(obj)[:200]!r}",
+            method="POST",
+            path=ESTIMATE_PATH,
+        )
+    return total
+
+
+def upload_request(media: str, filename: str, content: bytes) -> ApiRequest:
+    """Build the upload of a local file: ``POST /v2/video`` (video), ``POST /image`` or ``POST /audio``."""
+    path, part = UPLOAD_ROUTES[media]
+    return ApiRequest("POST", path, files=(FilePart(part, filename, content, content_type(filename)),))
+
+
+def hosted_url(body: Any) -> str | None:
+    """Return the hosted URL of an upload answer (the first of the asset's ``results``), or None."""
+    obj = unwrap(body)
+    if not isinstance(obj, Mapping):
+        return None
+    results = obj.get("results")
+    for item in results if isinstance(results, list) else [obj.get("url")]:
+        if isinstance(item, Mapping):
+            item = item.get("url") or item.get("URL")
+        if isinstance(item, str) and item.startswith(_URL_PREFIXES):
+            return item
+    return None

@@ -1,0 +1,55 @@
+"""Operator for the legacy image, audio and text tools (text-2-image, edit-image, text-2-speech, prompts, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_vimmerse.api import video
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
+from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS, split_files
+from airflow_provider_vimmerse.api.video import Tool
+from airflow_provider_vimmerse.operators.video import VimmerseAssetJobOperator, read_file
+
+
+class VimmerseToolOperator(VimmerseAssetJobOperator):
+    """
+    Run a legacy image, audio or text tool and return its output URLs (or text).
+
+    Tools and their fields: :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`:
+    ``image/text-2-image``, ``image/image-2-image``, ``image/reimagine``, ``image/edit-image`` (with
+    ``option``: ``RemoveText``, ``Upscale``, ``Inpaint``, ``ExpandToAspectRatio``...), ``text/prompt``
+    (``Image2Prompt``, ``RefinePrompt``, ``SuggestPrompt``, ``InspireMe``), ``audio/text-2-speech`` and
+    ``audio/text-2-sound-effect``.
+
+    An image, mask or video field (``image_url``, ``image2_url``, ``mask_url``, ``video_url``) takes an
+    http(s) URL, another task's result, or a local file (a path or ``ObjectStoragePath``), which is
+    sent as the documented file part (``image_file``...).
+
+    The result's ``urls`` hold the output images or audio; ``text/prompt`` returns ``text``. Image
+    routes answer at once unless ``async_mode=True``; then the asset is waited on (in the triggerer
+    when deferrable). The API cannot estimate these tools' credits in advance, so there is no
+    ``max_credits`` here.
+
+    Example::
+
+        VimmerseToolOperator(task_id="poster", tool="image/text-2-image", prompt="a red kite", quantity=2)
+
+    :param tool: the tool, a key of :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`
+    :param inputs: the tool's fields as a dict (templated); the same fields may be keyword arguments
+    :param extra_params: more form fields sent as they are, for fields the API adds later (templated)
+    """
+
+    tools = LEGACY_TOOLS
+
+    def spends_credits(self) -> bool:
+        """Return True unless the tool is free (``text/prompt``)."""
+        return self.row.spends_credits
+
+    def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
+        """Read local files into their file parts, then build the form request."""
+        form, local = split_files(row, values)
+        parts = []
+        for part, (field, source) in local.items():
+            filename, content = read_file(field, source)
+            parts.append(FilePart(part, filename, content, video.content_type(filename)))
+        return video.tool_request(row, {**form, **self.extra_params}, parts)

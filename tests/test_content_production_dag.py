@@ -1,0 +1,85 @@
+"""The scheduled content-production example runs end to end in a real Airflow against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import REPO, airflow_env, run_airflow
+
+DAG_ID = "vimmerse_content_production"
+LOGICAL_DATE = "2026-03-06"  # a Friday in spring
+POOL = "vimmerse_jobs"
+PRODUCTS = 3  # rows of example_dags/products.csv
+
+
+def test_the_dag_runs_end_to_end_and_writes_the_videos_and_a_summary(vimmerse_sandbox, airflow_db, tmp_path):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    # The pool as the DAG's docstring says to create it (``airflow dags test`` itself does not apply pools).
+    created = run_airflow("pools", "set", POOL, "3", "Vimmerse jobs in flight", "--include-deferred")
+    assert created.returncode == 0, created.stdout + created.stderr
+    from airflow.models.pool import Pool
+
+    assert Pool.get_pool(POOL).include_deferred, "deferred waits count against the pool"
+
+    result = run_airflow("dags", "test", DAG_ID, LOGICAL_DATE, env=airflow_env(VIMMERSE_OUTPUT_DIR=str(tmp_path)))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    waits = output.count("[DAG TEST] running trigger in line")
+    assert waits >= PRODUCTS + 2, "every generation task waited in the trigger, not on a worker"
+    assert vimmerse_sandbox.api_key not in output
+
+    # One media per product, one batch of all product images, one story: each paid once.
+    ledger = vimmerse_sandbox.client.ledger
+    media_posts = ledger(path="/media", method="POST")
+    assert len(media_posts) == PRODUCTS and all(e["created"] for e in media_posts)
+    [batch_post] = ledger(path="/batch", method="POST")
+    [story_post] = ledger(path="/story/idea-2-video", method="POST")
+
+    # Prompts were rendered with the logical date (placeholders filled in the mapped inputs).
+    prompts = sorted(vimmerse_sandbox.state.media[e["job_id"]].generation["prompt"] for e in media_posts)
+    assert all("{" not in p for p in prompts), prompts
+    assert any("Friday" in p for p in prompts) and any("spring" in p for p in prompts), prompts
+    batch = vimmerse_sandbox.state.groups[batch_post["job_id"]]
+    assert len(batch.items) == PRODUCTS, "the batch got every product image"
+    story = vimmerse_sandbox.state.groups[story_post["job_id"]]
+    assert "Friday" in story.idea and story.title == f"Story of the day {LOGICAL_DATE}"
+
+    folder = tmp_path / LOGICAL_DATE
+    videos = sorted(folder.glob("*.mp4"))
+    assert len(videos) == PRODUCTS + 2, f"one video per product, the showcase and the story: {videos}"
+    for video in videos:
+        assert video.read_bytes()[4:8] == b"ftyp", f"{video} is not an MP4"
+    assert not list(folder.glob(".*.part"))
+
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["date"] == LOGICAL_DATE
+    jobs = summary["jobs"]
+    assert [j["kind"] for j in jobs] == ["media"] * PRODUCTS + ["batch", "story"]
+    assert {j["id"] for j in jobs} == {e["job_id"] for e in [*media_posts, batch_post, story_post]}
+    assert all(j["status"] == "success" and j["video_urls"] for j in jobs)
+    assert sorted(Path(p) for j in jobs for p in j["paths"]) == videos, "every job's downloaded files"
+    # Credits: the batch and the story report what they used; the summary adds them up.
+    credits = {j["kind"]: j.get("used_credits") for j in jobs if j["kind"] != "media"}
+    assert credits == {"batch": batch.used_credits, "story": story.used_credits}
+    assert summary["credits_used_reported"] == batch.used_credits + story.used_credits
+
+
+def test_every_task_that_starts_a_job_runs_in_the_pool():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("example_content_production", REPO / "example_dags" / f"{DAG_ID}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    pools = {task.task_id: task.pool for task in module.dag.tasks}
+    assert {t: p for t, p in pools.items() if p == POOL} == {
+        "product_video": POOL,
+        "showcase_batch": POOL,
+        "daily_story": POOL,
+    }, "the jobs, and only they, take pool slots"
+    assert module.dag.schedule_interval if hasattr(module.dag, "schedule_interval") else module.dag.timetable
