@@ -55,6 +55,8 @@ class ApiRequest:
     :param json: JSON body (v2 routes)
     :param spends_credits: True when the call creates or regenerates a job; such a call is only
         retried when the server provably did not take it
+    :param read_timeout: seconds to wait for the answer, for calls the API answers slowly by design;
+        None uses the connection's ``timeout``
     """
 
     method: str
@@ -64,6 +66,7 @@ class ApiRequest:
     files: Sequence[FilePart] = field(default_factory=tuple)
     json: Any = None
     spends_credits: bool = False
+    read_timeout: float | None = None
 
     def describe(self) -> str:
         """Return ``METHOD /path`` for messages."""

@@ -69,6 +69,10 @@ ENUMS: Mapping[str, Sequence[Any]] = {
 # ---------------------------------------------------------------------- validation
 
 
+#: Read timeout of the story steps the API answers only when done (its own scenes example waits 180 s).
+SLOW_STEP_TIMEOUT = 180.0
+
+
 def check_story_fields(values: Mapping[str, Any], *, motion_types: Sequence[str] = STORY_MOTION_TYPES) -> None:
     """
     Validate the story fields that are set (enums, ranges, JSON fields, URLs).
@@ -244,7 +248,12 @@ def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
 def create_storyboard(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
     """Build ``POST /story`` (step 1): multipart when image files are sent, a form otherwise."""
     return ApiRequest(
-        "POST", "/story", form=form_fields(encode_story_fields(values)), files=tuple(files), spends_credits=True
+        "POST",
+        "/story",
+        form=form_fields(encode_story_fields(values)),
+        files=tuple(files),
+        spends_credits=True,
+        read_timeout=SLOW_STEP_TIMEOUT,
     )
 
 
@@ -259,7 +268,9 @@ def story_step(story_id: str, step: str, values: Mapping[str, Any]) -> ApiReques
     if step not in ("elements", "scenes", "videos", "concat"):
         raise VimmerseInputError("step", f"got {step!r}; allowed values: 'elements', 'scenes', 'videos', 'concat'")
     path = job_path("/story/{job_id}/" + step, story_id)
-    return ApiRequest("POST", path, form=form_fields(encode_story_fields(values)), spends_credits=True)
+    timeout = SLOW_STEP_TIMEOUT if step in ("elements", "scenes") else None
+    form = form_fields(encode_story_fields(values))
+    return ApiRequest("POST", path, form=form, spends_credits=True, read_timeout=timeout)
 
 
 def _json_value(field: str, value: Any, kind: type) -> Any:

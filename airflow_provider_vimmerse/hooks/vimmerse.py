@@ -135,6 +135,15 @@ def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
     )
 
 
+def _request_timeout(req: ApiRequest, config: ApiConfig) -> Any:
+    """Return an aiohttp timeout for a request with its own read timeout, else the session's (None)."""
+    if req.read_timeout is None:
+        return None
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=req.read_timeout)
+
+
 def _user_agent() -> str:
     from airflow import __version__ as airflow_version
 
@@ -259,7 +268,7 @@ class VimmerseHook(BaseHook):
                     files=files,
                     json=req.json,
                     headers={API_KEY_HEADER: config.api_key},
-                    timeout=(config.connect_timeout, config.timeout),
+                    timeout=(config.connect_timeout, req.read_timeout or config.timeout),
                     allow_redirects=False,
                 )
             body = response.content
@@ -339,7 +348,14 @@ class VimmerseHook(BaseHook):
         try:
             for _ in range(_MAX_REDIRECTS + 1):
                 async with session.request(
-                    method, url, params=req.params, data=data, json=req.json, headers=headers, allow_redirects=False
+                    method,
+                    url,
+                    params=req.params,
+                    data=data,
+                    json=req.json,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=_request_timeout(req, config),
                 ) as response:
                     if response.status in _REDIRECT_STATUSES and req.method == "GET":
                         url = urljoin(url, response.headers.get("Location", ""))

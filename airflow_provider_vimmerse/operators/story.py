@@ -163,8 +163,9 @@ class VimmerseStoryStepOperator(BaseOperator):
     :meth:`check_inputs`. The task returns the story's result, with its ``storyboard``, and pushes the
     story id and storyboard under the XCom keys ``story_id`` and ``storyboard``.
 
-    These requests generate images and can take minutes on the real API: give the connection a
-    longer read ``timeout`` (its extra field; the API's own examples use 180 s).
+    These requests generate images and can take minutes on the real API, so they wait up to
+    :data:`~airflow_provider_vimmerse.api.story.SLOW_STEP_TIMEOUT` seconds for the answer (180 s, as the
+    API's own examples), whatever the connection's ``timeout``.
 
     :param vimmerse_conn_id: Vimmerse connection id
     :param extra_params: more form fields passed through as they are, for fields the API adds later
