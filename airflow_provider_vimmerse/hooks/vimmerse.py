@@ -135,13 +135,13 @@ def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
     )
 
 
-def _request_timeout(req: ApiRequest, config: ApiConfig) -> Any:
-    """Return an aiohttp timeout for a request with its own read timeout, else the session's (None)."""
+def _request_timeout(req: ApiRequest, config: ApiConfig) -> dict[str, Any]:
+    """Return aiohttp's ``timeout`` argument for a request with its own read timeout (else none: the session's)."""
     if req.read_timeout is None:
-        return None
+        return {}  # aiohttp reads timeout=None as "no timeout at all"
     import aiohttp
 
-    return aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=req.read_timeout)
+    return {"timeout": aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=req.read_timeout)}
 
 
 def _user_agent() -> str:
@@ -355,7 +355,7 @@ class VimmerseHook(BaseHook):
                     json=req.json,
                     headers=headers,
                     allow_redirects=False,
-                    timeout=_request_timeout(req, config),
+                    **_request_timeout(req, config),
                 ) as response:
                     if response.status in _REDIRECT_STATUSES and req.method == "GET":
                         url = urljoin(url, response.headers.get("Location", ""))
