@@ -1,5 +1,6 @@
 # The two commands of this project:
 #   make demo   run the quick-start DAG in a real Airflow against the local sandbox API
+#               (make demo DAG=vimmerse_content_production for the scheduled-production example)
 #               (or against the real API when VIMMERSE_API_KEY is set)
 #   make test   lint, type-check and test on the lowest and the newest supported Airflow
 # Everything installs itself into .venvs/ from the pinned constraints in constraints/.
@@ -11,8 +12,10 @@ UV := .venvs/uv/bin/uv
 
 .PHONY: demo test test-low test-high lint bench lock clean
 
+DAG ?= vimmerse_quickstart
+
 demo: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
-	scripts/demo.sh .venvs/airflow-$(AIRFLOW_HIGH)
+	scripts/demo.sh .venvs/airflow-$(AIRFLOW_HIGH) $(DAG)
 
 test: lint test-low test-high
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Run the quick-start DAG in a real Airflow (`airflow dags test`, temporary AIRFLOW_HOME) and print
-# the MP4 files it wrote under ./output/. Uses the local sandbox API unless VIMMERSE_API_KEY is set,
-# in which case it calls the real API (VIMMERSE_API_URL overrides https://api.vimmerse.net) and
-# spends real credits.
+# Run an example DAG (default: the quick start) in a real Airflow (`airflow dags test`, temporary
+# AIRFLOW_HOME) and print the MP4 files it wrote under ./output/. Uses the local sandbox API unless
+# VIMMERSE_API_KEY is set, in which case it calls the real API (VIMMERSE_API_URL overrides
+# https://api.vimmerse.net) and spends real credits.
+#   scripts/demo.sh VENV [DAG_ID]
 set -euo pipefail
 venv=$(realpath "$1")
+dag_id=${2:-vimmerse_quickstart}
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 python="$venv/bin/python"
@@ -50,24 +52,31 @@ fi
 export AIRFLOW_CONN_VIMMERSE_DEFAULT
 
 "$venv/bin/airflow" db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+# The pool the content-production DAG caps its jobs with, as its docstring says to create it.
+"$venv/bin/airflow" pools set vimmerse_jobs 3 "Vimmerse jobs in flight" --include-deferred > /dev/null
 day=$(date -u +%Y-%m-%d)
-echo "Running the DAG vimmerse_quickstart for $day (log: output/demo-$day.log) ..."
+log="output/demo-$dag_id-$day.log"
+echo "Running the DAG $dag_id for $day (log: $log) ..."
 mkdir -p output
-if ! "$venv/bin/airflow" dags test vimmerse_quickstart "$day" > "output/demo-$day.log" 2>&1; then
-  tail -n 60 "output/demo-$day.log"
-  echo "The DAG run failed; the whole log is output/demo-$day.log" >&2
+started=$(date +%s)
+if ! "$venv/bin/airflow" dags test "$dag_id" "$day" > "$log" 2>&1; then
+  tail -n 60 "$log"
+  echo "The DAG run failed; the whole log is $log" >&2
   exit 1
 fi
-"$python" - "$repo/output/$day" "output/demo-$day.log" <<'PY'
+"$python" - "$repo/output/$day" "$log" "$started" <<'PY'
 import pathlib, sys
-folder, log = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+folder, log, started = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), float(sys.argv[3])
 if "state=success" not in log.read_text() and "DagRunState.SUCCESS" not in log.read_text():
     sys.exit(f"the DAG run did not succeed; see {log}")
-videos = sorted(folder.glob("*.mp4"))
+videos = sorted(v for v in folder.glob("*.mp4") if v.stat().st_mtime >= started - 1)
 if not videos:
     sys.exit(f"no MP4 written under {folder}")
 print("Videos written:")
 for video in videos:
     head = video.read_bytes()[4:8]
     print(f"  {video}  ({video.stat().st_size} bytes{', MP4' if head == b'ftyp' else ', NOT an MP4'})")
+summary = folder / "summary.json"
+if summary.exists() and summary.stat().st_mtime >= started - 1:
+    print(f"Summary: {summary}")
 PY
