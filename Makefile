@@ -19,8 +19,9 @@ demo: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
 
 test: lint test-low test-high
 
-lint: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+lint: .venvs/airflow-$(AIRFLOW_LOW)/.installed .venvs/airflow-$(AIRFLOW_HIGH)/.installed
 	scripts/lint.sh .venvs/airflow-$(AIRFLOW_HIGH)
+	.venvs/airflow-$(AIRFLOW_LOW)/bin/mypy
 
 test-low: .venvs/airflow-$(AIRFLOW_LOW)/.installed
 	scripts/pytest.sh .venvs/airflow-$(AIRFLOW_LOW)
