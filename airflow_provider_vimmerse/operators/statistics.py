@@ -38,7 +38,9 @@ class VimmerseUsageStatisticsOperator(BaseOperator):
     Return the daily usage figures of the Vimmerse account (``GET /customer-statistics/{start}/{end}``).
 
     Without ``start`` and ``end`` the range is the DAG run's data interval: for a daily DAG, the one day
-    the run covers (the API has no figures for the current day until it ends). Both ends are included.
+    the run covers. When the interval has no length (Airflow 3's cron schedules, manual runs) it is the
+    day before the run, the last full day: the API has no figures for a day until it ends. Both ends
+    are included.
 
     :param start: first day (templated): a date, a datetime, or text starting ``YYYY-MM-DD``
         (``"{{ ds }}"``, ``"{{ data_interval_start }}"``)
@@ -91,16 +93,23 @@ class VimmerseUsageStatisticsOperator(BaseOperator):
 
 
 def _data_interval(context: Any) -> tuple[date, date]:
-    """Return the first and last day inside the run's data interval (yesterday when the run has none)."""
+    """
+    Return the first and last day of the run's data interval.
+
+    The interval's end is exclusive: a daily run covering January 4 ends at midnight of January 5. A
+    zero-length interval (Airflow 3's cron schedules, manual runs) is a point in time: the day before
+    it, the last full day, is returned. Without any interval or logical date: yesterday (UTC).
+    """
     start = context.get("data_interval_start") or context.get("logical_date")
     end = context.get("data_interval_end") or start
     if start is None:
         yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
         return yesterday, yesterday
-    first = as_day("data_interval_start", start)
-    # The interval's end is exclusive: a daily run's interval ends at midnight of the next day.
-    last = as_day("data_interval_end", end - timedelta(microseconds=1)) if end > start else first
-    return first, max(first, last)
+    just_before = timedelta(microseconds=1)
+    if end > start:
+        return as_day("data_interval_start", start), as_day("data_interval_end", end - just_before)
+    day = as_day("data_interval_start", start - just_before)
+    return day, day
 
 
 def as_day(name: str, value: Any) -> date:

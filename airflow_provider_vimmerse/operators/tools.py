@@ -8,6 +8,7 @@ from airflow_provider_vimmerse.api import video
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS, split_files
 from airflow_provider_vimmerse.api.video import Tool
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.video import VimmerseAssetJobOperator, read_file
 
 
@@ -27,8 +28,8 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
 
     The result's ``urls`` hold the output images or audio; ``text/prompt`` returns ``text``. Image
     routes answer at once unless ``async_mode=True``; then the asset is waited on (in the triggerer
-    when deferrable). The API cannot estimate these tools' credits in advance, so there is no
-    ``max_credits`` here.
+    when deferrable). The API cannot estimate these tools' credits in advance
+    (``POST /v2/video/estimate-credits`` prices video tools only), so ``max_credits`` is refused here.
 
     Example::
 
@@ -40,6 +41,15 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     """
 
     tools = LEGACY_TOOLS
+
+    def __init__(self, *, tool: str, max_credits: float | None = None, **kwargs: Any) -> None:
+        super().__init__(tool=tool, **kwargs)
+        if max_credits is not None:
+            raise VimmerseInputError(
+                "max_credits",
+                f"the API cannot estimate the credits of tool {tool!r} (POST /v2/video/estimate-credits prices "
+                "video tools only), so there is no credit guard for it; remove max_credits",
+            )
 
     def spends_credits(self) -> bool:
         """Return True unless the tool is free (``text/prompt``)."""

@@ -118,11 +118,17 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
             "assets in the Vimmerse web app."
         )
 
-    # A finished answer is used as it is: no poll, no deferral, no second fetch.
+    # The submit answer is the first status reading: a finished asset is used as it is (no poll, no
+    # deferral, no second fetch), a failed one fails the task, a running one is waited on as usual.
 
     def _wait(self, context: Any, job_id: str, snapshot: Any) -> JobResult:
         answer = self._answer
-        if snapshot is None and answer is not None and answer.get("id") == job_id and "status" in answer:
+        if (
+            snapshot is None
+            and answer is not None
+            and answer.get("id") == job_id
+            and isinstance(answer.get("status"), str)
+        ):
             snapshot = parse_snapshot(self.hook.job_kind(self.job_kind), job_id, answer, method="POST")
         return super()._wait(context, job_id, snapshot)
 

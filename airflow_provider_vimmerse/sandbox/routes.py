@@ -1,4 +1,5 @@
-"""The fake Vimmerse API routes: media, batch, story, v2 video tools, assets, statistics and health.
+"""The fake Vimmerse API routes: media, batch, story, v2 video tools, legacy image/audio/text tools, uploads, assets,
+statistics and health.
 
 Routes read and validate the request, charge credits, call :class:`~.state.SandboxState` and render the
 answer with :mod:`~.views`. The API key, faults and the ledger are handled by :mod:`~.middleware`.
@@ -23,6 +24,8 @@ from airflow_provider_vimmerse.sandbox.middleware import INFO_SCOPE_KEY
 from airflow_provider_vimmerse.sandbox.state import (
     BATCH_REGEN_FIELDS,
     CONCAT_CREDITS,
+    LEGACY_TOOLS,
+    LEGACY_UPLOADS,
     MEDIA_REGEN_FIELDS,
     STORY_CREATE_CREDITS,
     STORY_ELEMENTS_CREDITS,
@@ -668,6 +671,114 @@ async def get_asset(request: Request, asset_id: str) -> Response:
         return not_found("asset")
     note(request, job.id)
     return JSONResponse(asset_view(state, job, base_url(request)))
+
+
+# Legacy image, audio and text tools, and the image and audio uploads
+
+LEGACY_FILE_FIELDS = ("image_file", "image2_file", "mask_file", "video_file")
+# What a legacy route, or an option of it, cannot run without (groups: at least one of).
+LEGACY_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "/image/image-2-image": (("image_url",), ("prompt",)),
+    "/image/reimagine": (("image_url",),),
+    "/image/edit-image": (("image_url",),),
+    "/audio/text-2-speech": (("prompt",),),
+    "/audio/text-2-sound-effect": (("prompt",),),
+}
+LEGACY_OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "TryOn": (("image2_url",),),
+    "Inpaint": (("mask_url",), ("prompt",)),
+    "ReplaceBackground": (("image2_url",),),
+    "RestyleBackground": (("image2_url",),),
+    "Image2Prompt": (("image_url", "video_url"),),
+    "RefinePrompt": (("prompt",),),
+}
+SUGGESTED_PROMPT = "A paper boat sails across a calm lake at sunrise, soft golden light, gentle ripples."
+
+
+@router.post("/image")
+@router.post("/audio")
+async def upload_legacy(request: Request) -> Response:
+    """Upload an image (``image_file``) or audio (``audio_file`` or ``audio_url``); the answer is a finished asset."""
+    state = get_state(request)
+    kind = request.url.path.strip("/")
+    data = await read_form(request, files=(f"{kind}_file",))
+    names = data.get(f"{kind}_file") or []
+    url = data.get(f"{kind}_url", "") if kind == "audio" else ""
+    if not names and not url:
+        missing = {"loc": ["body", f"{kind}_file"], "msg": "Field required", "type": "missing"}
+        raise RequestValidationError([missing])
+    app_name, mime_type = LEGACY_UPLOADS[request.url.path]
+    args = {f"{kind}_file": names[0] if names else "", f"{kind}_url": url}
+    job = state.create_asset(app_name, args, finished=True, mime_type=mime_type)
+    note(request, job.id, created=True)
+    return wrapped(asset_view(state, job, base_url(request)))
+
+
+@router.post("/image/text-2-image")
+@router.post("/image/image-2-image")
+@router.post("/image/reimagine")
+@router.post("/image/edit-image")
+@router.post("/text/prompt")
+@router.post("/audio/text-2-speech")
+@router.post("/audio/text-2-sound-effect")
+async def run_legacy_tool(request: Request) -> Response:
+    """Run a legacy tool: image and sound-effect routes answer ``{"data": asset}`` (finished unless
+    ``async_mode``), text to speech ``{"data": [{"URL", "thumbnail_url"}]}``, ``text/prompt`` ``{"data": text}``.
+    """
+    state = get_state(request)
+    path = request.url.path
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await read_json(request)
+    else:
+        data = await read_form(request, files=LEGACY_FILE_FIELDS)
+    body = parse(schemas.LEGACY_TOOL_BODIES[path], data)
+    problem = _legacy_problem(path, body.model_dump())
+    if problem:
+        return bad_request(problem)
+    if isinstance(body, schemas.TextPrompt):
+        note(request, None)
+        return JSONResponse({"data": _prompt_text(body)})
+    app_name, unit, mime_type = LEGACY_TOOLS[path]
+    quantity = int(getattr(body, "quantity", 1))
+    cost, _ = tool_credits(unit, quantity, getattr(body, "duration", None))
+    if not state.try_charge(cost):
+        return insufficient_credit()
+    job = state.create_asset(
+        app_name,
+        body.model_dump(),
+        finished=not getattr(body, "async_mode", False),
+        result_count=quantity,
+        webhook_url=getattr(body, "webhook_url", None) or "",
+        mime_type=mime_type,
+    )
+    note(request, job.id, created=True, credits=cost)
+    view = asset_view(state, job, base_url(request))
+    if isinstance(body, schemas.TextToSpeech):
+        return JSONResponse({"data": [{"URL": url, "thumbnail_url": ""} for url in view["results"]]})
+    return wrapped(view)
+
+
+def _legacy_problem(path: str, fields: dict[str, Any]) -> str | None:
+    def given(name: str) -> bool:
+        return bool(fields.get(name) or fields.get(name.replace("_url", "_file")))
+
+    needs = list(LEGACY_NEEDS.get(path, ()))
+    option = str(fields.get("option"))
+    option_needs = LEGACY_OPTION_NEEDS.get(option, ())
+    for group in [*needs, *option_needs]:
+        if not any(given(name) for name in group):
+            names = " or ".join(f"{name[:-4]}_file or {name}" if name.endswith("_url") else name for name in group)
+            return f"Provide {names}" + (f" for option {option}." if group in option_needs else ".")
+    return None
+
+
+def _prompt_text(body: schemas.TextPrompt) -> str:
+    source = (body.image_file or body.video_file or [""])[0] or body.image_url or body.video_url
+    if body.option == "Image2Prompt":
+        return f"A detailed, evenly lit photo of {source}."
+    if body.option == "RefinePrompt" or (body.option == "InspireMe" and body.prompt):
+        return f"{body.prompt.rstrip('.')}, cinematic lighting, rich detail, shallow depth of field."
+    return SUGGESTED_PROMPT
 
 
 # Statistics

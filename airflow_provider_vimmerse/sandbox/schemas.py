@@ -476,3 +476,183 @@ class EstimateCredits(BaseModel):
     prompt: str = ""
     duration: int | None = Field(default=None, ge=1)
     video_duration: float | None = Field(default=None, ge=0)
+
+
+# Legacy image, audio and text tools (form bodies; file fields hold the uploaded file names)
+
+ImageAspectRatio = Literal["21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"]
+TextToImageOption = Literal[
+    "Seedream",
+    "FluxPro",
+    "FluxTurbo",
+    "NanoBananaPro",
+    "NanoBanana",
+    "FluxKontextPro",
+    "FluxFinetuned",
+    "QwenImage",
+    "StableDiffusion3.5",
+    "LeonardoImage",
+    "GPTImage",
+    "Auto",
+    "Flux1",
+    "Flux1.1Pro",
+    "Flux1.1ProUltra",
+]
+ImageToImageOption = Literal[
+    "Seedream",
+    "FluxPro",
+    "FluxTurbo",
+    "ImageUtilsDepth",
+    "NanoBananaPro",
+    "NanoBanana",
+    "FluxKontextPro",
+    "QwenImage",
+    "FluxKontextFinetuned",
+    "Remake",
+    "StableDiffusion3.5",
+    "LeonardoImage",
+    "Sketch",
+    "Restructure",
+    "Review",
+    "GPTImage",
+    "Auto",
+    "Restyle",
+    "ReplaceWith",
+    "RecolorTo",
+]
+EditImageOption = Literal[
+    "RemoveText",
+    "Upscale",
+    "LumaReframe",
+    "Inpaint",
+    "ExpandToAspectRatio",
+    "RemoveBackground",
+    "ReplaceBackground",
+    "RestyleBackground",
+]
+Narrator = Literal[
+    "Rachel",
+    "Aria",
+    "Roger",
+    "Sarah",
+    "Laura",
+    "Charlie",
+    "George",
+    "Callum",
+    "River",
+    "Liam",
+    "Charlotte",
+    "Alice",
+    "Matilda",
+    "Will",
+    "Jessica",
+    "Eric",
+    "Chris",
+    "Brian",
+    "Daniel",
+    "Lily",
+    "Bill",
+]
+Strength = Annotated[int, Field(ge=1, le=10)]
+
+
+class TextToImage(FormBody):
+    """Body of ``POST /image/text-2-image`` (form or JSON)."""
+
+    prompt: str = "Shot of Nike shoes on colorful background"
+    quantity: Quantity = 1
+    option: TextToImageOption = "Auto"
+    aspect_ratio: ImageAspectRatio = "16:9"
+    creativity_strength: Strength = 5
+    enhance_image: bool = False
+    async_mode: bool = False
+    webhook_url: str | None = None
+
+
+class ImageToImage(FormBody):
+    """Body of ``POST /image/image-2-image``."""
+
+    image_file: list[str] = []
+    image_url: str = ""
+    prompt: str = ""
+    creativity_strength: Strength = 5
+    aspect_ratio: RatioText | None = None
+    quantity: Quantity = 1
+    option: ImageToImageOption = "FluxKontextPro"
+    enhance_image: bool = False
+    async_mode: bool = False
+    webhook_url: str | None = None
+
+
+class Reimagine(FormBody):
+    """Body of ``POST /image/reimagine`` (legacy reference only)."""
+
+    image_file: list[str] = []
+    image_url: str = ""
+    image2_file: list[str] = []
+    image2_url: str = ""
+    option: Literal["Remake", "TryOn"] = "Remake"
+    prompt: str = ""
+    aspect_ratio: RatioText | None = None
+    creativity_strength: Strength = 5
+
+
+class EditImage(FormBody):
+    """Body of ``POST /image/edit-image``."""
+
+    image_file: list[str] = []
+    image_url: str = ""
+    mask_file: list[str] = []
+    mask_url: str = ""
+    image2_file: list[str] = []
+    image2_url: str = ""
+    option: EditImageOption = "RemoveText"
+    reframe_parameters: JsonObject | None = None
+    aspect_ratio: RatioText = "16:9"
+    prompt: str = ""
+    expand_method: Literal["Outpaint", "Pad"] = "Outpaint"
+    expand_direction: Literal["center", "top/left", "bottom/right"] = "center"
+    quantity: Quantity = 1
+    async_mode: bool = False
+    webhook_url: str | None = None
+
+
+class TextPrompt(FormBody):
+    """Body of ``POST /text/prompt``."""
+
+    image_file: list[str] = []
+    image_url: str = ""
+    image2_file: list[str] = []
+    image2_url: str = ""
+    video_file: list[str] = []
+    video_url: str = ""
+    prompt: str = ""
+    mode: str = "scene"
+    option: Literal["Image2Prompt", "SuggestPrompt", "RefinePrompt", "InspireMe"] = "InspireMe"
+
+
+class TextToSpeech(FormBody):
+    """Body of ``POST /audio/text-2-speech``."""
+
+    prompt: str = ""
+    voice: Narrator = "Rachel"
+    option: Literal["", "ElevenLabsTTS", "ChirpTTS"] = ""
+    language: str = ""
+
+
+class TextToSoundEffect(FormBody):
+    """Body of ``POST /audio/text-2-sound-effect``."""
+
+    prompt: str = ""
+    duration: int = Field(default=5, ge=1, le=30)
+
+
+LEGACY_TOOL_BODIES: dict[str, type[FormBody]] = {
+    "/image/text-2-image": TextToImage,
+    "/image/image-2-image": ImageToImage,
+    "/image/reimagine": Reimagine,
+    "/image/edit-image": EditImage,
+    "/text/prompt": TextPrompt,
+    "/audio/text-2-speech": TextToSpeech,
+    "/audio/text-2-sound-effect": TextToSoundEffect,
+}

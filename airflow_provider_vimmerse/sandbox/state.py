@@ -34,6 +34,8 @@ Credit rule
     - v2 video tools: the tool's unit price (:data:`V2_TOOLS`) ``* quantity *`` the number of started
       5-second blocks of ``duration`` (one block without a duration). Upload is free.
       ``POST /v2/video/estimate-credits`` uses the same function.
+    - Legacy image and audio tools (:data:`LEGACY_TOOLS`): the same rule with their unit price;
+      ``text/prompt`` and the uploads (``POST /image``, ``POST /audio``) are free.
 
     A request that cannot pay answers 402 and creates or changes nothing.
 """
@@ -120,6 +122,20 @@ V2_TOOLS: dict[str, tuple[str, int]] = {
     "audio": ("audio", 1),
 }
 UPLOAD_APP_NAME = "upload-video"
+# Legacy tool route -> (app_name on the asset, unit credits, MIME type of the outputs).
+LEGACY_TOOLS: dict[str, tuple[str, int, str]] = {
+    "/image/text-2-image": ("text-2-image", 1, "image/png"),
+    "/image/image-2-image": ("image-2-image", 1, "image/png"),
+    "/image/reimagine": ("reimagine", 1, "image/png"),
+    "/image/edit-image": ("edit-image", 1, "image/png"),
+    "/audio/text-2-speech": ("text-2-speech", 1, "audio/mpeg"),
+    "/audio/text-2-sound-effect": ("text-2-sound-effect", 1, "audio/mpeg"),
+}
+# Upload route -> (app_name on the asset, MIME type of the hosted file).
+LEGACY_UPLOADS: dict[str, tuple[str, str]] = {
+    "/image": ("upload-image", "image/png"),
+    "/audio": ("upload-audio", "audio/mpeg"),
+}
 ESTIMATE_ONLY_APPS = {"edit-video": 5, "text-image-to-video": 10, "try-on": 5, UPLOAD_APP_NAME: 0}
 
 
@@ -308,6 +324,7 @@ class AssetJob:
     webhook_url: str = ""
     run: int = 1
     notified_run: int = 0
+    mime_type: str = "video/mp4"
 
 
 @dataclass
@@ -722,6 +739,7 @@ class SandboxState:
         finished: bool,
         result_count: int = 1,
         webhook_url: str = "",
+        mime_type: str = "video/mp4",
     ) -> AssetJob:
         """Create an asset job.
 
@@ -730,6 +748,7 @@ class SandboxState:
         :param finished: whether the asset is finished at once (``async_mode: false``, uploads).
         :param result_count: number of output URLs.
         :param webhook_url: URL to notify when the asset is finished.
+        :param mime_type: MIME type of the outputs (``video/mp4``, ``image/png``, ``audio/mpeg``).
         """
         with self.lock:
             now = self.clock()
@@ -750,6 +769,7 @@ class SandboxState:
                 args=dict(args),
                 result_count=result_count,
                 webhook_url=webhook_url or "",
+                mime_type=mime_type,
             )
             self.assets[job.id] = job
             return job

@@ -21,6 +21,9 @@ from airflow_provider_vimmerse.sandbox.state import (
 ASSETS_DIR = Path(__file__).parent / "assets"
 SAMPLE_MP4 = ASSETS_DIR / "sample.mp4"
 SAMPLE_PNG = ASSETS_DIR / "sample.png"
+SAMPLE_MP3 = ASSETS_DIR / "sample.mp3"
+#: File name extension of an asset's outputs, by MIME type.
+EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "audio/mpeg": "mp3"}
 
 
 def file_url(base_url: str, name: str) -> str:
@@ -193,7 +196,8 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
     status, progress = state.asset_status(job, now)
     results = []
     if status == SUCCESS:
-        results = [file_url(base_url, f"{job.id}-{index + 1}.mp4") for index in range(job.result_count)]
+        extension = EXTENSIONS.get(job.mime_type, "bin")
+        results = [file_url(base_url, f"{job.id}-{index + 1}.{extension}") for index in range(job.result_count)]
     message = job.message if status == FAIL else ""
     return {
         "id": job.id,
@@ -203,7 +207,7 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
         "progress_percentage": progress,
         "results": results,
         "thumbnails": [],
-        "mime_type": "video/mp4",
+        "mime_type": job.mime_type,
         "app_name": job.app_name,
         "args": job.args,
         "message": message,

@@ -1,0 +1,301 @@
+"""
+The Video API v2 operator in a real Airflow (``dag.test()``) against the sandbox API over real HTTP.
+
+Every tool row as the API receives it, inputs checked before any request, answers that are already
+finished (no wait, no deferral) and unfinished ones (waited on, in the triggerer or here), local files
+uploaded first, the credit guard, and an account out of credits.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request, prepare_values
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
+from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4, SAMPLE_PNG
+from tests.dag_runs import new_dag, run_dag
+
+FAST = {"poll_interval": 0.2}
+CLIP = "https://cdn.test/clip.mp4"
+FACE = "https://cdn.test/face.png"
+VOICE = "https://cdn.test/voice.mp3"
+
+#: One call per tool: the fields given, and what the sandbox must have received.
+TOOL_CALLS = {
+    "crop-to-aspect-ratio": {"video_url": CLIP, "aspect_ratio": "9:16", "offset_x": "12"},
+    "reframe": {"video_url": CLIP, "aspect_ratio": "1:1", "prompt": "keep the boat centred", "x_start": 0},
+    "enhance": {"video_url": CLIP, "enhance_mode": "2X&DeepClean", "compression_scale": 0.3},
+    "sound-effect": {"video_url": CLIP, "prompt": "waves and gulls"},
+    "avatars/lip-sync": {"avatar_id": "av1", "voice_id": "vo1", "prompt": "Hello!", "show_caption": "Off"},
+    "lip-sync": {"image_url": FACE, "audio_url": VOICE, "option": "SyncLipSync", "video_duration": 7.5},
+    "video-effects": {"image_url": FACE, "option": "PikaEffects", "effect": "Melt", "quantity": 2},
+    "replace-background": {"video_url": CLIP, "bg_image_url": FACE, "alignment": "left", "crop_to_content": False},
+    "reference-to-video": {"image_urls": [FACE], "prompt": "a dance", "option": "AutoR", "duration": 12},
+    "video-to-video": {"video_url": CLIP, "prompt": "make it snow", "option": "LumaModify"},
+    "audio": {"video_url": CLIP, "audio_url": VOICE, "attach_mode": "PadAudio"},
+}
+#: Values converted on the way: templated numbers arrive as numbers, number-strings as strings.
+SENT_AS = {("crop-to-aspect-ratio", "offset_x"): 12, ("enhance", "compression_scale"): "0.3"}
+
+
+def task_id(tool: str) -> str:
+    return tool.replace("/", "_").replace("-", "_")
+
+
+def posts(sandbox, path: str) -> list[dict]:
+    return sandbox.client.ledger(path=path, method="POST")
+
+
+@pytest.fixture(autouse=True)
+def quick_jobs(vimmerse_sandbox):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+
+
+def test_the_table_covers_every_documented_v2_route():
+    assert sorted(VIDEO_TOOLS) == sorted(TOOL_CALLS)
+
+
+# ---------------------------------------------------------------------- inputs checked before any request
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"tool": "upscale", "video_url": CLIP}, ["'tool'", "'upscale'", "'enhance'", "'crop-to-aspect-ratio'"]),
+        ({"tool": "enhance"}, ["'video_url'", "is required by tool 'enhance'"]),
+        ({"tool": "enhance", "video_url": CLIP, "enhance_mode": "8X"}, ["'enhance_mode'", "'8X'", "'2X&DeepClean'"]),
+        ({"tool": "enhance", "video_url": CLIP, "compression_scale": 2}, ["'compression_scale'", "from 0 to 1"]),
+        ({"tool": "enhance", "video_url": CLIP, "prompt": "x"}, ["'prompt'", "not a field of tool 'enhance'"]),
+        ({"tool": "crop-to-aspect-ratio", "video_url": CLIP, "aspect_ratio": "9x16"}, ["'aspect_ratio'", "W:H"]),
+        ({"tool": "reference-to-video", "image_urls": [FACE], "quantity": 5}, ["'quantity'", "from 1 to 4"]),
+        ({"tool": "reference-to-video", "image_urls": [FACE], "duration": 31}, ["'duration'", "from 1 to 30"]),
+        ({"tool": "reference-to-video", "image_urls": []}, ["'image_urls'", "at least one URL"]),
+        ({"tool": "lip-sync", "audio_url": VOICE}, ["'image_url'", "at least one of: image_url, video_url"]),
+        ({"tool": "lip-sync", "image_url": FACE}, ["'audio_url'", "at least one of: audio_url, prompt"]),
+        ({"tool": "lip-sync", "image_url": FACE, "prompt": "hi", "option": "Wav2Lip"}, ["'option'", "'AutoLipSync'"]),
+        (
+            {"tool": "avatars/lip-sync", "avatar_id": "a", "voice_id": "v", "prompt": "hi", "aspect_ratio": "4:3"},
+            ["'1:1', '16:9', '9:16'"],
+        ),
+        (
+            {"tool": "audio", "video_url": CLIP, "audio_url": VOICE, "attach_mode": "Loop"},
+            ["'attach_mode'", "'PadAudio'"],
+        ),
+        ({"tool": "enhance", "video_url": CLIP, "webhook_url": "hooks/done"}, ["'webhook_url'", "http(s) URL"]),
+        ({"tool": "enhance", "video_url": CLIP, "async_mode": "maybe"}, ["'async_mode'", "true or false"]),
+        ({"tool": "enhance", "video_url": 42}, ["'video_url'", "local video file"]),
+        ({"tool": "enhance", "video_url": CLIP, "max_credits": -1}, ["'max_credits'"]),
+    ],
+)
+def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, expected):
+    with pytest.raises(VimmerseInputError) as error:
+        VimmerseVideoOperator(task_id="tool", **kwargs)
+    for text in expected:
+        assert text in str(error.value)
+    assert vimmerse_sandbox.client.ledger() == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "fields", "body"),
+    [
+        ("enhance", {"video_url": CLIP}, {"app_name": "enhance", "option": "4X&DeepClean"}),
+        (
+            "reference-to-video",
+            {"image_urls": [FACE], "option": "VeoReference", "quantity": "2", "duration": 12, "prompt": "a dance"},
+            {
+                "app_name": "reference-to-video",
+                "option": "VeoReference",
+                "quantity": 2,
+                "duration": 12,
+                "prompt": "a dance",
+            },
+        ),
+        (
+            "lip-sync",
+            {"video_url": CLIP, "prompt": "hi", "video_duration": 9.5},
+            {"app_name": "lip-sync", "option": "AutoLipSync", "video_duration": 9.5, "prompt": "hi"},
+        ),
+        (
+            "avatars/lip-sync",
+            {"avatar_id": "a", "voice_id": "v", "prompt": "A long script"},
+            {"app_name": "lip-sync", "option": "AvatarLipSync", "prompt": "A long script"},
+        ),
+        (
+            "replace-background",
+            {"video_url": CLIP},
+            {"app_name": "replace-background-video", "option": "ReplaceBackground"},
+        ),
+    ],
+)
+def test_the_estimate_names_the_app_and_option_the_route_is_priced_by(tool, fields, body):
+    row = VIDEO_TOOLS[tool]
+    req = estimate_request(row, prepare_values(row, fields))
+    assert (req.method, req.path, req.json, req.spends_credits) == ("POST", "/v2/video/estimate-credits", body, False)
+
+
+# ---------------------------------------------------------------------- every row, answered at once
+
+
+def test_every_tool_sends_its_documented_json_and_a_finished_answer_is_not_waited_on(
+    vimmerse_sandbox, airflow_db, tmp_path
+):
+    dag = new_dag("video_every_tool_sync", tmp_path, deferrable=True, **FAST)
+    with dag:
+        for tool, fields in TOOL_CALLS.items():
+            VimmerseVideoOperator(task_id=task_id(tool), tool=tool, async_mode=False, **fields)
+        VimmerseVideoOperator(
+            task_id="templated",
+            tool="enhance",
+            inputs={"video_url": "{{ params.clip }}", "enhance_mode": "{{ params.mode }}"},
+            params={"clip": CLIP, "mode": "DeepClean"},
+            async_mode=False,
+        )
+        VimmerseVideoOperator.partial(task_id="mapped", tool="crop-to-aspect-ratio").expand(
+            inputs=[{"video_url": CLIP, "aspect_ratio": ratio, "async_mode": False} for ratio in ("1:1", "4:5")]
+        )
+        VimmerseVideoOperator(
+            task_id="not_waiting", tool="enhance", video_url=CLIP, async_mode=False, wait_for_completion=False
+        )
+    ids = [task_id(tool) for tool in TOOL_CALLS]
+    result = run_dag(dag, tmp_path, [*ids, "templated", "mapped", "not_waiting"])
+
+    assert set(result.states.values()) == {"success"}, result.states
+    assets = vimmerse_sandbox.state.assets
+    for tool, fields in TOOL_CALLS.items():
+        value = result.xcom(task_id(tool))
+        asset = assets[value["id"]]
+        assert value["status"] == "success" and value["kind"] == "asset"
+        assert value["urls"] and value["urls"] == value["video_urls"], tool
+        assert all(url.endswith(".mp4") for url in value["urls"])
+        assert value["mime_type"] == "video/mp4"
+        assert value["web_url"] == f"{vimmerse_sandbox.url}/app/asset/{value['id']}"
+        for name, sent in fields.items():
+            assert asset.args[name] == SENT_AS.get((tool, name), sent), (tool, name)
+        assert asset.args["async_mode"] is False
+    assert len(result.xcom("video_effects")["urls"]) == 2, "quantity 2 gives two videos"
+    assert assets[result.xcom("templated")["id"]].args["enhance_mode"] == "DeepClean"
+    assert sorted(assets[value["id"]].args["aspect_ratio"] for value in result.xcom("mapped")) == ["1:1", "4:5"]
+    finished = result.xcom("not_waiting")
+    assert finished["status"] == "success" and finished["urls"], "an answer already finished is returned as such"
+    ledger = vimmerse_sandbox.client.ledger()
+    assert {entry["method"] for entry in ledger} == {"POST"}, "a finished answer is neither polled nor deferred"
+    assert len(ledger) == len(TOOL_CALLS) + 4, "one request per task"
+
+
+# ---------------------------------------------------------------------- unfinished answers are waited on
+
+
+def test_an_unfinished_asset_is_waited_on_in_the_triggerer_or_here(
+    vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
+):
+    dag = new_dag("video_async_waits", tmp_path, **FAST)
+    with dag:
+        VimmerseVideoOperator(task_id="deferred", tool="enhance", video_url=CLIP, deferrable=True, max_credits=5)
+        VimmerseVideoOperator(task_id="here", tool="sound-effect", video_url=CLIP, prompt="rain", deferrable=False)
+        VimmerseVideoOperator(task_id="fails", tool="sound-effect", video_url=CLIP, prompt="[sandbox:fail]")
+        VimmerseVideoOperator(task_id="no_wait", tool="enhance", video_url=CLIP, wait_for_completion=False)
+    result = run_dag(dag, tmp_path, ["deferred", "here", "no_wait"])
+    logs = capsys.readouterr().out + caplog.text
+
+    assert result.states == {"deferred": "success", "here": "success", "fails": "failed", "no_wait": "success"}
+    for name in ("deferred", "here"):
+        value = result.xcom(name)
+        assert value["status"] == "success" and value["progress"] == 100
+        assert value["urls"] == [f"{vimmerse_sandbox.url}/_sandbox/files/{value['id']}-1.mp4"]
+        polls = vimmerse_sandbox.client.ledger(path=f"/asset/{value['id']}", method="GET")
+        assert polls, "the asset was polled until it finished"
+    assert f"Waiting for asset {result.xcom('deferred')['id']} in the triggerer" in logs
+    assert f"Waiting for asset {result.xcom('here')['id']} in the triggerer" not in logs
+    [error] = result.errors_of("fails")
+    assert "sandbox: generation failed (requested by marker)" in error, "the server's reason reaches the user"
+    assert result.xcom("no_wait")["status"] == "submitted"
+    assert len(posts(vimmerse_sandbox, "/v2/video/sound-effect")) == 2, "a failed job is not resubmitted"
+    [estimate] = posts(vimmerse_sandbox, "/v2/video/estimate-credits")
+    assert estimate["credits"] == 0 and not estimate["created"], "the estimate is free and creates nothing"
+
+
+# ---------------------------------------------------------------------- local files
+
+
+def test_local_files_are_uploaded_first_and_their_hosted_urls_sent(vimmerse_sandbox, airflow_db, tmp_path):
+    clip, face, voice = tmp_path / "clip.mp4", tmp_path / "face.png", tmp_path / "voice.mp3"
+    shutil.copy(SAMPLE_MP4, clip)
+    shutil.copy(SAMPLE_PNG, face)
+    voice.write_bytes(b"ID3 not really an mp3")
+    dag = new_dag("video_local_files", tmp_path, **FAST)
+    with dag:
+        VimmerseVideoOperator(task_id="audio", tool="audio", video_url=str(clip), audio_url=voice, async_mode=False)
+        VimmerseVideoOperator(
+            task_id="reference",
+            tool="reference-to-video",
+            image_urls=[FACE, ObjectStoragePath(f"file://{face}")],
+            prompt="a dance",
+        )
+    result = run_dag(dag, tmp_path, ["audio", "reference"])
+
+    assert result.states == {"audio": "success", "reference": "success"}
+    hosted = f"{vimmerse_sandbox.url}/_sandbox/files/"
+    audio = vimmerse_sandbox.state.assets[result.xcom("audio")["id"]]
+    assert audio.args["video_url"].startswith(hosted) and audio.args["video_url"].endswith(".mp4")
+    assert audio.args["audio_url"].startswith(hosted) and audio.args["audio_url"].endswith(".mp3")
+    reference = vimmerse_sandbox.state.assets[result.xcom("reference")["id"]]
+    assert reference.args["image_urls"][0] == FACE, "a URL is sent as it is"
+    assert reference.args["image_urls"][1].startswith(hosted), "the local image was replaced by its hosted URL"
+    paths = [(e["path"], e["credits"]) for e in vimmerse_sandbox.client.ledger(method="POST")]
+    assert ("/v2/video", 0) in paths and ("/audio", 0) in paths and ("/image", 0) in paths, "uploads are free"
+    uploads = {a.args.get(f) for a in vimmerse_sandbox.state.assets.values() for f in ("video_file", "image_file")}
+    assert {"clip.mp4", "face.png"} <= uploads, "the files themselves were sent, under their own names"
+    assert paths.index(("/v2/video/audio", 1)) > paths.index(("/audio", 0)), "uploads come before the tool"
+
+
+# ---------------------------------------------------------------------- failures that must cost nothing
+
+
+def test_bad_inputs_the_credit_guard_and_spent_credits_fail_at_once_without_paying(
+    vimmerse_sandbox, airflow_db, tmp_path
+):
+    face = tmp_path / "face.png"
+    shutil.copy(SAMPLE_PNG, face)
+    vimmerse_sandbox.client.configure(credits=3)
+    dag = new_dag("video_failures", tmp_path, retries=1, **FAST)
+    with dag:
+        VimmerseVideoOperator(
+            task_id="bad_template",
+            tool="enhance",
+            video_url=CLIP,
+            enhance_mode="{{ params.mode }}",
+            params={"mode": "16X"},
+        )
+        VimmerseVideoOperator(task_id="missing_file", tool="enhance", video_url=str(tmp_path / "nope.mp4"))
+        VimmerseVideoOperator(
+            task_id="over_limit",
+            tool="reference-to-video",
+            image_urls=[face],
+            quantity=2,
+            duration=12,
+            max_credits=50,
+        )
+        VimmerseVideoOperator(task_id="out_of_credits", tool="enhance", video_url=CLIP)
+    result = run_dag(dag, tmp_path)
+
+    assert set(result.states.values()) == {"failed"}, result.states
+    # One failed try each: a retry could not fix any of these.
+    [template] = result.errors_of("bad_template")
+    assert "'enhance_mode'" in template and "'16X'" in template
+    [missing] = result.errors_of("missing_file")
+    assert "'video_url'" in missing and "nope.mp4" in missing
+    [guard] = result.errors_of("over_limit")
+    assert "estimated at 60 credits" in guard and "max_credits=50" in guard and "nothing was submitted" in guard
+    [spent] = result.errors_of("out_of_credits")
+    assert "out of credits" in spent and "402" in spent
+    ledger = vimmerse_sandbox.client.ledger()
+    assert [(e["path"], e["status"]) for e in ledger if e["path"] != "/v2/video/enhance"] == [
+        ("/v2/video/estimate-credits", 200)
+    ], "the guard asked for an estimate and sent nothing else: no upload, no submit"
+    assert [e["status"] for e in posts(vimmerse_sandbox, "/v2/video/enhance")] == [402]
+    assert all(not e["created"] and not e["credits"] for e in ledger), "nothing was created or charged"
+    assert vimmerse_sandbox.client.state()["credits"] == 3

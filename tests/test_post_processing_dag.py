@@ -1,0 +1,64 @@
+"""The post-processing example DAG end to end in a real Airflow (``dag.test()``, deferred waits) against the sandbox."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.dag_runs import run_dag
+
+TASKS = ["create_media", "enhance", "add_sound_effect", "crop_for_social", "download"]
+
+
+def load_post_processing():
+    path = REPO / "example_dags/vimmerse_post_processing.py"
+    spec = importlib.util.spec_from_file_location("example_post_processing", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module.dag
+
+
+def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch, capsys, caplog
+):
+    sandbox = vimmerse_sandbox
+    sandbox.client.configure(job_seconds=1)
+    monkeypatch.setenv("VIMMERSE_OUTPUT_DIR", str(tmp_path / "output"))
+    dag = load_post_processing()
+    for task in dag.tasks:
+        if hasattr(task, "poll_interval"):
+            task.poll_interval = 0.2
+    result = run_dag(dag, tmp_path, TASKS)
+    logs = capsys.readouterr().out + caplog.text
+
+    assert result.states == dict.fromkeys(TASKS, "success")
+    created, enhanced, sounded, cropped = (result.xcom(t) for t in TASKS[:4])
+    assets = sandbox.state.assets
+    # Each step worked on the previous step's output, handed over as XCom.
+    assert assets[enhanced["id"]].args["video_url"] == created["video_urls"][0]
+    assert assets[enhanced["id"]].args["enhance_mode"] == "2X&DeepClean"
+    assert assets[sounded["id"]].args["video_url"] == enhanced["urls"][0]
+    assert assets[cropped["id"]].args["video_url"] == sounded["urls"][0]
+    assert assets[cropped["id"]].args["aspect_ratio"] == "9:16"
+    for value in (enhanced, sounded, cropped):
+        assert value["status"] == "success" and value["mime_type"] == "video/mp4"
+        assert f"Waiting for asset {value['id']} in the triggerer" in logs, "each step waited deferred"
+    # The final video is on disk.
+    [video] = result.xcom("download")
+    assert video.endswith(".mp4") and Path(video).read_bytes()[4:8] == b"ftyp"
+    # Each generation paid once; the credit guard asked first and paid nothing.
+    submits = [(e["path"], e["created"]) for e in sandbox.client.ledger(method="POST")]
+    assert submits == [
+        ("/media", True),
+        ("/v2/video/estimate-credits", False),
+        ("/v2/video/enhance", True),
+        ("/v2/video/sound-effect", True),
+        ("/v2/video/crop-to-aspect-ratio", True),
+    ]
+    assert sandbox.api_key not in logs
