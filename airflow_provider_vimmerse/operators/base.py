@@ -112,6 +112,10 @@ class VimmerseJobOperator(BaseOperator):
         """Start the job and return its id."""
         raise NotImplementedError
 
+    def first_reading(self, job_id: str) -> JobSnapshot | None:
+        """Return the job's status as the submit answer already showed it, or None to poll for it."""
+        return None
+
     def spends_credits(self) -> bool:
         """Return True when :meth:`submit` starts a paid generation (so a retry must not repeat it)."""
         return True
@@ -136,6 +140,7 @@ class VimmerseJobOperator(BaseOperator):
     def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None) -> JobResult:
         deadline = time.time() + (_seconds(self.timeout) or 0)
         watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval)
+        snapshot = snapshot or self.first_reading(job_id)
         if snapshot is None:
             event, _ = self._poll_once(watch)
         else:  # already read while deciding to reattach

@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_provider_vimmerse.api import video
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobState
-from airflow_provider_vimmerse.api.responses import parse_snapshot, unwrap
+from airflow_provider_vimmerse.api.responses import JobSnapshot, parse_snapshot, unwrap
 from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.api.tools import immediate_result, is_job_answer
 from airflow_provider_vimmerse.api.video import Tool
@@ -121,16 +121,12 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
     # The submit answer is the first status reading: a finished asset is used as it is (no poll, no
     # deferral, no second fetch), a failed one fails the task, a running one is waited on as usual.
 
-    def _wait(self, context: Any, job_id: str, snapshot: Any) -> JobResult:
+    def first_reading(self, job_id: str) -> JobSnapshot | None:
+        """Return the asset's status from the submit answer, so a finished one is not polled again."""
         answer = self._answer
-        if (
-            snapshot is None
-            and answer is not None
-            and answer.get("id") == job_id
-            and isinstance(answer.get("status"), str)
-        ):
-            snapshot = parse_snapshot(self.hook.job_kind(self.job_kind), job_id, answer, method="POST")
-        return super()._wait(context, job_id, snapshot)
+        if answer is None or answer.get("id") != job_id or not isinstance(answer.get("status"), str):
+            return None
+        return parse_snapshot(self.hook.job_kind(self.job_kind), job_id, answer, method="POST")
 
     def finish(self, context: Any, job_id: str) -> JobResult:
         """Return the result from the submit answer when it was already finished, else fetch the asset."""
