@@ -105,10 +105,10 @@ def _data_interval(context: Any) -> tuple[date, date]:
     if start is None:
         yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
         return yesterday, yesterday
-    just_before = timedelta(microseconds=1)
     if end > start:
+        just_before = timedelta(microseconds=1)
         return as_day("data_interval_start", start), as_day("data_interval_end", end - just_before)
-    day = as_day("data_interval_start", start - just_before)
+    day = as_day("data_interval_start", start) - timedelta(days=1)  # the last full day before that point
     return day, day
 
 
