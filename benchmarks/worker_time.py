@@ -292,9 +292,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from tests.cluster import AirflowCluster
 
     variants = list(VARIANTS) if args.variant == "all" else [args.variant]
-    dags = Path(tempfile.mkdtemp(prefix="vimmerse-worker-time-dags-"))
     started = time.monotonic()
-    with sandbox_process(args.job_seconds) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="vimmerse-worker-time-dags-") as folder,
+        sandbox_process(args.job_seconds) as url,
+    ):
+        dags = Path(folder)
         env = {"AIRFLOW_CONN_VIMMERSE_DEFAULT": sandbox_conn_uri(url, SANDBOX_KEY)}
         config = {
             ("workers", "min_heartbeat_interval"): args.heartbeat_interval,
