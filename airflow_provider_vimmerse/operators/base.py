@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
+from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobState
+from airflow_provider_vimmerse.api.responses import expect_object
 from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
 from airflow_provider_vimmerse.exceptions import (
@@ -216,6 +218,15 @@ class VimmerseJobOperator(BaseOperator):
         self.log.info(
             "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
         )
+        return result
+
+    def edit_at_once(self, job_id: str, req: ApiRequest, changed: Iterable[str]) -> JobResult:
+        """Send an edit that regenerates nothing (no credits, no job) and return the result at once."""
+        with fail_fast():
+            obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
+            kind = self.hook.job_kind(self.job_kind)
+            result = build_result(kind, job_id, obj, web_url=self.hook.web_url(self.job_kind, job_id))
+        self.log.info("%s %s: metadata updated (%s); nothing regenerated", self.job_kind, job_id, ", ".join(changed))
         return result
 
     def submitted_result(self, job_id: str) -> JobResult:

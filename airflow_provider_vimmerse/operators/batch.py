@@ -17,7 +17,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_vimmerse.api import batch
 from airflow_provider_vimmerse.api.jobs import output_urls
-from airflow_provider_vimmerse.api.responses import expect_object, failure_message
+from airflow_provider_vimmerse.api.responses import failure_message
 from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.exceptions import VimmerseError, VimmerseInputError
 from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list, fail_fast
@@ -241,11 +241,7 @@ class VimmerseUpdateBatchOperator(VimmerseGroupJobOperator):
             return super().execute(context)
         with fail_fast():
             self.check_inputs()
-        req = batch.edit_batch(self.batch_id, self.changes)
-        obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
-        self.log.info("batch %s: metadata updated (%s); nothing regenerated", self.batch_id, ", ".join(self.changes))
-        kind = self.hook.job_kind("batch")
-        return build_result(kind, self.batch_id, obj, web_url=self.hook.web_url("batch", self.batch_id))
+        return self.edit_at_once(self.batch_id, batch.edit_batch(self.batch_id, self.changes), self.changes)
 
     def submit(self, context: Any) -> str:
         """Send the regenerating edit and return the batch id."""

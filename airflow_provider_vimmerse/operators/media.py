@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_vimmerse.api import media
 from airflow_provider_vimmerse.api.endpoints import FilePart
 from airflow_provider_vimmerse.api.responses import expect_object
-from airflow_provider_vimmerse.api.results import JobResult, build_result
+from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseJobMayExistError
 from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list, fail_fast
 
@@ -187,13 +187,7 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
             return super().execute(context)
         with fail_fast():
             self.check_inputs()
-        req = media.edit_media(self.media_id, self.changes)
-        with fail_fast():
-            obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
-            kind = self.hook.job_kind("media")
-            result = build_result(kind, self.media_id, obj, web_url=self.hook.web_url("media", self.media_id))
-        self.log.info("media %s: metadata updated (%s); nothing regenerated", self.media_id, ", ".join(self.changes))
-        return result
+        return self.edit_at_once(self.media_id, media.edit_media(self.media_id, self.changes), self.changes)
 
     def submit(self, context: Any) -> str:
         """Send the regenerating edit and return the media id."""
