@@ -39,7 +39,7 @@ $(UV):
 .venvs/airflow-%/.installed: constraints/airflow-%.txt pyproject.toml | $(UV)
 	$(UV) venv -q --allow-existing -p $(PYTHON) .venvs/airflow-$*
 	VIRTUAL_ENV=$(CURDIR)/.venvs/airflow-$* $(UV) pip install -q -c constraints/airflow-$*.txt \
-		"apache-airflow==$*" -e ".[sandbox,test]"
+		"apache-airflow==$*" -e ".[sandbox,test,docs]"
 	touch $@
 
 # Re-resolve the pinned environments (run by hand when a dependency should move).

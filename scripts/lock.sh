@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 for version in "$@"; do
   env_dir=$(mktemp -d)
   "$uv" venv -q -p "${PYTHON:-python3}" "$env_dir"
-  VIRTUAL_ENV="$env_dir" "$uv" pip install -q "apache-airflow==$version" -e ".[sandbox,test]"
+  VIRTUAL_ENV="$env_dir" "$uv" pip install -q "apache-airflow==$version" -e ".[sandbox,test,docs]"
   {
     echo "# Pinned environment for the tests on apache-airflow $version (make lock)."
     VIRTUAL_ENV="$env_dir" "$uv" pip freeze --exclude-editable
