@@ -10,18 +10,22 @@ AIRFLOW_LOW := 2.11.2
 AIRFLOW_HIGH := 3.3.2
 UV := .venvs/uv/bin/uv
 
-.PHONY: demo test test-low test-high lint bench lock clean
+.PHONY: demo test test-low test-high lint docs bench lock clean
 
 DAG ?= vimmerse_quickstart
 
 demo: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
 	scripts/demo.sh .venvs/airflow-$(AIRFLOW_HIGH) $(DAG)
 
-test: lint test-low test-high
+test: lint docs test-low test-high
 
 lint: .venvs/airflow-$(AIRFLOW_LOW)/.installed .venvs/airflow-$(AIRFLOW_HIGH)/.installed
 	scripts/lint.sh .venvs/airflow-$(AIRFLOW_HIGH)
 	.venvs/airflow-$(AIRFLOW_LOW)/bin/mypy
+
+# The Sphinx site in docs/ (warnings are errors; -E re-reads every page so no warning hides in a cache).
+docs: .venvs/airflow-$(AIRFLOW_HIGH)/.installed
+	.venvs/airflow-$(AIRFLOW_HIGH)/bin/sphinx-build -E -W --keep-going -b html docs docs/_build/html
 
 test-low: .venvs/airflow-$(AIRFLOW_LOW)/.installed
 	scripts/pytest.sh .venvs/airflow-$(AIRFLOW_LOW)

@@ -139,7 +139,9 @@ with DAG(
 
     jobs = list_jobs(product_videos.output, showcase.output, story.output)
 
+    # [START howto_vimmerse_mapped_download]
     download = VimmerseDownloadOperator.partial(task_id="download", destination=DESTINATION).expand(job=jobs)
+    # [END howto_vimmerse_mapped_download]
 
     @task
     def write_summary(jobs: list[dict[str, Any]], paths: Any, folder: str, ds: str | None = None) -> str:

@@ -36,6 +36,7 @@ with DAG(
     tags=["vimmerse", "example"],
     default_args={"deferrable": True, "retries": 1},
 ) as dag:
+    # [START howto_vimmerse_video_chain]
     create_media = VimmerseCreateMediaOperator(
         task_id="create_media",
         title="Post-processing: a beach at dawn",
@@ -67,6 +68,7 @@ with DAG(
         video_url=sound_effect.output,
         aspect_ratio="9:16",
     )
+    # [END howto_vimmerse_video_chain]
 
     download = VimmerseDownloadOperator(
         task_id="download",

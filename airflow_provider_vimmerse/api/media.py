@@ -17,11 +17,13 @@ from typing import Any
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
+#: ``motion_type`` of ``POST /media``: the AI model that animates the video.
 MOTION_TYPES = (
     "Auto", "AutoT3", "KlingAI", "KlingT4", "LumaAI", "LumaRay2", "VeoFast", "Veo", "RunwayML", "MinimaxHailuo",
     "Seedance", "SeedanceFast", "Hunyuan", "Pixverse", "PixverseT3", "PicoMotion", "StaticMotion", "Wan", "Sora",
     "SoraPro", "TryOnVideo",
 )  # fmt: skip
+#: ``camera_control`` of ``POST /media``: the camera path.
 CAMERA_CONTROLS = (
     "", "Static", "Crane up", "Crane down", "Tilt up", "Tilt down", "Pan right", "Pan left", "Roll right",
     "Roll left", "Orbit right", "Orbit left", "Rotate 360", "Dolly zoom", "Zoom in", "Zoom out", "Aerial",
@@ -72,7 +74,7 @@ def _allowed(values: Sequence[str]) -> str:
 
 
 def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
-    """Raise :class:`VimmerseInputError` unless ``value`` is None or one of ``allowed``."""
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or one of ``allowed``."""
     if value is None or is_templated(value):
         return
     if not isinstance(value, str) or value not in allowed:
@@ -80,7 +82,7 @@ def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
 
 
 def check_range(field: str, value: Any, low: int, high: int) -> None:
-    """Raise :class:`VimmerseInputError` unless ``value`` is None or an integer in ``low..high``."""
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or an integer in ``low..high``."""
     if value is None or is_templated(value):
         return
     number = value

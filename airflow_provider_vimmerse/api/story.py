@@ -49,6 +49,7 @@ IMAGE_OPTIONS = (
 )  # fmt: skip
 #: ``motion_type`` of ``/story/{id}/videos``: the media motion types except try-on.
 STORY_MOTION_TYPES = tuple(m for m in MOTION_TYPES if m != "TryOnVideo")
+#: ``language`` of the storyboard steps and ``POST /story/idea-2-video``.
 LANGUAGES = ("Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish")
 SCENE_COUNT_RANGE = (1, 10)
 SEED_RANGE = (0, 2**32 - 1)

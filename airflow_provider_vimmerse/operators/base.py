@@ -108,7 +108,7 @@ class VimmerseJobOperator(BaseOperator):
     # ------------------------------------------------------------------ subclass API
 
     def check_inputs(self) -> None:
-        """Validate the rendered inputs; raise :class:`VimmerseInputError` naming the field. No I/O."""
+        """Validate the rendered inputs; raise :class:`.VimmerseInputError` naming the field. No I/O."""
 
     def submit(self, context: Any) -> str:
         """Start the job and return its id."""

@@ -197,7 +197,7 @@ class VimmerseStoryStepOperator(BaseOperator):
         raise NotImplementedError
 
     def check_inputs(self) -> None:
-        """Validate the rendered inputs; raise :class:`VimmerseInputError` naming the field. No I/O."""
+        """Validate the rendered inputs; raise :class:`.VimmerseInputError` naming the field. No I/O."""
         story.check_story_fields(self.fields())
 
     def build_request(self) -> ApiRequest:
