@@ -251,3 +251,13 @@ def test_the_errors_page_names_every_exception():
     assert len(names) >= 10
     missing = [name for name in names if f"`{name}`" not in page]
     assert not missing, f"docs/errors.md does not say what to do about {missing}"
+
+
+def test_the_readme_shows_the_first_video_example_as_it_is():
+    """The README's DAG is the tested example file's marked part, letter for letter."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, re.S | re.M)
+    lines = (EXAMPLE_DAGS / "vimmerse_first_video.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(n for n, line in enumerate(lines) if "[START howto_vimmerse_first_video]" in line)
+    end = next(n for n, line in enumerate(lines) if "[END howto_vimmerse_first_video]" in line)
+    assert "".join(lines[start + 1 : end]) in blocks, "README.md's DAG differs from example_dags/vimmerse_first_video.py"

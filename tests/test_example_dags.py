@@ -72,3 +72,12 @@ def _no_leftover_example_modules():
     yield
     for name in [m for m in sys.modules if m.startswith("example_")]:
         del sys.modules[name]
+
+
+def test_first_video_dag_of_the_readme_runs(vimmerse_sandbox, airflow_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # it downloads into the relative folder videos/<ds>
+    dag = load_example("vimmerse_first_video")
+    dag_run = dag.test(logical_date=_logical_date()) if _is_airflow_3() else dag.test(execution_date=_logical_date())
+    assert str(dag_run.state).endswith("success")
+    assert_real_videos(tmp_path / "videos" / LOGICAL_DATE, 1)
+    assert len(vimmerse_sandbox.client.ledger(path="/media", method="POST")) == 1
