@@ -260,4 +260,5 @@ def test_the_readme_shows_the_first_video_example_as_it_is():
     lines = (EXAMPLE_DAGS / "vimmerse_first_video.py").read_text(encoding="utf-8").splitlines(keepends=True)
     start = next(n for n, line in enumerate(lines) if "[START howto_vimmerse_first_video]" in line)
     end = next(n for n, line in enumerate(lines) if "[END howto_vimmerse_first_video]" in line)
-    assert "".join(lines[start + 1 : end]) in blocks, "README.md's DAG differs from example_dags/vimmerse_first_video.py"
+    shown = "".join(lines[start + 1 : end])
+    assert shown in blocks, "README.md's DAG differs from example_dags/vimmerse_first_video.py"
