@@ -21,5 +21,5 @@ with DAG("my_first_video", start_date=pendulum.datetime(2026, 1, 1), schedule=No
         audio_option={"narrator": "Rachel", "narration": "Every journey starts small."},
         deferrable=True,  # wait in the triggerer, not on a worker
     )
-    VimmerseDownloadOperator(task_id="download", job=video.output, destination="videos/{{ ds }}")
+    VimmerseDownloadOperator(task_id="download", job=video.output, destination="videos/{{ dag_run.start_date | ds }}")
 # [END howto_vimmerse_first_video]

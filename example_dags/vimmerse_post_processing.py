@@ -2,7 +2,7 @@
 Post-processing: one generated video made ready for social media.
 
 create a video -> enhance it (2x upscale and deep clean) -> add an AI sound effect -> crop it to 9:16
--> download the result into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``).
+-> download the result into ``output/<day the run started>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``).
 
 Each step hands its result to the next as XCom: ``video_url=enhance.output`` stands for the first
 output video of the ``enhance`` task. The enhance step has a credit guard: it asks the API for an
@@ -73,7 +73,7 @@ with DAG(
     download = VimmerseDownloadOperator(
         task_id="download",
         job=crop_for_social.output,
-        destination=OUTPUT_DIR + "/{{ ds }}",
+        destination=OUTPUT_DIR + "/{{ dag_run.start_date | ds }}",
     )
 
     create_media >> enhance >> sound_effect >> crop_for_social >> download

@@ -4,7 +4,8 @@ Quick start: three videos from the Vimmerse API, then download them.
 * text to video, with narration and background music (``audio_option``);
 * image to video, from a local image shipped beside this file;
 * a transition between two images;
-* download of every output into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``).
+* download of every output into ``output/<day the run started>/`` (``VIMMERSE_OUTPUT_DIR`` overrides
+  ``output``); not ``{{ ds }}``, which a manual Airflow 3 run without a logical date does not have.
 
 Every generation waits in the triggerer (``deferrable=True``), so a ten-minute job holds no worker slot.
 ``make demo`` runs this DAG against the local sandbox API, or the real API when ``VIMMERSE_API_KEY`` is set.
@@ -73,6 +74,6 @@ with DAG(
     download = VimmerseDownloadOperator(
         task_id="download",
         job=[text_to_video.output, image_to_video.output, transition.output],
-        destination=OUTPUT_DIR + "/{{ ds }}",
+        destination=OUTPUT_DIR + "/{{ dag_run.start_date | ds }}",
     )
     # [END howto_vimmerse_download]

@@ -529,10 +529,24 @@ class AirflowCluster:
 
         wait_until(parsed, timeout, f"the DAG {dag_id} to be parsed", interval=1)
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, run_id: str | None = None) -> str:
-        """Start a run of ``dag_id`` through the REST API and return its run id."""
+    def trigger(
+        self,
+        dag_id: str,
+        conf: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        logical_date: dt.datetime | None = None,
+    ) -> str:
+        """
+        Start a run of ``dag_id`` through the REST API and return its run id.
+
+        :param dag_id: the DAG
+        :param conf: the run's conf
+        :param run_id: the run id; default Airflow's
+        :param logical_date: the run's logical date (an aware datetime); default none, and then
+            templates that use it (``{{ ds }}``...) fail to render
+        """
         self.wait_for_dag(dag_id)
-        body: dict[str, Any] = {"logical_date": None, "conf": conf or {}}
+        body: dict[str, Any] = {"logical_date": logical_date.isoformat() if logical_date else None, "conf": conf or {}}
         if run_id:
             body["dag_run_id"] = run_id
         return self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]

@@ -13,6 +13,13 @@ from tests.conftest import REPO, airflow_env, run_airflow
 LOGICAL_DATE = "2026-01-01"
 
 
+def run_day_folder(parent: Path) -> Path:
+    """Return the one folder the download task made under ``parent``: the day the run started."""
+    folders = [p for p in parent.iterdir() if p.is_dir()]
+    assert len(folders) == 1, f"one dated folder expected under {parent}, found {folders}"
+    return folders[0]
+
+
 def assert_real_videos(folder: Path, count: int) -> None:
     videos = sorted(folder.glob("*.mp4"))
     assert len(videos) == count, f"expected {count} MP4 files in {folder}, found {videos}"
@@ -37,7 +44,7 @@ def test_quickstart_runs_deferred_in_airflow_dags_test(vimmerse_sandbox, airflow
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert "DEFERRED" in output.upper(), "the generation tasks waited in the trigger, not on a worker"
-    assert_real_videos(tmp_path / LOGICAL_DATE, 3)
+    assert_real_videos(run_day_folder(tmp_path), 3)
     submits = vimmerse_sandbox.client.ledger(path="/media", method="POST")
     assert len(submits) == 3 and all(e["created"] for e in submits), "each video submitted exactly once"
     assert vimmerse_sandbox.api_key not in output
@@ -51,7 +58,7 @@ def test_quickstart_runs_without_deferral(vimmerse_sandbox, airflow_db, tmp_path
             task.deferrable = False
     dag_run = dag.test(logical_date=_logical_date()) if _is_airflow_3() else dag.test(execution_date=_logical_date())
     assert str(dag_run.state).endswith("success")
-    assert_real_videos(tmp_path / LOGICAL_DATE, 3)
+    assert_real_videos(run_day_folder(tmp_path), 3)
     assert len(vimmerse_sandbox.client.ledger(path="/media", method="POST")) == 3
 
 
@@ -79,5 +86,5 @@ def test_first_video_dag_of_the_readme_runs(vimmerse_sandbox, airflow_db, tmp_pa
     dag = load_example("vimmerse_first_video")
     dag_run = dag.test(logical_date=_logical_date()) if _is_airflow_3() else dag.test(execution_date=_logical_date())
     assert str(dag_run.state).endswith("success")
-    assert_real_videos(tmp_path / "videos" / LOGICAL_DATE, 1)
+    assert_real_videos(run_day_folder(tmp_path / "videos"), 1)
     assert len(vimmerse_sandbox.client.ledger(path="/media", method="POST")) == 1
