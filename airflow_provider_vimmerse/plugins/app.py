@@ -1,0 +1,105 @@
+"""
+The FastAPI app behind the Vimmerse page, mounted by Airflow 3's api-server at ``/vimmerse``.
+
+* ``GET /vimmerse/``: the HTML page (:mod:`~airflow_provider_vimmerse.plugins.page`);
+* ``GET /vimmerse/api/jobs?limit=N``: the same rows as JSON, ``{"jobs": [...]}``, each a
+  :class:`~airflow_provider_vimmerse.plugins.jobs.JobRow`;
+* both take ``limit`` (1 to 500, default 50): how many of the most recent jobs;
+* ``GET /vimmerse/icon.svg``: the icon of the page's entry in the Airflow navigation.
+
+Auth is Airflow's own, as for its REST API: the user comes from the ``Authorization: Bearer`` header
+or the ``_token`` cookie the Airflow UI sets (the UI opens the page in an iframe, which sends the
+cookie); with ``[core] simple_auth_manager_all_admins`` Airflow makes every request an admin's. Without
+a valid token the answer is 401 (403 for a malformed one). The user must be allowed to read XComs and
+task instances (what Airflow's own XCom list asks), and only the jobs of the DAGs they may read are
+listed (the auth manager's ``get_authorized_dag_ids``), so the page shows no more than the REST API.
+
+Imported by the api-server only (:class:`~airflow_provider_vimmerse.plugins.vimmerse.VimmersePlugin`
+builds the app on first use): importing FastAPI and Airflow's API modules takes seconds that the many
+other processes loading plugins should not spend.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from airflow_provider_vimmerse.plugins.jobs import JobRow
+from airflow_provider_vimmerse.plugins.page import CONTENT_SECURITY_POLICY, render_page
+from airflow_provider_vimmerse.plugins.query import read_job_rows
+from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#7c5ce0" stroke-width="2" '
+    'stroke-linecap="round" stroke-linejoin="round"><rect x="2" y="5" width="15" height="14" rx="2"/>'
+    '<path d="m17 10 5-3v10l-5-3z"/><path d="m7.5 9.5 4 2.5-4 2.5z" fill="#7c5ce0"/></svg>'
+)
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many jobs at most, newest first.")]
+
+#: What Airflow's own XCom list asks of a user: reading XComs and task instances.
+GUARDS = [
+    Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.XCOM)),
+    Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.TASK_INSTANCE)),
+]
+
+
+def _base_path(request: Request) -> str:
+    """Return the path Airflow is served under: the mount's root path without ``/vimmerse``."""
+    root_path: str = request.scope.get("root_path", "")
+    return root_path.removesuffix(URL_PREFIX)
+
+
+def readable_rows(
+    request: Request, session: SessionDep, user: GetUserDep, limit: Limit = DEFAULT_LIMIT
+) -> list[JobRow]:
+    """
+    Return the recent jobs of the DAGs the user may read (a FastAPI dependency).
+
+    :param request: the request (for the path Airflow is served under)
+    :param session: a session on Airflow's metadata database
+    :param user: the user, from Airflow's auth manager
+    :param limit: how many jobs at most
+    """
+    dag_ids = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
+    return read_job_rows(session, limit=limit, dag_ids=dag_ids, base_path=_base_path(request))
+
+
+RowsDep = Annotated[list[JobRow], Depends(readable_rows)]
+
+
+def page(rows: RowsDep, limit: Limit = DEFAULT_LIMIT) -> HTMLResponse:
+    """Return the page of recent jobs."""
+    headers = {**_NO_STORE, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    return HTMLResponse(render_page(rows, limit=limit), headers=headers)
+
+
+def jobs(rows: RowsDep) -> JSONResponse:
+    """Return the recent jobs as JSON: ``{"jobs": [...]}``."""
+    return JSONResponse({"jobs": rows}, headers=_NO_STORE)
+
+
+def icon() -> Response:
+    """Return the icon of the navigation entry (public: it shows nothing about any DAG)."""
+    return Response(ICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+def create_app() -> FastAPI:
+    """Return the app mounted at ``/vimmerse``; its job routes are guarded by Airflow's auth."""
+    app = FastAPI(title="Vimmerse", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_api_route("/", page, methods=["GET"], response_class=HTMLResponse, dependencies=GUARDS)
+    app.add_api_route("/api/jobs", jobs, methods=["GET"], dependencies=GUARDS)
+    app.add_api_route("/icon.svg", icon, methods=["GET"])
+    return app

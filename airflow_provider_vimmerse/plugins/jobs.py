@@ -1,0 +1,194 @@
+"""
+The rows of the Vimmerse page: one per task instance that started (or waited on) a Vimmerse job.
+
+Airflow already stores everything the page shows. A task with a ``vimmerse_job_url`` XCom has a job
+(operators and sensors push it as soon as the job id is known); its ``return_value`` XCom, a
+:class:`~airflow_provider_vimmerse.api.results.JobResult`, says how the job ended; without one, the
+task instance's state says where the task is (running, deferred, failed...). :func:`build_row` turns
+those three values into a :class:`JobRow`; :mod:`airflow_provider_vimmerse.plugins.query` reads them
+from Airflow's database.
+
+Every URL in a row is checked: only ``http``/``https`` URLs are kept, so a row can go into ``src``
+and ``href`` attributes as it is.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypedDict
+from urllib.parse import quote, unquote, urlsplit
+
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+
+#: ``status`` of a row whose task has neither a result nor a task instance state.
+UNKNOWN_STATUS = "unknown"
+
+
+class JobRow(TypedDict):
+    """
+    One job on the page, and one item of ``GET /vimmerse/api/jobs``; every key is always present.
+
+    ``status`` is the job's status as the task's result reports it (``success``...) or, while the task
+    has no result (still waiting, or failed), the task instance's state (``deferred``, ``running``,
+    ``failed``...). ``task_url`` is the task's page in the Airflow UI, a path on the Airflow server.
+    ``web_url`` is the job's page in the Vimmerse web app. ``started_at`` is when the task stored the
+    job's URL (ISO 8601). ``progress``, ``used_credits``, ``title``, ``mime_type`` and ``message`` are
+    None when the result does not say, or when there is no result yet.
+    """
+
+    dag_id: str
+    task_id: str
+    run_id: str
+    map_index: int
+    started_at: str | None
+    kind: str
+    job_id: str
+    title: str | None
+    status: str
+    task_state: str | None
+    progress: int | None
+    used_credits: int | float | None
+    video_urls: list[str]
+    mime_type: str | None
+    message: str | None
+    web_url: str | None
+    task_url: str
+
+
+def build_row(
+    *,
+    dag_id: str,
+    task_id: str,
+    run_id: str,
+    map_index: int,
+    job_url: Any,
+    result: Any,
+    task_state: str | None,
+    started_at: datetime | None,
+    base_path: str = "",
+) -> JobRow:
+    """
+    Build the row of one task instance from what Airflow stores for it.
+
+    :param dag_id: the task's DAG
+    :param task_id: the task
+    :param run_id: the task's DAG run
+    :param map_index: the task's map index (-1 when not mapped)
+    :param job_url: the task's ``vimmerse_job_url`` XCom (the job's web-app URL)
+    :param result: the task's ``return_value`` XCom, None while it has none
+    :param task_state: the task instance's state, None when it has none
+    :param started_at: when the ``vimmerse_job_url`` XCom was written
+    :param base_path: the path Airflow is served under (empty at the root), for ``task_url``
+    """
+    outcome: Mapping[str, Any] = result if isinstance(result, Mapping) else {}
+    url_kind, url_job_id = parse_job_url(job_url)
+    status = _text(outcome.get("status")) or task_state or UNKNOWN_STATUS
+    credits = outcome.get("used_credits")
+    progress = outcome.get("progress")
+    return {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "map_index": map_index,
+        "started_at": started_at.isoformat() if started_at else None,
+        "kind": _text(outcome.get("kind")) or url_kind,
+        "job_id": _text(outcome.get("id")) or url_job_id,
+        "title": _text(outcome.get("title")) or None,
+        "status": status,
+        "task_state": task_state,
+        "progress": progress if isinstance(progress, int) and not isinstance(progress, bool) else None,
+        "used_credits": credits if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
+        "video_urls": output_urls(outcome),
+        "mime_type": _text(outcome.get("mime_type")) or None,
+        "message": _text(outcome.get("message")) or None,
+        "web_url": http_url(outcome.get("web_url")) or http_url(job_url),
+        "task_url": base_path.rstrip("/") + task_path(dag_id, run_id, task_id, map_index),
+    }
+
+
+def parse_job_url(url: Any) -> tuple[str, str]:
+    """
+    Return the kind and the id of a job from its web-app URL, or two empty strings when it is not one.
+
+    The URL ends with a kind's ``web_path`` (``/media/{job_id}``...), whatever the web app's base URL.
+
+    :param url: the value of a ``vimmerse_job_url`` XCom
+    """
+    if not isinstance(url, str):
+        return "", ""
+    segments = urlsplit(url).path.rstrip("/").split("/")
+    if len(segments) < 2 or not segments[-1]:
+        return "", ""
+    for kind in JOB_KINDS.values():
+        prefix = kind.web_path.split("{job_id}")[0].strip("/")
+        if prefix == segments[-2]:
+            return kind.name, unquote(segments[-1])
+    return "", ""
+
+
+def output_urls(result: Mapping[str, Any]) -> list[str]:
+    """
+    Return the playable outputs of a result: its ``video_urls``, else those of its media (batch, story).
+
+    :param result: a task's ``return_value`` (empty when there is none)
+    """
+    urls = _http_urls(result.get("video_urls"))
+    if urls:
+        return urls
+    medias = result.get("medias")
+    member_urls = [
+        url
+        for media in (medias if isinstance(medias, list) else [])
+        if isinstance(media, Mapping)
+        for url in _http_urls(media.get("video_urls"))
+    ]
+    return list(dict.fromkeys(member_urls))
+
+
+def http_url(value: Any) -> str | None:
+    """
+    Return ``value`` when it is an absolute ``http``/``https`` URL, else None.
+
+    :param value: anything read from an XCom
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ord(char) < 0x20 or char.isspace() for char in text):
+        return None
+    return text
+
+
+def task_path(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
+    """
+    Return the path of a task instance's page in the Airflow 3 UI (each id quoted as one path segment).
+
+    :param dag_id: the task's DAG
+    :param run_id: the DAG run
+    :param task_id: the task
+    :param map_index: the map index; -1 for a task that is not mapped
+    """
+    path = f"/dags/{_segment(dag_id)}/runs/{_segment(run_id)}/tasks/{_segment(task_id)}"
+    return f"{path}/mapped/{map_index}" if map_index >= 0 else path
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _http_urls(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else []
+    return [url for url in (http_url(item) for item in items) if url]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
