@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import tempfile
@@ -75,20 +76,33 @@ async def submit_jobs(count: int) -> dict[str, float]:
     return submitted
 
 
+async def watch_loop(lags: list[float], done: asyncio.Event) -> None:
+    """Wake every 10 ms until ``done`` is set; append how late each wake-up was to ``lags``."""
+    tick = 0.01
+    while not done.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(tick)
+        lags.append(max(0.0, time.perf_counter() - before - tick))
+
+
+async def idle_loop_lag(seconds: float) -> list[float]:
+    """Return the ticker's lags on this loop with nothing else to do: the machine's own noise."""
+    lags: list[float] = []
+    done = asyncio.Event()
+    asyncio.get_running_loop().call_later(seconds, done.set)
+    await watch_loop(lags, done)
+    return lags
+
+
 async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: float | None) -> dict[str, Any]:
     """Run ``jobs`` waits of ``variant`` on this event loop and return the figures."""
+    idle_lags = await idle_loop_lag(3.0)
     submitted = await submit_jobs(jobs)
+    gc.collect()  # the submits' garbage is not the waits' to collect
     lags: list[float] = []
     delays: list[float] = []
     events: dict[str, int] = {}
     done = asyncio.Event()
-
-    async def watch_loop() -> None:
-        tick = 0.01
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(tick)
-            lags.append(max(0.0, time.perf_counter() - before - tick))
 
     async def wait(job_id: str) -> None:
         async for event in make_trigger(variant, job_id, poll_interval).run():
@@ -99,7 +113,7 @@ async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: fl
 
     rss_before, rss_peak = rss_bytes(), 0
     cpu_before, wall_before = time.process_time(), time.perf_counter()
-    monitor = asyncio.create_task(watch_loop())
+    monitor = asyncio.create_task(watch_loop(lags, done))
     waits = [asyncio.create_task(wait(job_id)) for job_id in submitted]
     limit = time.monotonic() + job_seconds * 3 + 60
     while not all(w.done() for w in waits) and time.monotonic() < limit:
@@ -124,8 +138,10 @@ async def measure(variant: str, jobs: int, job_seconds: float, poll_interval: fl
         "loop_lag_p50_ms": percentile(lags, 0.50) * 1000,
         "loop_lag_p99_ms": percentile(lags, 0.99) * 1000,
         "loop_lag_max_ms": max(lags, default=float("nan")) * 1000,
+        "idle_loop_lag_p99_ms": percentile(idle_lags, 0.99) * 1000,
         "memory_per_wait_kb": max(0, rss_peak - rss_before) / jobs / 1024,
         "detection_delay_p50_s": percentile(delays, 0.5),
+        "detection_delay_p99_s": percentile(delays, 0.99),
         "detection_delay_max_s": max(delays, default=float("nan")),
     }
 
@@ -145,6 +161,12 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     figures["requests_per_job"] = 1 + polls / args.jobs + 1  # submit + polls + the detail fetch when done
     figures["cpu_seconds_per_1000_polls"] = figures["client_cpu_seconds"] / max(1, polls) * 1000
     figures["polls_per_second"] = polls / figures["wall_seconds"]
+    # what the waits ask for while their jobs run: one poll per interval each
+    figures["polls_asked_per_second"] = args.jobs / args.poll_interval if args.poll_interval else None
+    if variant == "vimmerse":
+        from airflow_provider_vimmerse.api.waiting import MAX_POLLS_PER_SECOND
+
+        figures["poll_budget_per_second"] = MAX_POLLS_PER_SECOND
     return figures
 
 

@@ -26,6 +26,30 @@ def test_waiting_capacity_small_run_over_https_finishes_every_wait_of_both_trigg
     assert figures["comparison"]["cpu_per_poll_ratio_ours_to_http"] > 0
 
 
+def test_waiting_capacity_reports_the_poll_rate_asked_and_the_budget(tmp_path):
+    out = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "benchmarks.waiting_capacity", "--jobs", "20", "--job-seconds", "2",
+               "--poll-interval", "0.5", "--variant", "vimmerse", "--json", str(out)]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["events"] == {"success": 20}
+    assert figures["polls_asked_per_second"] == 40, "20 waits polling every 0.5 s ask for 40 polls a second"
+    assert figures["poll_budget_per_second"] > 0 and figures["idle_loop_lag_p99_ms"] >= 0
+
+
+def test_download_small_run_over_https_writes_whole_files_with_both_clients(tmp_path):
+    out = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "benchmarks.download", "--size-mb", "4", "--rounds", "1", "--https",
+               "--json", str(out)]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["bytes_written"] == 4 * 1024 * 1024
+    assert len(figures["hook_runs_mib_per_second"]) == 1 and figures["hook_mib_per_second"] > 0
+    assert figures["memory_growth_mib"] < 32
+
+
 def test_import_cost_reports_no_heavy_module_at_parse_time():
     figures = import_cost.main(["--runs", "1"])
     assert figures["hook_heavy_modules_imported"] == []

@@ -118,7 +118,7 @@ def error_from_response(
     *, method: str, path: str, status: int, body: str | bytes, retry_after: str | None = None
 ) -> VimmerseAPIError:
     """
-    Translate an HTTP error answer into the matching :class:`VimmerseAPIError` subclass.
+    Translate an HTTP error answer into the matching :class:`.VimmerseAPIError` subclass.
 
     The message names the method, path, status and the server's message or code.
 

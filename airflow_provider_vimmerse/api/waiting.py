@@ -12,6 +12,10 @@ A transient error while polling (network, timeout, 5xx, 429, garbled answer) nev
 it is logged and retried with backoff until the deadline. Any other error (key rejected, job not
 found) ends it with an ``error`` event.
 
+:class:`PollBudget` caps how many polls one event loop sends per second: when more waits are due
+than that, each waits its turn (polls a little later than asked) instead of all of them piling up
+on the loop, so the other triggers of the triggerer stay responsive.
+
 Pure module: no Airflow imports.
 """
 
@@ -32,6 +36,13 @@ ADAPTIVE_SCHEDULE: tuple[float, ...] = (2, 3, 5, 10, 15, 20, 30, 45)
 POLL_CEILING = 60.0
 ERROR_BACKOFF_CEILING = 120.0
 POLL_JITTER = 0.1
+#: Most status polls one event loop sends per second for one connection (the triggerer's loop).
+#: A poll costs about 0.5 ms of CPU over HTTPS, so polls keep the loop at most about 60 % busy and
+#: the other triggers responsive; past it, polls are spread out instead of piling up. 1,000 waits
+#: at a 1 s interval fit under it.
+MAX_POLLS_PER_SECOND = 1200.0
+#: Seconds of unused budget that may be spent at once (a burst of ``MAX_POLLS_PER_SECOND`` x this).
+POLL_BURST_SECONDS = 0.02
 
 
 class WaitStatus(str, Enum):
@@ -223,3 +234,32 @@ class JobWatch:
             progress=last.progress if last else None,
             message=message,
         )
+
+
+class PollBudget:
+    """
+    Hand out poll turns at most ``rate`` per second, first come first served.
+
+    Unused turns accumulate for ``burst`` seconds at most, so polls that happen to fall together
+    go at once, while a sustained excess waits its turn: each caller is told how long to wait.
+
+    :param rate: polls per second; default :data:`MAX_POLLS_PER_SECOND`
+    :param burst: seconds of unused budget that may be spent at once; default :data:`POLL_BURST_SECONDS`
+    """
+
+    def __init__(self, rate: float | None = None, burst: float | None = None) -> None:
+        self.rate = MAX_POLLS_PER_SECOND if rate is None else float(rate)
+        self.burst = POLL_BURST_SECONDS if burst is None else float(burst)
+        if not self.rate > 0:
+            raise ValueError(f"the poll budget must be a positive number of polls per second, got {rate!r}")
+        self._next_turn = float("-inf")
+
+    def reserve(self, now: float) -> float:
+        """
+        Take the next turn and return the seconds to wait for it (0 when the budget has room).
+
+        :param now: the current time on a monotonic clock (the event loop's ``time()``)
+        """
+        turn = max(self._next_turn, now - self.burst)
+        self._next_turn = turn + 1 / self.rate
+        return max(0.0, turn - now)

@@ -53,19 +53,38 @@ if TYPE_CHECKING:
     import aiohttp
     import requests
 
+    from airflow_provider_vimmerse.api.waiting import PollBudget
+
 _MAX_REDIRECTS = 5
+#: Connections of one shared aiohttp session, and so the most polls in flight on it at once.
+_POOL_SIZE = 100
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+def _new_poll_budget() -> PollBudget:
+    from airflow_provider_vimmerse.api.waiting import PollBudget  # the waiting rules load only with a wait
+
+    return PollBudget()
 
 
 @dataclass
 class _SharedSession:
-    """One aiohttp session and the settings it was opened with, shared on one event loop."""
+    """
+    One aiohttp session and what goes with it, shared by the waits of one event loop.
+
+    ``budget`` paces the polls; ``in_flight`` lets at most as many polls be sent at once as the
+    pool has connections, so the rest wait before their requests are built (cheaper than queueing
+    inside aiohttp, where a long queue also runs into the connect timeout).
+    """
 
     loop: asyncio.AbstractEventLoop
     opened: asyncio.Future[None]
     users: int = 0
     config: ApiConfig | None = None
     session: aiohttp.ClientSession | None = field(default=None, repr=False)
+    budget: PollBudget = field(default_factory=_new_poll_budget)
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_POOL_SIZE))
+    warned_late: bool = False
 
 
 class _SessionPool:
@@ -74,7 +93,7 @@ class _SessionPool:
 
     Every wait leases the session for as long as it waits; the first lease opens it (reading the
     connection once), the last one closes it. Thousands of waits on a triggerer share one
-    connection pool and one connection lookup.
+    connection pool, one connection lookup and one poll budget.
     """
 
     def __init__(self) -> None:
@@ -107,6 +126,8 @@ class _SessionPool:
                     entry.opened.set_exception(error)
                     entry.opened.exception()  # mark retrieved; each waiter re-raises it below
                     raise
+            elif entry.opened.done():
+                entry.opened.result()  # the opening failed: raise its error here too
             else:
                 await asyncio.shield(entry.opened)
             yield entry
@@ -125,8 +146,8 @@ _SESSIONS = _SessionPool()
 def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
     import aiohttp
 
-    timeout = aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=config.timeout)
-    connector = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, enable_cleanup_closed=True)
+    timeout = _client_timeout(config, config.timeout)
+    connector = aiohttp.TCPConnector(limit=_POOL_SIZE, ttl_dns_cache=300, enable_cleanup_closed=True)
     return aiohttp.ClientSession(
         timeout=timeout,
         connector=connector,
@@ -135,13 +156,24 @@ def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
     )
 
 
+def _client_timeout(config: ApiConfig, read_timeout: float) -> aiohttp.ClientTimeout:
+    """
+    Return aiohttp's timeouts: ``connect_timeout`` for reaching the API, ``read_timeout`` for each read.
+
+    The connect timeout is ``sock_connect`` (opening a connection: TCP and TLS), not ``connect``, which
+    would also count the wait for a free connection of the shared pool: thousands of waits queued on
+    a busy pool are not an unreachable API.
+    """
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=None, sock_connect=config.connect_timeout, sock_read=read_timeout)
+
+
 def _request_timeout(req: ApiRequest, config: ApiConfig) -> dict[str, Any]:
     """Return aiohttp's ``timeout`` argument for a request with its own read timeout (else none: the session's)."""
     if req.read_timeout is None:
         return {}  # aiohttp reads timeout=None as "no timeout at all"
-    import aiohttp
-
-    return {"timeout": aiohttp.ClientTimeout(total=None, connect=config.connect_timeout, sock_read=req.read_timeout)}
+    return {"timeout": _client_timeout(config, req.read_timeout)}
 
 
 def _user_agent() -> str:
@@ -426,17 +458,47 @@ class VimmerseHook(BaseHook):
         return snapshot
 
     async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
-        """Read a job's status once, on the shared async session."""
-        async with self.async_session() as (session, config):
+        """
+        Read a job's status once, on the shared async session, when the event loop's poll budget allows.
+
+        All reads on one event loop and connection share one
+        :class:`~airflow_provider_vimmerse.api.waiting.PollBudget` and one connection pool: when more
+        polls are due than the budget allows per second, or than the pool has connections, this read
+        waits its turn before its request is built.
+
+        :param kind: job kind name
+        :param job_id: the job's id
+        :param retries: override the connection's retry count (the trigger passes 0 and backs off itself)
+        """
+        async with _SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
+            session, config = entry.session, entry.config
+            assert session is not None and config is not None
+            await self._await_poll_turn(entry)
             job_kind = self.job_kind(kind, config)
             req = endpoints.job_status(job_kind, job_id)
-            body = await self._arequest_on(session, config, req, retries)
+            async with entry.in_flight:
+                body = await self._arequest_on(session, config, req, retries)
             snapshot = parse_snapshot(job_kind, job_id, body, path=req.path)
             if _needs_reason(job_kind, snapshot):
                 with contextlib.suppress(VimmerseError):
                     detail = await self._arequest_on(session, config, endpoints.job_detail(job_kind, job_id), retries)
                     snapshot = replace(snapshot, message=failure_message(unwrap(detail)))
             return snapshot
+
+    async def _await_poll_turn(self, entry: _SharedSession) -> None:
+        """Wait for this poll's turn in the event loop's budget; say so once when polls run late."""
+        delay = entry.budget.reserve(entry.loop.time())
+        if not delay:
+            return
+        if delay > 1 and not entry.warned_late:
+            entry.warned_late = True
+            self.log.warning(
+                "More Vimmerse polls are due than this event loop's budget of %g per second: each poll now "
+                "waits its turn (%.1f s for this one). Poll less often, or spread the waits over more triggerers.",
+                entry.budget.rate,
+                delay,
+            )
+        await asyncio.sleep(delay)
 
     def get_job(self, kind: str, job_id: str) -> dict[str, Any]:
         """Return a job's full object (unwrapped)."""
@@ -463,8 +525,8 @@ class VimmerseHook(BaseHook):
         Stream one output file into a folder and return the written path.
 
         Memory stays flat whatever the file size. The file is written under a temporary name and
-        renamed only when complete and its size matches ``Content-Length``. The API key is sent only
-        when ``url`` is on the API's own origin.
+        renamed only when complete and its size matches ``Content-Length``; on any failure the
+        partial file is removed. The API key is sent only when ``url`` is on the API's own origin.
 
         :param url: the file's URL (an output URL, or an API download path made absolute)
         :param destination: a local folder, or an ``ObjectStoragePath`` folder (``s3://...``)
@@ -492,18 +554,23 @@ class VimmerseHook(BaseHook):
                 partial = folder / f".{name}.part"
                 response.raw.decode_content = True  # undo a Content-Encoding, as iter_content would
                 with partial.open("wb") as out:
-                    # copyfileobj on the raw stream runs at about curl's speed; iter_content at half of it
+                    # copyfileobj on the raw stream keeps pace with curl; iter_content ran at half of it
                     shutil.copyfileobj(response.raw, out, chunk_size)
                     written = out.tell()
                 encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
                 expected = None if encoded else response.headers.get("Content-Length")
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
+            if expected is not None and expected.isdigit() and int(expected) != written:
+                raise VimmerseResponseError(
+                    f"{describe}: got {written} bytes of {expected}; the partial file was removed"
+                )
+        except BaseException as error:
             if partial is not None and partial.exists():
                 partial.unlink()
-            raise VimmerseConnectionError(f"{describe}: download failed ({type(error).__name__})", sent=True) from None
-        if expected is not None and expected.isdigit() and int(expected) != written:
-            partial.unlink()
-            raise VimmerseResponseError(f"{describe}: got {written} bytes of {expected}; the partial file was removed")
+            if isinstance(error, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)):
+                raise VimmerseConnectionError(
+                    f"{describe}: download failed ({type(error).__name__})", sent=True
+                ) from None
+            raise
         if target.exists():
             target.unlink()
         partial.rename(target)

@@ -22,7 +22,9 @@ class VimmerseJobTrigger(BaseTrigger):
 
     Serializes only plain values (no key, no response): the connection id, the kind, the job id,
     the poll interval and an absolute deadline, so a triggerer restart resumes the same wait with the
-    same deadline. All triggers of one connection share one aiohttp session.
+    same deadline. All triggers of one connection share one aiohttp session and one poll budget
+    (:data:`~airflow_provider_vimmerse.api.waiting.MAX_POLLS_PER_SECOND` on the triggerer's event
+    loop): when more polls are due than that, each waits its turn instead of overloading the loop.
 
     Events (``event.payload``): ``status`` is one of ``success``, ``failed``, ``cancelled``,
     ``timeout``, ``error``; plus ``kind``, ``job_id``, ``raw_status``, ``progress``, ``message``.

@@ -12,6 +12,7 @@ from airflow_provider_vimmerse.api.waiting import (
     ADAPTIVE_SCHEDULE,
     POLL_CEILING,
     JobWatch,
+    PollBudget,
     WaitEvent,
     WaitStatus,
     poll_delay,
@@ -116,3 +117,27 @@ def test_events_round_trip_and_only_allowed_payloads_are_accepted():
     ):
         with pytest.raises(ValueError):
             WaitEvent.from_payload(bad)
+
+
+def test_polls_within_the_budget_go_at_once():
+    budget = PollBudget(rate=100, burst=0)
+    assert [budget.reserve(now=t / 50) for t in range(50)] == [0.0] * 50, "50 per second under a budget of 100"
+
+
+def test_polls_beyond_the_budget_get_turns_in_order_one_interval_apart():
+    budget = PollBudget(rate=100, burst=0.05)
+    waits = [budget.reserve(now=10.0) for _ in range(20)]
+    assert waits[:6] == [0.0] * 6, "a burst of 0.05 s at 100 per second goes at once"
+    assert waits[6:] == pytest.approx([0.01 * n for n in range(1, 15)]), "then a turn every 0.01 s, in order"
+
+
+def test_unused_budget_does_not_pile_up_beyond_the_burst():
+    budget = PollBudget(rate=10, burst=0.2)
+    budget.reserve(now=0.0)
+    waits = [budget.reserve(now=3600.0) for _ in range(5)]
+    assert waits == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2]), "an idle hour leaves only 0.2 s of budget to spend"
+
+
+def test_the_budget_must_be_positive():
+    with pytest.raises(ValueError):
+        PollBudget(rate=0)

@@ -7,9 +7,11 @@ import http.server
 import json
 import logging
 import socket
+import struct
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -192,7 +194,8 @@ def test_connection_refused_is_retried_even_for_a_credit_spending_post(vimmerse_
     monkeypatch.setattr("airflow_provider_vimmerse.api.retry.BACKOFF_BASE_SECONDS", 0.01)
     hook = use_connection(monkeypatch, f"http://127.0.0.1:{free_port()}", "k", retries=2)
     attempts = []
-    hook.log.warning = lambda *args: attempts.append(args)  # type: ignore[method-assign]
+    # monkeypatch undoes it: on Airflow 2 hook.log is the logger every VimmerseHook shares
+    monkeypatch.setattr(hook.log, "warning", lambda *args: attempts.append(args))
     with pytest.raises(VimmerseConnectionError) as raised:
         hook.request(create_media_request())
     assert raised.value.sent is False
@@ -302,6 +305,69 @@ def test_async_get_is_retried_through_server_errors(vimmerse_sandbox, fast_hook)
     assert snapshot.job_id == media_id
     gets = [e for e in vimmerse_sandbox.client.ledger() if e["method"] == "GET"]
     assert [e["status"] for e in gets] == [503, 503, 200]
+
+
+def test_reads_beyond_the_poll_budget_wait_their_turn_and_all_succeed(vimmerse_sandbox, monkeypatch):
+    monkeypatch.setattr("airflow_provider_vimmerse.api.waiting.MAX_POLLS_PER_SECOND", 40.0)
+    media_id = VimmerseHook().request(create_media_request())["data"]["id"]
+
+    async def many_reads():
+        started = time.monotonic()
+        snapshots = await asyncio.gather(*(VimmerseHook().aget_job_snapshot("media", media_id) for _ in range(40)))
+        return snapshots, time.monotonic() - started
+
+    snapshots, seconds = asyncio.run(many_reads())
+    assert {s.job_id for s in snapshots} == {media_id}, "every read got its answer"
+    assert seconds >= 0.9, f"40 reads at 40 per second were spread over about a second, not {seconds:.2f} s"
+
+
+def test_reads_queued_for_a_busy_connection_pool_are_not_connect_timeouts(vimmerse_sandbox, monkeypatch):
+    # 150 reads share the session's 100 connections; the last 50 wait longer than the connect timeout.
+    hook = use_connection(monkeypatch, vimmerse_sandbox.url, vimmerse_sandbox.api_key, connect_timeout=0.3)
+    media_id = hook.request(create_media_request())["data"]["id"]
+    vimmerse_sandbox.client.add_fault(fault="slow", delay=0.8, method="GET", path="processing-status", times=150)
+
+    async def many_reads():
+        return await asyncio.gather(*(hook.aget_job_snapshot("media", media_id, retries=0) for _ in range(150)))
+
+    assert {s.job_id for s in asyncio.run(many_reads())} == {media_id}, "every read got its answer"
+
+
+# ---------------------------------------------------------------------- download
+
+
+def serve_once(answer: bytes, *, reset: bool) -> str:
+    """Answer one HTTP request with ``answer`` on a local port, then close (with a reset if asked); return the URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def handle():
+        conn, _ = listener.accept()
+        with conn, listener:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            conn.sendall(answer)
+            if reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    threading.Thread(target=handle, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/out.mp4"
+
+
+def test_a_download_cut_by_a_reset_is_a_connection_error_and_leaves_no_file(vimmerse_sandbox, tmp_path):
+    url = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 300_000, reset=True)
+    with pytest.raises(VimmerseConnectionError, match=r"GET /out\.mp4: download failed"):
+        VimmerseHook().download(url, tmp_path, fallback_name="media.mp4")
+    assert list(tmp_path.iterdir()) == [], "neither the file nor a partial file is left"
+
+
+def test_a_chunked_download_is_kept_whole(vimmerse_sandbox, tmp_path):
+    content = bytes(range(256)) * 5000
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (content[:70_000], content[70_000:]))
+    url = serve_once(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n", reset=False)
+    path = VimmerseHook().download(url, tmp_path, fallback_name="media.mp4")
+    assert Path(path).read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
 # ---------------------------------------------------------------------- test_connection

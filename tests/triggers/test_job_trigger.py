@@ -128,3 +128,26 @@ def test_many_triggers_share_one_session_and_finish(vimmerse_sandbox):
 
     results = asyncio.run(all_of_them())
     assert all(len(events) == 1 and events[0]["status"] == "success" for events in results)
+
+
+def test_waits_beyond_the_poll_budget_all_finish_and_the_log_says_once_that_polls_run_late(
+    vimmerse_sandbox, monkeypatch, caplog, capsys
+):
+    monkeypatch.setattr("airflow_provider_vimmerse.api.waiting.MAX_POLLS_PER_SECOND", 10.0)
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    ids = [submit(f"crowd {n}") for n in range(20)]
+    caplog.set_level(logging.WARNING)
+
+    async def all_of_them():
+        async def one(job_id):
+            return [e.payload async for e in make(job_id, poll_interval=0.1).run()]
+
+        return await asyncio.gather(*(one(job_id) for job_id in ids))
+
+    started = time.monotonic()
+    results = asyncio.run(all_of_them())
+    seconds = time.monotonic() - started
+    assert all(len(events) == 1 and events[0]["status"] == "success" for events in results)
+    assert len(log_lines(caplog, capsys, "each poll now waits its turn")) == 1
+    polls = [e for e in vimmerse_sandbox.client.ledger() if e["path"] in {f"/media/{i}/processing-status" for i in ids}]
+    assert len(polls) <= 10 * seconds + 2, "20 waits asked for 200 polls a second; the budget allowed 10"
