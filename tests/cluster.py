@@ -629,6 +629,33 @@ class AirflowCluster:
 # ---------------------------------------------------------------------- PostgreSQL
 
 
+def apt_install(package: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """
+    Install one Debian package with apt-get, without a terminal, and return the last apt-get run.
+
+    A fresh machine may have no package lists yet: when the first try fails, refresh them once and try
+    again. The caller checks the outcome (the returned process, or whether what it needs is now there).
+
+    :param package: the Debian package
+    :param timeout: seconds for each apt-get run; :class:`subprocess.TimeoutExpired` past it
+    """
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # With the recommended packages (Chromium's bring the fonts the screenshots are drawn with).
+    install = ["apt-get", "install", "-y", "-q", package]
+
+    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    result = run(install)
+    if result.returncode != 0:
+        update = run(["apt-get", "update", "-q"])
+        result = run(install)
+        result.stderr = update.stderr[-1000:] + result.stderr
+    return result
+
+
 class PostgresUnavailable(RuntimeError):
     """Raised when no PostgreSQL server binaries can be found or installed."""
 
@@ -648,12 +675,7 @@ def postgres_bin_dir() -> Path:
             "PostgreSQL server binaries (initdb, pg_ctl) not found; install the 'postgresql' package "
             "(they are installed automatically only when running as root with CI set)"
         )
-    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "postgresql"]
-    result = subprocess.run(install, env=apt_env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:  # a fresh machine may have no package lists yet
-        subprocess.run(["apt-get", "update", "-q"], env=apt_env, capture_output=True, check=False)
-        result = subprocess.run(install, env=apt_env, capture_output=True, text=True, check=False)
+    result = apt_install("postgresql")
     found = _find_postgres_bin()
     if not found:
         raise PostgresUnavailable(f"apt-get install postgresql failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tests.cluster import apt_install
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
@@ -81,34 +83,16 @@ def _usable(path: Path) -> bool:
 
 
 def _apt_install(package: str) -> str:
-    """Install one Debian package without a terminal; refresh the package lists once if the first try fails."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # With the recommended packages: they bring the fonts the screenshots are drawn with.
-    install = ["apt-get", "install", "-y", "-q", package]
-
-    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                command,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=APT_TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as error:
-            raise ChromiumUnavailable(f"`{' '.join(command)}` did not finish in {APT_TIMEOUT} s") from error
-
-    result = run(install)
-    if result.returncode != 0:  # a fresh machine may have no package lists yet
-        update = run(["apt-get", "update", "-q"])
-        result = run(install)
-        if result.returncode != 0:
-            raise ChromiumUnavailable(
-                f"`apt-get install -y {package}` failed (exit {result.returncode}):\n"
-                f"{update.stderr[-1000:]}{result.stdout[-1500:]}{result.stderr[-1500:]}"
-            )
+    """Install one Debian package (see :func:`tests.cluster.apt_install`); return apt-get's output."""
+    try:
+        result = apt_install(package, timeout=APT_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        raise ChromiumUnavailable(f"`apt-get install -y {package}` did not finish in {APT_TIMEOUT} s") from error
+    if result.returncode != 0:
+        raise ChromiumUnavailable(
+            f"`apt-get install -y {package}` failed (exit {result.returncode}):\n"
+            f"{result.stdout[-1500:]}{result.stderr[-2500:]}"
+        )
     return result.stdout + result.stderr
 
 
