@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
+from urllib.parse import quote
 
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
@@ -61,6 +62,11 @@ class JobKind:
         (``[{"media_id", "item"}]``); empty for other kinds
     :param finished_field: field listing the ids of the group's media that succeeded
     :param failed_field: field listing the ids of the group's media that failed
+    :param download_path: API path that serves the job's output when ``output_field`` is empty
+        (``{job_id}`` is replaced); empty when the kind has no such route
+    :param run_markers: fields of the full object that change only when a new run of the job
+        finishes (a generation's version and history, a composed video): how a wait that follows
+        a regeneration, a reprocess or a concat tells a new ``success`` from the one before it
     """
 
     name: str
@@ -77,6 +83,8 @@ class JobKind:
     members_field: str = ""
     finished_field: str = ""
     failed_field: str = ""
+    download_path: str = ""
+    run_markers: tuple[str, ...] = ()
 
     def state_of(self, raw_status: str | None) -> JobState | None:
         """Return the meaning of a raw status value, or None when this kind does not know it."""
@@ -126,6 +134,12 @@ JOB_KINDS: Mapping[str, JobKind] = {
         cancelled=_values("cancel"),
         output_field="result",
         web_path="/media/{job_id}",
+        # openapi.json GET /media/{media_id}: "result": [] in the example, and its own sample code
+        # fetches the video from /media/{id}/download instead (media.txt "Download video")
+        download_path="/media/{job_id}/download?object_type=bullet_video_mp4",
+        # openapi.json GET /media/{media_id} response fields: bullet_version "Version number of the
+        # generated video", video_history "Processing history with details of each generation"
+        run_markers=("bullet_version", "video_history", "result"),
     ),
     "batch": JobKind(
         name="batch",
@@ -142,6 +156,9 @@ JOB_KINDS: Mapping[str, JobKind] = {
         members_field="medias",
         finished_field="finished_medias",
         failed_field="failed_medias",
+        # openapi.json POST /story/{story_id}/concat: "The video_url field will be populated when
+        # composition completes"; batch.txt concat: "You can get composed video from video_url"
+        run_markers=("video_url",),
     ),
     "story": JobKind(
         name="story",
@@ -158,6 +175,9 @@ JOB_KINDS: Mapping[str, JobKind] = {
         members_field="medias",
         finished_field="finished_medias",
         failed_field="failed_medias",
+        # openapi.json POST /story/{story_id}/concat: "The video_url field will be populated when
+        # composition completes"; batch.txt concat: "You can get composed video from video_url"
+        run_markers=("video_url",),
     ),
     "asset": JobKind(
         name="asset",
@@ -188,12 +208,18 @@ def get_job_kind(name: str) -> JobKind:
         raise VimmerseInputError("kind", f"got {name!r}; allowed values: {', '.join(JOB_KINDS)}") from None
 
 
-def output_urls(kind: JobKind, obj: Mapping[str, Any]) -> list[str]:
+def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = None) -> list[str]:
     """
     Return the output URLs of a finished job, in the order the API lists them.
 
     Media keep a ``result`` list of objects with ``url``; batches and stories one ``video_url``;
-    assets a ``results`` list of URLs (or objects with ``url``).
+    assets a ``results`` list of URLs (or objects with ``url``). A finished media whose ``result``
+    is empty (as the API documents it) is served by the download route: given ``api_url``, that
+    route's URL is returned (it needs the API key, which the hook sends to the API's origin only).
+
+    :param kind: the job's kind
+    :param obj: the unwrapped API object
+    :param api_url: the API base URL, to build the download route's URL
     """
     value = obj.get(kind.output_field)
     items = value if isinstance(value, list) else [value]
@@ -203,7 +229,31 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any]) -> list[str]:
             item = item.get("url") or item.get("video_url")
         if isinstance(item, str) and item:
             urls.append(item)
-    return urls
+    if urls or not (api_url and kind.download_path):
+        return urls
+    job_id = obj.get("id")
+    if kind.state_of(obj.get(kind.status_field)) is not JobState.SUCCEEDED or not isinstance(job_id, str) or not job_id:
+        return urls
+    return [api_url.rstrip("/") + kind.download_path.format(job_id=quote(job_id, safe=""))]
+
+
+def run_fingerprint(kind: JobKind, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    Return what identifies the job's latest finished run: its ``run_markers`` fields, as plain JSON.
+
+    Lists count by their length (a history grows by one entry per run), other values by their
+    text; a missing or empty field is ``None``.
+    """
+    markers: dict[str, Any] = {}
+    for name in kind.run_markers:
+        value = obj.get(name)
+        if isinstance(value, list):
+            markers[name] = len(value) or None
+        elif value is None or value == "" or isinstance(value, Mapping):
+            markers[name] = None
+        else:
+            markers[name] = str(value)
+    return markers
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from airflow_provider_vimmerse.api.jobs import JobKind, JobState, group_members
+from airflow_provider_vimmerse.api.jobs import JobKind, JobState, group_members, output_urls, run_fingerprint
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseAuthError,
@@ -182,6 +182,10 @@ class JobSnapshot:
     :param finished: for a batch or story: how many of its media succeeded so far
     :param failed: for a batch or story: how many of its media failed so far
     :param total: for a batch or story: how many media it has, when the object lists them
+    :param fingerprint: what identifies the job's latest finished run
+        (:func:`~airflow_provider_vimmerse.api.jobs.run_fingerprint`), when the reading included the
+        full object; None when it did not (a media's status route)
+    :param has_output: whether the full object lists an output, when the reading included it
     """
 
     kind: str
@@ -193,6 +197,8 @@ class JobSnapshot:
     finished: int | None = None
     failed: int | None = None
     total: int | None = None
+    fingerprint: Mapping[str, Any] | None = None
+    has_output: bool | None = None
 
     @property
     def effective_state(self) -> JobState:
@@ -230,6 +236,7 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
     state = kind.state_of(raw)
     message = failure_message(obj) if state in (JobState.FAILED, JobState.CANCELLED) else None
     members = group_members(kind, obj)
+    whole = kind.status_path == kind.detail_path  # the status route answers the full object
     return JobSnapshot(
         kind=kind.name,
         job_id=job_id,
@@ -240,6 +247,26 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
         finished=len(members.finished) if members else None,
         failed=len(members.failed) if members else None,
         total=members.total if members else None,
+        fingerprint=run_fingerprint(kind, obj) if whole and kind.run_markers else None,
+        has_output=bool(output_urls(kind, obj)) if whole else None,
+    )
+
+
+def with_full_object(snapshot: JobSnapshot, kind: JobKind, obj: Mapping[str, Any], *, api_url: str) -> JobSnapshot:
+    """
+    Return a status reading completed from the job's full object: its run fingerprint and outputs.
+
+    :param snapshot: the reading of the status route
+    :param kind: the job's kind
+    :param obj: the unwrapped full object
+    :param api_url: the API base URL (outputs served by the download route count)
+    """
+    return replace(
+        snapshot,
+        fingerprint=run_fingerprint(kind, obj),
+        has_output=bool(output_urls(kind, {**obj, "id": obj.get("id") or snapshot.job_id}, api_url=api_url)),
+        message=snapshot.message
+        or (failure_message(obj) if snapshot.state in (JobState.FAILED, JobState.CANCELLED) else None),
     )
 
 

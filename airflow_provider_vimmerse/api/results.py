@@ -73,7 +73,9 @@ class JobResult(TypedDict, total=False):
     text: str
 
 
-def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url: str) -> JobResult:
+def build_result(
+    kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url: str, api_url: str | None = None
+) -> JobResult:
     """
     Build the result of a job from its full API object.
 
@@ -81,6 +83,8 @@ def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url:
     :param job_id: the job's id (used when the object lacks one)
     :param obj: the unwrapped API object
     :param web_url: link to the job in the Vimmerse web app
+    :param api_url: the API base URL: outputs that only the API's download route serves (a media
+        whose ``result`` is empty) are given as that route's URL
     """
     status = obj.get(kind.status_field)
     result: JobResult = {
@@ -88,7 +92,7 @@ def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url:
         "id": str(obj.get("id") or job_id),
         "status": status if isinstance(status, str) else "",
         "progress": parse_progress(obj.get(kind.progress_field)),
-        "video_urls": output_urls(kind, obj),
+        "video_urls": output_urls(kind, {**obj, "id": str(obj.get("id") or job_id)}, api_url=api_url),
         "web_url": web_url,
     }
     message = failure_message(obj)
@@ -106,7 +110,7 @@ def build_result(kind: JobKind, job_id: str, obj: Mapping[str, Any], *, web_url:
         result["storyboard"] = storyboard
     members = group_members(kind, obj)
     if members is not None:
-        result.update(_member_fields(members, obj))
+        result.update(_member_fields(members, obj, api_url))
     if kind.name == "asset":
         result.update(_asset_fields(result, obj))
     return result
@@ -122,7 +126,7 @@ def _asset_fields(result: JobResult, obj: Mapping[str, Any]) -> JobResult:
     return fields
 
 
-def _member_fields(members: GroupMembers, obj: Mapping[str, Any]) -> JobResult:
+def _member_fields(members: GroupMembers, obj: Mapping[str, Any], api_url: str | None) -> JobResult:
     """Return the per-media part of a group result: each media's status and outputs, and the counts."""
     full = {
         str(media.get("id")): media
@@ -138,7 +142,7 @@ def _member_fields(members: GroupMembers, obj: Mapping[str, Any]) -> JobResult:
         outcome: MediaOutcome = {"id": media_id, "status": str(status)}
         if media_id in members.items:
             outcome["item"] = members.items[media_id]
-        urls = output_urls(JOB_KINDS["media"], media) if media else []
+        urls = output_urls(JOB_KINDS["media"], media, api_url=api_url) if media else []
         if urls:
             outcome["video_urls"] = urls
         reason = failure_message(media) if media_id in failed and media else None

@@ -8,6 +8,12 @@ synchronous loop only do the I/O around it, so both ways of waiting behave the s
 Polling adapts unless the user fixes ``poll_interval``: quick first checks (short jobs finish fast),
 then slower, up to a ceiling, so a five-minute job costs about a dozen requests.
 
+A wait that follows a request re-running a finished job (a regenerating edit, a reprocess, a
+concat) carries a :class:`Rerun`: the documents do not say the status leaves ``success`` at once,
+so until the job shows a new run (a running status, or a changed run fingerprint) its ``success``
+is the old one and does not end the wait. A wait may also ``need_output``: a story reads
+``success`` before its composed ``video_url`` is there.
+
 A transient error while polling (network, timeout, 5xx, 429, garbled answer) never ends the wait:
 it is logged and retried with backoff until the deadline. Any other error (key rejected, job not
 found) ends it with an ``error`` event.
@@ -23,7 +29,8 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -123,6 +130,52 @@ class WaitEvent:
         )
 
 
+#: Seconds a re-run job may show no sign of its new run before the wait gives up (regeneration, process).
+DEFAULT_RERUN_GRACE = 600.0
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """
+    What a wait that follows a request re-running a finished job must see before it believes ``success``.
+
+    :param action: what re-ran the job, for messages (``regeneration``, ``process``, ``concat``)
+    :param baseline: the job's run fingerprint read just before the request
+        (:func:`~airflow_provider_vimmerse.api.jobs.run_fingerprint`)
+    :param requested_at: when the request was sent, seconds since the epoch
+    :param grace_seconds: how long the job may show no sign of the new run before the wait ends in
+        an error; None waits until the deadline
+    """
+
+    action: str
+    baseline: Mapping[str, Any] = field(default_factory=dict)
+    requested_at: float = 0.0
+    grace_seconds: float | None = DEFAULT_RERUN_GRACE
+
+    def to_payload(self) -> dict[str, Any]:
+        """Return the rerun as plain JSON (for trigger kwargs and the task state store)."""
+        return {
+            "action": self.action,
+            "baseline": dict(self.baseline),
+            "requested_at": self.requested_at,
+            "grace_seconds": self.grace_seconds,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Rerun | None:
+        """Read a rerun back from plain JSON; None for None or anything that is not one."""
+        if not isinstance(payload, Mapping) or not isinstance(payload.get("action"), str):
+            return None
+        baseline = payload.get("baseline")
+        grace = payload.get("grace_seconds")
+        return cls(
+            action=payload["action"],
+            baseline=dict(baseline) if isinstance(baseline, Mapping) else {},
+            requested_at=float(payload.get("requested_at") or 0.0),
+            grace_seconds=None if grace is None else float(grace),
+        )
+
+
 def poll_delay(poll_number: int, poll_interval: float | None) -> float:
     """
     Return the seconds to sleep before poll number ``poll_number + 1``.
@@ -144,22 +197,42 @@ class JobWatch:
     :param job_id: job id
     :param deadline: absolute deadline, seconds since the epoch (so a restart does not restart the clock)
     :param poll_interval: fixed seconds between polls, or None to adapt
+    :param rerun: set when the wait follows a request re-running a finished job
+    :param need_output: a ``success`` without an output (a story still composing) keeps the wait going
     """
 
-    def __init__(self, kind: str, job_id: str, deadline: float, poll_interval: float | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        job_id: str,
+        deadline: float,
+        poll_interval: float | None = None,
+        *,
+        rerun: Rerun | None = None,
+        need_output: bool = False,
+    ) -> None:
         self.kind = kind
         self.job_id = job_id
         self.deadline = deadline
         self.poll_interval = poll_interval
+        self.rerun = rerun
+        self.need_output = need_output
+        #: True once the job showed the run that the wait is for
+        self.new_run_seen = rerun is None
         self.polls = 0
         self.errors_in_a_row = 0
         self._last_line: str | None = None
-        self._unknown_logged: set[str] = set()
+        self._logged_once: set[str] = set()
         self._last: JobSnapshot | None = None
 
     def expired(self, now: float | None = None) -> bool:
         """Return True once the deadline has passed."""
         return (time.time() if now is None else now) >= self.deadline
+
+    @property
+    def wants_full_object(self) -> bool:
+        """Return True when a finished reading must include the full object (fingerprint, outputs)."""
+        return not self.new_run_seen or self.need_output
 
     def observe(self, snapshot: JobSnapshot) -> tuple[list[str], WaitEvent | None]:
         """
@@ -170,10 +243,16 @@ class JobWatch:
         """
         self.polls += 1
         self.errors_in_a_row = 0
-        self._last = snapshot
         lines: list[str] = []
-        if snapshot.state is None and snapshot.raw_status not in self._unknown_logged:
-            self._unknown_logged.add(snapshot.raw_status)
+        snapshot, note, stop = self._judge(snapshot)
+        self._last = snapshot
+        if note is not None and note not in self._logged_once:
+            self._logged_once.add(note)
+            lines.append(note)
+        if stop is not None:
+            return lines, stop
+        if snapshot.state is None and snapshot.raw_status not in self._logged_once:
+            self._logged_once.add(snapshot.raw_status)
             lines.append(f"{self.kind} {self.job_id}: unknown status {snapshot.raw_status!r}, treated as still running")
         line = snapshot.describe()
         if line != self._last_line:
@@ -183,6 +262,46 @@ class JobWatch:
         if state.is_terminal:
             return lines, self._event(_STATE_TO_STATUS[state], snapshot.message)
         return lines, None
+
+    def _judge(self, snapshot: JobSnapshot) -> tuple[JobSnapshot, str | None, WaitEvent | None]:
+        """
+        Decide whether a finished-looking reading is the finish this wait is for.
+
+        :return: the reading to act on (a stale or output-less ``success`` reads as running), a line
+            to log once, and an error event when the re-run job never showed its new run in time
+        """
+        what = f"{self.kind} {self.job_id}"
+        rerun = self.rerun
+        if rerun is not None and not self.new_run_seen:
+            changed = snapshot.fingerprint is not None and dict(snapshot.fingerprint) != dict(rerun.baseline)
+            if snapshot.state is JobState.RUNNING or changed:
+                self.new_run_seen = True
+            elif snapshot.effective_state.is_terminal:
+                waited = time.time() - rerun.requested_at
+                if rerun.grace_seconds is not None and waited >= rerun.grace_seconds:
+                    return (
+                        snapshot,
+                        None,
+                        self._event(
+                            WaitStatus.ERROR,
+                            f"{what} still shows the run from before the {rerun.action} ({snapshot.raw_status!r}) "
+                            f"{waited:.0f} s after it was requested, and no new run has started; the earlier "
+                            "result is not taken as the new one. Check the job in the Vimmerse web app.",
+                        ),
+                    )
+                return (
+                    replace(snapshot, state=JobState.RUNNING),
+                    f"{what}: still shows the run from before the {rerun.action} ({snapshot.raw_status!r}); "
+                    "waiting for the new run",
+                    None,
+                )
+        if self.need_output and snapshot.state is JobState.SUCCEEDED and snapshot.has_output is False:
+            return (
+                replace(snapshot, state=JobState.RUNNING),
+                f"{what}: {snapshot.raw_status!r} but no output yet (the video is being composed); waiting",
+                None,
+            )
+        return snapshot, None, None
 
     def observe_error(self, error: BaseException) -> tuple[str, WaitEvent | None]:
         """
@@ -214,10 +333,15 @@ class JobWatch:
 
     def timeout_event(self) -> WaitEvent:
         """Return the event for a wait that ran out of time."""
+        never = (
+            f" It never showed a new run after the {self.rerun.action}; the earlier result was not taken."
+            if self.rerun is not None and not self.new_run_seen
+            else ""
+        )
         return self._event(
             WaitStatus.TIMEOUT,
             f"{self.kind} {self.job_id} was not finished by the deadline; it may still be running remotely "
-            f"(check it, or wait on it with VimmerseJobSensor(kind={self.kind!r}, job_id={self.job_id!r}))",
+            f"(check it, or wait on it with VimmerseJobSensor(kind={self.kind!r}, job_id={self.job_id!r})).{never}",
         )
 
     def error_event(self, message: str) -> WaitEvent:

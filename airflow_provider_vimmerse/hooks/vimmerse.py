@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,16 +29,17 @@ from airflow_provider_vimmerse import __version__
 from airflow_provider_vimmerse.api import endpoints
 from airflow_provider_vimmerse.api.config import API_KEY_HEADER, EXTRA_FIELDS, FORM_BEHAVIOUR, ApiConfig, user_agent
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
-from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind
+from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, run_fingerprint
 from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
     error_from_response,
     expect_object,
-    failure_message,
     parse_json,
     parse_snapshot,
     unwrap,
+    with_full_object,
 )
+from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.api.retry import is_transient, provably_not_taken, retry_delay, should_retry
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
@@ -446,18 +447,30 @@ class VimmerseHook(BaseHook):
 
     # ------------------------------------------------------------------ API calls
 
-    def get_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
-        """Read a job's status once."""
+    def get_job_snapshot(
+        self, kind: str, job_id: str, *, retries: int | None = None, full_object: bool = False
+    ) -> JobSnapshot:
+        """
+        Read a job's status once.
+
+        :param kind: job kind name
+        :param job_id: the job's id
+        :param retries: override the connection's retry count
+        :param full_object: when the job reads finished and its status route does not answer the
+            full object (media), fetch that too, for the run fingerprint and outputs
+        """
         job_kind = self.job_kind(kind)
         req = endpoints.job_status(job_kind, job_id)
         snapshot = parse_snapshot(job_kind, job_id, self.request(req, retries=retries), path=req.path)
-        if _needs_reason(job_kind, snapshot):
+        if _needs_full_object(job_kind, snapshot, full_object):
             with contextlib.suppress(VimmerseError):
-                detail = endpoints.job_detail(job_kind, job_id)
-                snapshot = replace(snapshot, message=failure_message(unwrap(self.request(detail, retries=retries))))
+                detail = self.request(endpoints.job_detail(job_kind, job_id), retries=retries)
+                snapshot = with_full_object(snapshot, job_kind, unwrap(detail), api_url=self.config.base_url)
         return snapshot
 
-    async def aget_job_snapshot(self, kind: str, job_id: str, *, retries: int | None = None) -> JobSnapshot:
+    async def aget_job_snapshot(
+        self, kind: str, job_id: str, *, retries: int | None = None, full_object: bool = False
+    ) -> JobSnapshot:
         """
         Read a job's status once, on the shared async session, when the event loop's poll budget allows.
 
@@ -469,6 +482,7 @@ class VimmerseHook(BaseHook):
         :param kind: job kind name
         :param job_id: the job's id
         :param retries: override the connection's retry count (the trigger passes 0 and backs off itself)
+        :param full_object: as for :meth:`get_job_snapshot`
         """
         async with _SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
             session, config = entry.session, entry.config
@@ -479,10 +493,10 @@ class VimmerseHook(BaseHook):
             async with entry.in_flight:
                 body = await self._arequest_on(session, config, req, retries)
             snapshot = parse_snapshot(job_kind, job_id, body, path=req.path)
-            if _needs_reason(job_kind, snapshot):
+            if _needs_full_object(job_kind, snapshot, full_object):
                 with contextlib.suppress(VimmerseError):
                     detail = await self._arequest_on(session, config, endpoints.job_detail(job_kind, job_id), retries)
-                    snapshot = replace(snapshot, message=failure_message(unwrap(detail)))
+                    snapshot = with_full_object(snapshot, job_kind, unwrap(detail), api_url=config.base_url)
             return snapshot
 
     async def _await_poll_turn(self, entry: _SharedSession) -> None:
@@ -504,6 +518,20 @@ class VimmerseHook(BaseHook):
         """Return a job's full object (unwrapped)."""
         req = endpoints.job_detail(self.job_kind(kind), job_id)
         return expect_object(self.request(req), method=req.method, path=req.path)
+
+    def result_of(self, kind: str, job_id: str, obj: Mapping[str, Any]) -> JobResult:
+        """
+        Return the small result of a job from its full object.
+
+        Outputs that only the API's download route serves are given as that route's URL.
+        """
+        return build_result(
+            self.job_kind(kind), job_id, obj, web_url=self.web_url(kind, job_id), api_url=self.config.base_url
+        )
+
+    def run_fingerprint(self, kind: str, job_id: str) -> dict[str, Any]:
+        """Read what identifies a job's latest finished run (before a request that runs it again)."""
+        return run_fingerprint(self.job_kind(kind), self.get_job(kind, job_id))
 
     def get_customer_statistics(self, start: date | str, end: date | str) -> list[dict[str, Any]]:
         """
@@ -604,10 +632,16 @@ class VimmerseHook(BaseHook):
 # ---------------------------------------------------------------------- helpers
 
 
-def _needs_reason(kind: JobKind, snapshot: JobSnapshot) -> bool:
-    """Return True when a failed job's reason is only on its full object (media status route lacks it)."""
-    failed = snapshot.state is not None and snapshot.state.is_terminal and not snapshot.state.is_success
-    return failed and not snapshot.message and kind.status_path != kind.detail_path
+def _needs_full_object(kind: JobKind, snapshot: JobSnapshot, asked: bool) -> bool:
+    """
+    Return True when a finished reading must be completed from the job's full object.
+
+    That is when the status route does not answer the full object (media) and either the caller
+    asked (a wait that checks for a new run) or the job failed without a reason in the reading.
+    """
+    if kind.status_path == kind.detail_path or snapshot.state is None or not snapshot.state.is_terminal:
+        return False
+    return asked or (not snapshot.state.is_success and not snapshot.message)
 
 
 def _as_folder(destination: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,8 +23,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobState
 from airflow_provider_vimmerse.api.responses import expect_object
-from airflow_provider_vimmerse.api.results import JobResult, build_result
-from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
+from airflow_provider_vimmerse.api.results import JobResult
+from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE, JobWatch, Rerun, WaitEvent, WaitStatus
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseError,
@@ -59,6 +60,20 @@ def _seconds(value: float | timedelta | None) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else value
 
 
+@dataclass(frozen=True)
+class Submission:
+    """
+    What a submit started: the job to wait on, and, when the request re-ran a finished job, what
+    the wait must see before it believes ``success`` (see :class:`~airflow_provider_vimmerse.api.waiting.Rerun`).
+
+    :param job_id: the job's id
+    :param rerun: set when the request re-ran a job that had finished
+    """
+
+    job_id: str
+    rerun: Rerun | None = None
+
+
 class VimmerseJobOperator(BaseOperator):
     """
     Base of the operators that start a Vimmerse job and wait for it.
@@ -76,6 +91,12 @@ class VimmerseJobOperator(BaseOperator):
     """
 
     job_kind: ClassVar[str] = ""
+    #: A ``success`` without an output keeps the wait going (a story reads ``success`` before its
+    #: composed video is there).
+    need_output: ClassVar[bool] = False
+    #: Seconds a re-run job may show no sign of its new run before the task fails (None: until
+    #: ``timeout``); see :meth:`rerun`.
+    rerun_grace: ClassVar[float | None] = DEFAULT_RERUN_GRACE
     ui_color = "#e8dcff"
     operator_extra_links = (VimmerseJobLink(),)
 
@@ -110,9 +131,26 @@ class VimmerseJobOperator(BaseOperator):
     def check_inputs(self) -> None:
         """Validate the rendered inputs; raise :class:`.VimmerseInputError` naming the field. No I/O."""
 
-    def submit(self, context: Any) -> str:
-        """Start the job and return its id."""
+    def submit(self, context: Any) -> str | Submission:
+        """Start the job and return its id (or a :class:`Submission` when it re-ran a finished job)."""
         raise NotImplementedError
+
+    def rerun(self, job_id: str, req: ApiRequest, action: str) -> Submission:
+        """
+        Send a request that runs a finished job again (regeneration, process, concat), and say so.
+
+        The job's run fingerprint is read first (which also fails before paying when the job does not
+        exist), so the wait can tell the new run's ``success`` from the old one: the documents do not
+        say the status leaves ``success`` at once, and a concat's answer is ``{}``.
+
+        :param job_id: the job that runs again
+        :param req: the request that re-runs it
+        :param action: what it is, for messages (``regeneration``, ``process``, ``concat``)
+        """
+        baseline = self.hook.run_fingerprint(self.job_kind, job_id)
+        requested_at = time.time()
+        self.hook.request(req)
+        return Submission(job_id, Rerun(action, baseline, requested_at, self.rerun_grace))
 
     def first_reading(self, job_id: str) -> JobSnapshot | None:
         """Return the job's status as the submit answer already showed it, or None to poll for it."""
@@ -128,21 +166,25 @@ class VimmerseJobOperator(BaseOperator):
         """Validate, submit (or reattach), then wait in the triggerer or here."""
         with fail_fast():
             self.check_inputs()
-            job_id, snapshot = self._reattach(context)
+            job_id, snapshot, rerun = self._reattach(context)
             if job_id is None:
-                job_id = self.submit(context)
-                self._remember(context, job_id)
+                submitted = self.submit(context)
+                if isinstance(submitted, str):
+                    submitted = Submission(submitted)
+                job_id, rerun = submitted.job_id, submitted.rerun
+                self._remember(context, job_id, rerun)
             persist_job_link(context, self.hook.web_url(self.job_kind, job_id))
             if not self.wait_for_completion:
                 self.log.info("%s %s submitted; not waiting (wait_for_completion=False)", self.job_kind, job_id)
                 self._forget(context)
                 return self.submitted_result(job_id)
-            return self._wait(context, job_id, snapshot)
+            return self._wait(context, job_id, snapshot, rerun)
 
-    def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None) -> JobResult:
+    def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None, rerun: Rerun | None) -> JobResult:
         deadline = time.time() + (_seconds(self.timeout) or 0)
-        watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval)
-        snapshot = snapshot or self.first_reading(job_id)
+        watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval, rerun=rerun, need_output=self.need_output)
+        if rerun is None:
+            snapshot = snapshot or self.first_reading(job_id)
         if snapshot is None:
             event, _ = self._poll_once(watch)
         else:  # already read while deciding to reattach
@@ -158,6 +200,8 @@ class VimmerseJobOperator(BaseOperator):
                     job_id=job_id,
                     deadline=deadline,
                     poll_interval=self.poll_interval,
+                    rerun=rerun.to_payload() if rerun else None,
+                    need_output=self.need_output,
                 ),
                 method_name="execute_complete",
             )
@@ -179,7 +223,9 @@ class VimmerseJobOperator(BaseOperator):
     def _poll_once(self, watch: JobWatch, retries: int | None = None) -> tuple[WaitEvent | None, VimmerseError | None]:
         """Read the status once; a transient error is logged and leaves the wait going."""
         try:
-            snapshot = self.hook.get_job_snapshot(self.job_kind, watch.job_id, retries=retries)
+            snapshot = self.hook.get_job_snapshot(
+                self.job_kind, watch.job_id, retries=retries, full_object=watch.wants_full_object
+            )
         except VimmerseError as error:
             line, event = watch.observe_error(error)
             self.log.warning(line)
@@ -211,10 +257,7 @@ class VimmerseJobOperator(BaseOperator):
 
     def finish(self, context: Any, job_id: str) -> JobResult:
         """Fetch the finished job once and return its small result."""
-        obj = self.hook.get_job(self.job_kind, job_id)
-        result = build_result(
-            self.hook.job_kind(self.job_kind), job_id, obj, web_url=self.hook.web_url(self.job_kind, job_id)
-        )
+        result = self.hook.result_of(self.job_kind, job_id, self.hook.get_job(self.job_kind, job_id))
         self.log.info(
             "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
         )
@@ -224,8 +267,7 @@ class VimmerseJobOperator(BaseOperator):
         """Send an edit that regenerates nothing (no credits, no job) and return the result at once."""
         with fail_fast():
             obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
-            kind = self.hook.job_kind(self.job_kind)
-            result = build_result(kind, job_id, obj, web_url=self.hook.web_url(self.job_kind, job_id))
+            result = self.hook.result_of(self.job_kind, job_id, obj)
         self.log.info("%s %s: metadata updated (%s); nothing regenerated", self.job_kind, job_id, ", ".join(changed))
         return result
 
@@ -242,20 +284,34 @@ class VimmerseJobOperator(BaseOperator):
 
     # ------------------------------------------------------------------ never pay twice
 
-    def _reattach(self, context: Any) -> tuple[str | None, JobSnapshot | None]:
-        """Return the job of an earlier try of this task when it is running or done, else (None, None)."""
+    def _reattach(self, context: Any) -> tuple[str | None, JobSnapshot | None, Rerun | None]:
+        """
+        Return the job of an earlier try of this task when it is running or done, else Nones.
+
+        A job that an earlier try re-ran (regeneration, process, concat) is always waited on again
+        with the same rerun check: its reading now may still be the one from before the request.
+        """
         store = context.get("task_state_store")
         if store is None:
-            return None, None
+            return None, None, None
         saved = store.get(STATE_KEY)
         if not isinstance(saved, dict) or saved.get("kind") != self.job_kind or not saved.get("id"):
-            return None, None
+            return None, None, None
         job_id = str(saved["id"])
+        rerun = Rerun.from_payload(saved.get("rerun"))
+        if rerun is not None:
+            self.log.info(
+                "%s %s: an earlier try already sent the %s; waiting for it, nothing is sent again",
+                self.job_kind,
+                job_id,
+                rerun.action,
+            )
+            return job_id, None, rerun
         try:
             snapshot = self.hook.get_job_snapshot(self.job_kind, job_id)
         except VimmerseNotFoundError:
             self.log.warning("%s %s from an earlier try no longer exists; submitting a new job", self.job_kind, job_id)
-            return None, None
+            return None, None, None
         state = snapshot.effective_state
         if state in (JobState.FAILED, JobState.CANCELLED):
             self.log.warning(
@@ -265,10 +321,10 @@ class VimmerseJobOperator(BaseOperator):
                 snapshot.raw_status,
                 snapshot.message or "no message",
             )
-            return None, None
+            return None, None, None
         verb = "already finished" if state is JobState.SUCCEEDED else "is still running"
         self.log.info("%s %s from an earlier try %s: reattaching, nothing is submitted", self.job_kind, job_id, verb)
-        return job_id, snapshot
+        return job_id, snapshot, None
 
     def _forget(self, context: Any) -> None:
         """Drop the saved job once the task succeeds, so clearing the task later makes a new video."""
@@ -276,7 +332,7 @@ class VimmerseJobOperator(BaseOperator):
         if store is not None:
             store.delete(STATE_KEY)
 
-    def _remember(self, context: Any, job_id: str) -> None:
+    def _remember(self, context: Any, job_id: str, rerun: Rerun | None = None) -> None:
         store = context.get("task_state_store")
         if store is None:
             self.log.info(
@@ -286,7 +342,10 @@ class VimmerseJobOperator(BaseOperator):
                 job_id,
             )
             return
-        store.set(STATE_KEY, {"kind": self.job_kind, "id": job_id})
+        saved: dict[str, Any] = {"kind": self.job_kind, "id": job_id}
+        if rerun is not None:
+            saved["rerun"] = rerun.to_payload()
+        store.set(STATE_KEY, saved)
         self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
 
 

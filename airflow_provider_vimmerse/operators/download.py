@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_vimmerse.api.jobs import get_job_kind, output_urls
+from airflow_provider_vimmerse.api.jobs import get_job_kind
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.base import as_list
@@ -73,8 +73,8 @@ class VimmerseDownloadOperator(BaseOperator):
     def _sources(self) -> list[tuple[str, str, list[str]]]:
         if self.job is None:
             assert self.kind and self.job_id
-            obj = self.hook.get_job(self.kind, self.job_id)
-            return [(self.kind, self.job_id, output_urls(self.hook.job_kind(self.kind), obj))]
+            result = self.hook.result_of(self.kind, self.job_id, self.hook.get_job(self.kind, self.job_id))
+            return [(self.kind, self.job_id, result["video_urls"])]
         sources = []
         for item in as_list(self.job) if not isinstance(self.job, Mapping) else [self.job]:
             if not isinstance(item, Mapping) or "id" not in item:

@@ -18,7 +18,6 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_vimmerse.api.jobs import get_job_kind
-from airflow_provider_vimmerse.api.results import build_result
 from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
 from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
@@ -121,9 +120,7 @@ class VimmerseJobSensor(BaseSensorOperator):
 
     def _finish(self, outcome: WaitEvent) -> Any:
         if outcome.status is WaitStatus.SUCCESS:
-            obj = self.hook.get_job(self.kind, self.job_id)
-            kind = self.hook.job_kind(self.kind)
-            return build_result(kind, self.job_id, obj, web_url=self.hook.web_url(self.kind, self.job_id))
+            return self.hook.result_of(self.kind, self.job_id, self.hook.get_job(self.kind, self.job_id))
         error = job_error(outcome)
         if self.skip_on_job_failure and outcome.status in (WaitStatus.FAILED, WaitStatus.CANCELLED):
             raise AirflowSkipException(f"{error} (skipped: skip_on_job_failure=True)")

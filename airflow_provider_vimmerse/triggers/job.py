@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_vimmerse.api.jobs import get_job_kind
-from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
+from airflow_provider_vimmerse.api.waiting import JobWatch, Rerun, WaitEvent
 from airflow_provider_vimmerse.exceptions import VimmerseError
 
 if TYPE_CHECKING:
@@ -34,10 +34,21 @@ class VimmerseJobTrigger(BaseTrigger):
     :param job_id: the job's id
     :param deadline: when to give up, in seconds since the epoch
     :param poll_interval: fixed seconds between polls; None adapts (quick first, then slower)
+    :param rerun: for a wait that follows a request re-running a finished job (regeneration,
+        process, concat): :meth:`.Rerun.to_payload`, so the old ``success`` does not end the wait
+    :param need_output: a ``success`` without an output (a story still composing) keeps waiting
     """
 
     def __init__(
-        self, *, conn_id: str, kind: str, job_id: str, deadline: float, poll_interval: float | None = None
+        self,
+        *,
+        conn_id: str,
+        kind: str,
+        job_id: str,
+        deadline: float,
+        poll_interval: float | None = None,
+        rerun: dict[str, Any] | None = None,
+        need_output: bool = False,
     ) -> None:
         super().__init__()
         get_job_kind(kind)  # fail fast on a bad kind
@@ -46,6 +57,8 @@ class VimmerseJobTrigger(BaseTrigger):
         self.job_id = job_id
         self.deadline = float(deadline)
         self.poll_interval = None if poll_interval is None else float(poll_interval)
+        self.rerun = Rerun.from_payload(rerun)
+        self.need_output = bool(need_output)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the import path and the plain keyword arguments of this trigger."""
@@ -57,6 +70,8 @@ class VimmerseJobTrigger(BaseTrigger):
                 "job_id": self.job_id,
                 "deadline": self.deadline,
                 "poll_interval": self.poll_interval,
+                "rerun": self.rerun.to_payload() if self.rerun else None,
+                "need_output": self.need_output,
             },
         )
 
@@ -64,7 +79,9 @@ class VimmerseJobTrigger(BaseTrigger):
         """Poll until the job ends or the deadline passes; yield exactly one event."""
         from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
-        watch = JobWatch(self.kind, self.job_id, self.deadline, self.poll_interval)
+        watch = JobWatch(
+            self.kind, self.job_id, self.deadline, self.poll_interval, rerun=self.rerun, need_output=self.need_output
+        )
         try:
             event = await self._wait(VimmerseHook(vimmerse_conn_id=self.conn_id), watch)
         except Exception as error:  # the connection is missing or unusable: nothing to poll with
@@ -77,7 +94,9 @@ class VimmerseJobTrigger(BaseTrigger):
             while not watch.expired():
                 error: VimmerseError | None = None
                 try:
-                    snapshot = await hook.aget_job_snapshot(self.kind, self.job_id, retries=0)
+                    snapshot = await hook.aget_job_snapshot(
+                        self.kind, self.job_id, retries=0, full_object=watch.wants_full_object
+                    )
                 except VimmerseError as failure:
                     error = failure
                     line, event = watch.observe_error(failure)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +15,7 @@ from airflow_provider_vimmerse.api.waiting import (
     POLL_CEILING,
     JobWatch,
     PollBudget,
+    Rerun,
     WaitEvent,
     WaitStatus,
     poll_delay,
@@ -141,3 +144,96 @@ def test_unused_budget_does_not_pile_up_beyond_the_burst():
 def test_the_budget_must_be_positive():
     with pytest.raises(ValueError):
         PollBudget(rate=0)
+
+
+# A wait that follows a request re-running a finished job (regeneration, process, concat)
+
+
+def rerun_watch(grace: float | None = 600, requested_ago: float = 0, need_output: bool = False) -> JobWatch:
+    rerun = Rerun("regeneration", {"bullet_version": "1", "video_history": 1}, time.time() - requested_ago, grace)
+    return JobWatch("media", "m1", time.time() + 3600, rerun=rerun, need_output=need_output)
+
+
+def finished(version: str, history: int, has_output: bool = True) -> JobSnapshot:
+    return replace(
+        snap("success", JobState.SUCCEEDED, 100),
+        fingerprint={"bullet_version": version, "video_history": history},
+        has_output=has_output,
+    )
+
+
+def test_the_success_from_before_a_rerun_does_not_end_the_wait():
+    w = rerun_watch()
+    assert w.wants_full_object, "a finished reading must bring the fingerprint to be judged"
+    lines, event = w.observe(finished("1", 1))
+    assert event is None, "the old success must not be taken as the new run's"
+    assert any("still shows the run from before the regeneration" in line for line in lines)
+    lines, event = w.observe(finished("1", 1))
+    assert event is None and not any("still shows" in line for line in lines), "the note is logged once"
+
+
+def test_a_changed_fingerprint_is_the_new_run_even_without_a_running_status_seen():
+    w = rerun_watch()
+    w.observe(finished("1", 1))
+    _, event = w.observe(finished("2", 2))
+    assert event is not None and event.status is WaitStatus.SUCCESS
+    assert w.new_run_seen
+
+
+def test_a_running_status_after_the_request_marks_the_new_run():
+    w = rerun_watch()
+    w.observe(finished("1", 1))
+    assert w.observe(snap("processing_bullet", JobState.RUNNING, 30))[1] is None
+    assert w.new_run_seen and not w.wants_full_object
+    _, event = w.observe(snap("success", JobState.SUCCEEDED, 100))
+    assert event is not None and event.status is WaitStatus.SUCCESS
+
+
+def test_an_old_failure_does_not_end_the_wait_either():
+    w = rerun_watch()
+    _, event = w.observe(replace(snap("fail", JobState.FAILED), fingerprint={"bullet_version": "1", "video_history": 1}))
+    assert event is None, "processing a failed media again: its old 'fail' is not the new run's outcome"
+
+
+def test_no_new_run_within_the_grace_period_is_a_clear_error_never_the_old_result():
+    w = rerun_watch(grace=60, requested_ago=61)
+    _, event = w.observe(finished("1", 1))
+    assert event is not None and event.status is WaitStatus.ERROR
+    assert "still shows the run from before the regeneration" in (event.message or "")
+    assert "earlier result is not taken" in (event.message or "")
+
+
+def test_without_a_grace_period_the_rerun_waits_until_the_deadline_and_says_why_at_the_end():
+    w = rerun_watch(grace=None, requested_ago=10_000)
+    assert w.observe(finished("1", 1))[1] is None
+    assert "never showed a new run after the regeneration" in (w.timeout_event().message or "")
+
+
+def test_a_success_without_output_keeps_a_wait_that_needs_one_going():
+    w = JobWatch("story", "s1", time.time() + 600, need_output=True)
+    composing = replace(snap("success", JobState.SUCCEEDED, 100), has_output=False)
+    lines, event = w.observe(composing)
+    assert event is None and any("no output yet" in line for line in lines)
+    _, event = w.observe(replace(composing, has_output=True))
+    assert event is not None and event.status is WaitStatus.SUCCESS
+
+
+def test_a_concat_waits_for_a_new_video_url_through_an_emptied_one():
+    rerun = Rerun("concat", {"video_url": "https://cdn/v1.mp4"}, time.time(), None)
+    w = JobWatch("story", "s1", time.time() + 600, rerun=rerun, need_output=True)
+
+    def story(url: str | None) -> JobSnapshot:
+        return replace(snap("success", JobState.SUCCEEDED, 100), fingerprint={"video_url": url}, has_output=bool(url))
+
+    assert w.observe(story("https://cdn/v1.mp4"))[1] is None, "the old composed video is not the new one"
+    assert w.observe(story(None))[1] is None, "emptied: composing"
+    _, event = w.observe(story("https://cdn/v1.mp4"))
+    assert event is not None and event.status is WaitStatus.SUCCESS, "same URL again after it was emptied: new video"
+
+
+def test_a_rerun_round_trips_as_plain_json():
+    rerun = Rerun("process", {"bullet_version": "3", "video_history": 2, "result": None}, 1234.5, 300.0)
+    payload = rerun.to_payload()
+    assert json.loads(json.dumps(payload)) == payload
+    assert Rerun.from_payload(payload) == rerun
+    assert Rerun.from_payload(None) is None and Rerun.from_payload({"baseline": {}}) is None
