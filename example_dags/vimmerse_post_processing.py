@@ -5,8 +5,8 @@ create a video -> enhance it (2x upscale and deep clean) -> add an AI sound effe
 -> download the result into ``output/<day the run started>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``).
 
 Each step hands its result to the next as XCom: ``video_url=enhance.output`` stands for the first
-output video of the ``enhance`` task. The enhance step has a credit guard: it asks the API for an
-estimate first and fails, paying nothing, when the estimate is over ``max_credits``.
+output video of the ``enhance`` task. The media's video is served by the API's download route,
+which needs the API key, so the enhance step fetches it with the key and uploads it first.
 
 Every wait happens in the triggerer (``deferrable=True``), so no worker slot is held while the API works.
 """
@@ -51,7 +51,6 @@ with DAG(
         tool="enhance",
         video_url=create_media.output,
         enhance_mode="2X&DeepClean",
-        max_credits=25,
     )
     # [END howto_vimmerse_video_tool]
 

@@ -40,8 +40,13 @@ def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
     assert result.states == dict.fromkeys(TASKS, "success")
     created, enhanced, sounded, cropped = (result.xcom(t) for t in TASKS[:4])
     assets = sandbox.state.assets
-    # Each step worked on the previous step's output, handed over as XCom.
-    assert assets[enhanced["id"]].args["video_url"] == created["video_urls"][0]
+    # Each step worked on the previous step's output, handed over as XCom. The media's video is served
+    # by the API's download route (result [] as documented): fetched with the key, uploaded, then enhanced.
+    assert created["video_urls"] == [f"{sandbox.url}/media/{created['id']}/download?object_type=bullet_video_mp4"]
+    [download] = sandbox.client.ledger(path=f"/media/{created['id']}/download", method="GET")
+    assert download["status"] == 200
+    assert "fetching it to upload it" in logs
+    assert assets[enhanced["id"]].args["video_url"].startswith(f"{sandbox.url}/_sandbox/files/")
     assert assets[enhanced["id"]].args["enhance_mode"] == "2X&DeepClean"
     assert assets[sounded["id"]].args["video_url"] == enhanced["urls"][0]
     assert assets[cropped["id"]].args["video_url"] == sounded["urls"][0]
@@ -52,11 +57,11 @@ def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
     # The final video is on disk.
     [video] = result.xcom("download")
     assert video.endswith(".mp4") and Path(video).read_bytes()[4:8] == b"ftyp"
-    # Each generation paid once; the credit guard asked first and paid nothing.
-    submits = [(e["path"], e["created"]) for e in sandbox.client.ledger(method="POST")]
+    # Each generation paid once; the upload of the fetched video is free.
+    submits = [(e["path"], e["credits"] > 0) for e in sandbox.client.ledger(method="POST")]
     assert submits == [
         ("/media", True),
-        ("/v2/video/estimate-credits", False),
+        ("/v2/video", False),
         ("/v2/video/enhance", True),
         ("/v2/video/sound-effect", True),
         ("/v2/video/crop-to-aspect-ratio", True),

@@ -3,8 +3,10 @@ Batch inputs: the documented fields of ``POST /batch`` and ``PUT /batch/{id}/edi
 values, validation before anything is sent, and the request builders (create, edit, concat).
 
 A batch makes one media per image with shared settings and composes them into one video
-(``video_url``). Values come from ``shared/reference/vimmerse-api/batch.txt``; the motion types,
-aspect ratios and ranges are the media ones (:mod:`airflow_provider_vimmerse.api.media`).
+(``video_url``). Fields come from ``shared/reference/vimmerse-api/batch.txt`` (it has no field table:
+its examples, the list of fields that resubmit a batch and the webhook note name them); the motion
+types, aspect ratios and ranges are the media ones (:mod:`airflow_provider_vimmerse.api.media`).
+``is_transition`` is not a field of ``POST /batch`` (only of the legacy ``/batch/upload``), so it is refused.
 
 Pure module: no Airflow imports.
 """
@@ -36,9 +38,17 @@ ENUMS: Mapping[str, Sequence[str]] = {
 }
 #: The shared settings of ``POST /batch`` (besides the images), in the order they are sent.
 CREATE_FIELDS = (
-    "prompt", "motion_type", "aspect_ratio", "sound_effects", "is_transition", "quantity", "duration", "loop",
+    "prompt", "motion_type", "aspect_ratio", "sound_effects", "quantity", "duration", "loop",
     "title", "description", "visibility_status", "webhook_url",
 )  # fmt: skip
+#: Inputs the provider once took that ``POST /batch`` does not document, and why they are refused.
+REFUSED_FIELDS: Mapping[str, str] = {
+    "is_transition": (
+        "is not a field of POST /batch (batch.txt names none; only the legacy POST /batch/upload took it, "
+        "inside its 'data' JSON). Remove it: to make a transition between two images use "
+        "VimmerseCreateMediaOperator with both images"
+    ),
+}
 #: ``PUT /batch/{id}/edit`` fields that regenerate every media of the batch and spend credits.
 REGENERATING_FIELDS = ("prompt", "motion_type", "quantity", "duration", "loop", "aspect_ratio", "sound_effects")
 #: ``PUT /batch/{id}/edit`` fields that only change metadata (free).
@@ -67,9 +77,14 @@ def check_batch_fields(values: Mapping[str, Any]) -> None:
     check_urls("webhook_url", values.get("webhook_url"))
     if values.get("rating") is not None:
         check_range("rating", values["rating"], 1, 5)
-    transition = values.get("is_transition")
-    if transition is not None and not is_templated(transition) and not isinstance(transition, bool):
-        raise VimmerseInputError("is_transition", f"got {transition!r}; allowed values: True, False")
+    check_refused(values)
+
+
+def check_refused(values: Mapping[str, Any]) -> None:
+    """Raise :class:`.VimmerseInputError` for a set input that the batch routes do not document."""
+    for field, why in REFUSED_FIELDS.items():
+        if values.get(field) is not None:
+            raise VimmerseInputError(field, why)
 
 
 def check_batch_images(image_files: Sequence[Any], image_urls: Sequence[Any]) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
@@ -235,6 +235,19 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = 
     if kind.state_of(obj.get(kind.status_field)) is not JobState.SUCCEEDED or not isinstance(job_id, str) or not job_id:
         return urls
     return [api_url.rstrip("/") + kind.download_path.format(job_id=quote(job_id, safe=""))]
+
+
+def is_download_route(url: str) -> bool:
+    """Return True when ``url``'s path is a job kind's download route (served only with the API key)."""
+    path = urlsplit(url).path
+    for kind in JOB_KINDS.values():
+        template = kind.download_path.split("?", 1)[0]
+        if template:
+            prefix, _, suffix = template.partition("{job_id}")
+            middle = path[len(prefix) : len(path) - len(suffix)] if suffix else ""
+            if path.startswith(prefix) and path.endswith(suffix) and middle and "/" not in middle:
+                return True
+    return False
 
 
 def run_fingerprint(kind: JobKind, obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,21 +49,35 @@ IMAGE_OPTIONS = (
 )  # fmt: skip
 #: ``motion_type`` of ``/story/{id}/videos``: the media motion types except try-on.
 STORY_MOTION_TYPES = tuple(m for m in MOTION_TYPES if m != "TryOnVideo")
-#: ``language`` of the storyboard steps and ``POST /story/idea-2-video``.
+#: ``language`` of ``POST /story/idea-2-video`` (openapi.json ``Idea2VideoRequest``: an enum). On
+#: ``POST /story`` the language is free text (its schema: a string, default ``English``).
 LANGUAGES = ("Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish")
-SCENE_COUNT_RANGE = (1, 10)
+#: ``scene_count``: at least 1; the schema sets no maximum ("varies by subscription plan").
+SCENE_COUNT_MIN = 1
 SEED_RANGE = (0, 2**32 - 1)
 #: Keys of a story's ``audio_option``.
 AUDIO_OPTION_KEYS = ("narrator", "has_narration", "has_bg_music", "native_audio")
 #: Storyboard sections listing elements (each ``{"name", "description"}``, optionally ``image_url``).
 ELEMENT_SECTIONS = ("characters", "environments", "objects")
 
-ENUMS: Mapping[str, Sequence[Any]] = {
-    "aspect_ratio": ASPECT_RATIOS,
-    "language": LANGUAGES,
-    "image_tool": IMAGE_TOOLS,
-    "video_tool": VIDEO_TOOLS,
-    "option": IMAGE_OPTIONS,
+IDEA_TO_VIDEO = "/story/idea-2-video"
+CREATE_STORY = "/story"
+#: Enums that hold wherever the field is sent (each field belongs to one kind of route).
+ENUMS: Mapping[str, Sequence[Any]] = {"image_tool": IMAGE_TOOLS, "video_tool": VIDEO_TOOLS, "option": IMAGE_OPTIONS}
+#: Enums that only some routes set (openapi.json): ``aspect_ratio`` is free text on the image steps,
+#: ``language`` free text on ``POST /story``.
+ROUTE_ENUMS: Mapping[str, Mapping[str, Sequence[Any]]] = {
+    IDEA_TO_VIDEO: {"aspect_ratio": ASPECT_RATIOS, "language": LANGUAGES},
+    CREATE_STORY: {"aspect_ratio": ASPECT_RATIOS},
+}
+#: Inputs a route does not document, and why they are refused.
+ROUTE_REFUSED: Mapping[str, Mapping[str, str]] = {
+    IDEA_TO_VIDEO: {
+        "seed": (
+            "is not a field of POST /story/idea-2-video (openapi.json Idea2VideoRequest has none); remove it, "
+            "or use the advanced flow, whose image steps take a seed (story.txt examples)"
+        ),
+    },
 }
 
 
@@ -74,20 +88,26 @@ ENUMS: Mapping[str, Sequence[Any]] = {
 SLOW_STEP_TIMEOUT = 180.0
 
 
-def check_story_fields(values: Mapping[str, Any], *, motion_types: Sequence[str] = STORY_MOTION_TYPES) -> None:
+def check_story_fields(
+    values: Mapping[str, Any], *, route: str = "", motion_types: Sequence[str] = STORY_MOTION_TYPES
+) -> None:
     """
     Validate the story fields that are set (enums, ranges, JSON fields, URLs).
 
     Unrendered template values are skipped; call again after rendering.
 
     :param values: fields with the API's names
+    :param route: the route they are sent to, when it restricts more (:data:`ROUTE_ENUMS`, :data:`ROUTE_REFUSED`)
     :param motion_types: the motion types allowed for ``motion_type``
     :raises VimmerseInputError: naming the field and the allowed values
     """
-    for field, allowed in ENUMS.items():
+    for field, why in ROUTE_REFUSED.get(route, {}).items():
+        if values.get(field) is not None:
+            raise VimmerseInputError(field, why)
+    for field, allowed in {**ENUMS, **ROUTE_ENUMS.get(route, {})}.items():
         check_enum(field, values.get(field), allowed)
     check_enum("motion_type", values.get("motion_type"), motion_types)
-    check_range("scene_count", values.get("scene_count"), *SCENE_COUNT_RANGE)
+    _check_at_least("scene_count", values.get("scene_count"), SCENE_COUNT_MIN)
     check_range("seed", values.get("seed"), *SEED_RANGE)
     for field in ("duration", "loop"):
         check_range(field, values.get(field), *RANGES[field])
@@ -106,6 +126,14 @@ def check_story_fields(values: Mapping[str, Any], *, motion_types: Sequence[str]
         check_storyboard(values["storyboard"])
     for field in ("image_urls", "webhook_url", "concat_video_urls", "audio_urls"):
         check_urls(field, values.get(field))
+
+
+def _check_at_least(field: str, value: Any, low: int) -> None:
+    if value is None or is_templated(value):
+        return
+    number = int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < low:
+        raise VimmerseInputError(field, f"got {value!r}; must be an integer, at least {low}")
 
 
 def check_idea(values: Mapping[str, Any]) -> None:
@@ -243,14 +271,14 @@ def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
     for name in ("elements", "audio_option"):
         if isinstance(body.get(name), str):
             body[name] = _json_value(name, body[name], dict)
-    return ApiRequest("POST", "/story/idea-2-video", json=body, spends_credits=True)
+    return ApiRequest("POST", IDEA_TO_VIDEO, json=body, spends_credits=True)
 
 
 def create_storyboard(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
     """Build ``POST /story`` (step 1): multipart when image files are sent, a form otherwise."""
     return ApiRequest(
         "POST",
-        "/story",
+        CREATE_STORY,
         form=form_fields(encode_story_fields(values)),
         files=tuple(files),
         spends_credits=True,

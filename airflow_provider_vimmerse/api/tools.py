@@ -2,14 +2,18 @@
 The legacy image, audio and text tools as data: one row per route, with the same field machinery as the
 v2 video table (:mod:`airflow_provider_vimmerse.api.video`).
 
-Values come from ``shared/reference/vimmerse-api/platform-api-v1-legacy.txt`` and the request body
-schemas of ``openapi.json``. Where the two documents list different values for the same field (the
-``option`` of ``image/text-2-image`` and ``image/image-2-image``, the ``option`` of ``image/edit-image``),
-the row accepts every documented value and leaves the final word to the server.
+Values come from the request body schemas of ``openapi.json`` (field names, types, enums) and, for
+``image/reimagine`` (absent from ``openapi.json``), from ``platform-api-v1-legacy.txt``. Where the legacy
+text names more values than the schema's enum (``Flux1``, ``Flux1.1Pro`` and ``Flux1.1ProUltra`` for
+``text-2-image``; ``Restyle``, ``ReplaceWith`` and ``RecolorTo`` for ``image-2-image``), the schema wins:
+the server validates against it and refuses the others with a 422. The background options
+(``RemoveBackground``, ``ReplaceBackground``, ``RestyleBackground``) belong to ``POST /image/replace-background``;
+given to ``image/edit-image`` (as the legacy text shows them) they are sent there.
 
 These routes take form fields. A local file given for an image, mask or video field is sent as the
 documented file part (``image_file``, ``image2_file``, ``mask_file``, ``video_file``), an http(s) URL as
-the matching ``*_url`` field. ``image/reimagine`` is documented with file parts only.
+the matching ``*_url`` field. ``image/reimagine`` is documented with file parts only, so it takes local
+files only.
 
 Answers: image and audio routes answer ``{"data": asset}`` (finished unless ``async_mode`` is set, then
 polled as an asset); the audio routes' descriptions also show ``{"data": [{"URL": ...}]}``, read as a
@@ -30,23 +34,23 @@ from airflow_provider_vimmerse.api.responses import unwrap
 from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.api.video import FieldType, Tool, ToolField, is_local_file
 
-IMAGE_ASPECT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
+#: ``option`` of ``POST /image/text-2-image`` (openapi.json, its enum).
 TEXT_TO_IMAGE_OPTIONS = (
-    "Auto", "Seedream", "FluxPro", "FluxTurbo", "NanoBananaPro", "NanoBanana", "FluxKontextPro", "FluxFinetuned",
-    "QwenImage", "StableDiffusion3.5", "LeonardoImage", "GPTImage",
-    "Flux1", "Flux1.1Pro", "Flux1.1ProUltra",  # named by the legacy reference only
+    "Seedream", "FluxPro", "FluxTurbo", "NanoBananaPro", "NanoBanana", "FluxKontextPro", "FluxFinetuned", "QwenImage",
+    "StableDiffusion3.5", "LeonardoImage", "GPTImage", "Auto",
 )  # fmt: skip
+#: ``option`` of ``POST /image/image-2-image`` (openapi.json, its enum).
 IMAGE_TO_IMAGE_OPTIONS = (
-    "FluxKontextPro", "Seedream", "FluxPro", "FluxTurbo", "ImageUtilsDepth", "NanoBananaPro", "NanoBanana",
+    "Seedream", "FluxPro", "FluxTurbo", "ImageUtilsDepth", "NanoBananaPro", "NanoBanana", "FluxKontextPro",
     "QwenImage", "FluxKontextFinetuned", "Remake", "StableDiffusion3.5", "LeonardoImage", "Sketch", "Restructure",
     "Review", "GPTImage", "Auto",
-    "Restyle", "ReplaceWith", "RecolorTo",  # described with examples, missing from the schema's enum
 )  # fmt: skip
+#: ``option`` of ``POST /image/reimagine`` (platform-api-v1-legacy.txt, its examples).
 REIMAGINE_OPTIONS = ("Remake", "TryOn")
-EDIT_IMAGE_OPTIONS = (
-    "RemoveText", "Upscale", "LumaReframe", "Inpaint", "ExpandToAspectRatio",
-    "RemoveBackground", "ReplaceBackground", "RestyleBackground",  # named by the legacy reference only
-)  # fmt: skip
+#: ``option`` of ``POST /image/edit-image`` (openapi.json, the option's description).
+EDIT_IMAGE_OPTIONS = ("RemoveText", "Upscale", "LumaReframe", "Inpaint", "ExpandToAspectRatio")
+#: ``option`` of ``POST /image/replace-background`` (openapi.json, the option's description).
+BACKGROUND_OPTIONS = ("RemoveBackground", "ReplaceBackground", "RestyleBackground")
 EXPAND_METHODS = ("Outpaint", "Pad")
 EXPAND_DIRECTIONS = ("center", "top/left", "bottom/right")
 PROMPT_OPTIONS = ("InspireMe", "Image2Prompt", "SuggestPrompt", "RefinePrompt")
@@ -74,7 +78,7 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 ToolField("prompt", required=True),
                 ToolField("quantity", T.INT, low=1, high=4),
                 ToolField("option", allowed=TEXT_TO_IMAGE_OPTIONS),
-                ToolField("aspect_ratio", allowed=IMAGE_ASPECT_RATIOS),
+                ToolField("aspect_ratio", T.RATIO),
                 ToolField("creativity_strength", T.INT, low=1, high=10),
                 ToolField("enhance_image", T.BOOL),
                 *_ASYNC,
@@ -106,8 +110,8 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             name="image/reimagine",
             path="/image/reimagine",
             fields=(
-                _IMAGE,
-                _IMAGE2,
+                ToolField("image_url", T.URL, required=True, media="image", file_field="image_file", file_only=True),
+                ToolField("image2_url", T.URL, media="image", file_field="image2_file", file_only=True),
                 ToolField("option", allowed=REIMAGINE_OPTIONS),
                 ToolField("prompt"),
                 ToolField("aspect_ratio", T.RATIO),
@@ -124,9 +128,8 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             path="/image/edit-image",
             fields=(
                 _IMAGE,
-                ToolField("option", required=True, allowed=EDIT_IMAGE_OPTIONS),
+                ToolField("option", required=True, allowed=EDIT_IMAGE_OPTIONS + BACKGROUND_OPTIONS),
                 _file("mask_url", "mask_file"),
-                _IMAGE2,
                 ToolField("prompt"),
                 ToolField("aspect_ratio", T.RATIO),
                 ToolField("expand_method", allowed=EXPAND_METHODS),
@@ -135,13 +138,19 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 ToolField("quantity", T.INT, low=1, high=4),
                 *_ASYNC,
             ),
-            needs={
-                "Inpaint": (("mask_url",), ("prompt",)),
-                "ExpandToAspectRatio": (("aspect_ratio",),),
-                "ReplaceBackground": (("image2_url",),),
-                "RestyleBackground": (("image2_url",),),
-            },
+            needs={"Inpaint": (("mask_url",), ("prompt",)), "ExpandToAspectRatio": (("aspect_ratio",),)},
+            option_routes=dict.fromkeys(BACKGROUND_OPTIONS, "image/replace-background"),
             option_field="option",
+            body="form",
+            output="image",
+        ),
+        Tool(
+            name="image/replace-background",
+            path="/image/replace-background",
+            fields=(_IMAGE, _IMAGE2, ToolField("option", allowed=BACKGROUND_OPTIONS), *_ASYNC),
+            needs={"ReplaceBackground": (("image2_url",),), "RestyleBackground": (("image2_url",),)},
+            option_field="option",
+            default_option="RemoveBackground",
             body="form",
             output="image",
         ),

@@ -12,12 +12,15 @@ Inputs that are local files (a path or an ``ObjectStoragePath`` in a URL field) 
 videos with ``POST /v2/video``, images with ``POST /image`` and audio with ``POST /audio``; the
 hosted URL is then sent.
 
-Estimates: the documents list the ``app_name`` values ``reference-to-video``, ``video-effects``,
-``edit-video``, ``lip-sync``, ``replace-background-video``, ``video-to-video``, ``text-image-to-video``,
-``try-on`` and ``upload-video``, and say the ``app_name`` is "the same as the target route". Rows whose
-route is not in that list (crop, reframe, enhance, sound-effect, audio) use their route name; the
-avatar route is priced as ``lip-sync`` with option ``AvatarLipSync`` (the documents name that pricing).
-Routes without an ``option`` field send a descriptive option name. All of this is data below.
+Estimates: ``POST /v2/video/estimate-credits`` takes an ``app_name`` from a documented list
+(video-v2.txt, Estimate Credits: ``reference-to-video``, ``video-effects``, ``edit-video``, ``lip-sync``,
+``replace-background-video``, ``video-to-video``, ``text-image-to-video``, ``try-on``, ``upload-video``)
+and a required ``option`` ("model/tool option on the target video endpoint"). A row can be estimated
+only when both are documented for it: its ``app_name`` is in that list and its ``option`` is one of
+its route's documented option values (or, for the avatar route, the ``AvatarLipSync`` pricing the
+estimate section names). Crop, reframe, enhance, sound-effect and audio have no documented
+``app_name``, and replace-background has no documented ``option``, so they cannot be estimated: a
+credit guard on them is refused rather than priced by a guess that could under-estimate.
 
 Pure module: no Airflow imports.
 """
@@ -29,7 +32,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -78,6 +81,7 @@ class ToolField:
     :param media: ``video``, ``image`` or ``audio`` when a local file is accepted here
     :param file_field: form routes: the multipart field a local file is sent as (``image_file``);
         empty on JSON routes, where a local file is uploaded first and its hosted URL sent
+    :param file_only: the route documents only the file part, no URL field: a local file is required
     """
 
     name: str
@@ -88,6 +92,7 @@ class ToolField:
     high: float | None = None
     media: str = ""
     file_field: str = ""
+    file_only: bool = False
 
     def describe(self) -> str:
         """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
@@ -95,6 +100,8 @@ class ToolField:
             return f"{self.name} ({'|'.join(self.allowed)})"
         if self.low is not None and self.high is not None:
             return f"{self.name} ({self.low:g}-{self.high:g})"
+        if self.file_only:
+            return f"{self.name} (local {self.media} file)"
         if self.media:
             return f"{self.name} (URL or local {self.media} file)"
         return self.name
@@ -111,11 +118,13 @@ class Tool:
     :param one_of: groups of fields of which at least one must be given
     :param needs: ``option`` value -> more groups of which at least one must be given
         (``Inpaint`` needs a mask and a prompt)
+    :param option_routes: ``option`` value -> the name of the row that serves it (an option the
+        documents put on another route, such as ``image/edit-image`` with ``RemoveBackground``)
     :param option_field: the field naming the model or mode (priced by the estimate)
     :param default_option: the option the API uses when none is given, or a descriptive name for
         estimates of routes without an option field
-    :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the API
-        cannot estimate this tool
+    :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
+        give no ``app_name`` (or no ``option``) that prices this tool
     :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
     :param spends_credits: the route charges credits (so it is never resent after reaching the server)
     :param output: what the tool makes: ``video``, ``image``, ``audio`` or ``text``
@@ -126,6 +135,7 @@ class Tool:
     fields: tuple[ToolField, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
     needs: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    option_routes: Mapping[str, str] = field(default_factory=dict)
     option_field: str = ""
     default_option: str = ""
     app_name: str = ""
@@ -166,6 +176,11 @@ VIDEO_TO_VIDEO_OPTIONS = ("KlingO", "HappyHorse", "Grok", "SeedanceFast", "LumaM
 ATTACH_MODES = ("MatchVideo", "PadAudio", "MatchAudio", "SpeedAdjust", "Strict")
 
 T = FieldType
+#: The ``app_name`` values ``POST /v2/video/estimate-credits`` documents (video-v2.txt, Estimate Credits).
+ESTIMATE_APP_NAMES = (
+    "reference-to-video", "video-effects", "edit-video", "lip-sync", "replace-background-video", "video-to-video",
+    "text-image-to-video", "try-on", "upload-video",
+)  # fmt: skip
 #: Fields every v2 route takes.
 _V2_COMMON = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
 
@@ -195,8 +210,6 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("aspect_ratio", T.RATIO),
             _int("offset_x"),
             _int("offset_y"),
-            app_name="crop-to-aspect-ratio",
-            default_option="CropToAspectRatio",
         ),
         _v2(
             "reframe",
@@ -204,24 +217,18 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("aspect_ratio", T.RATIO),
             ToolField("prompt"),
             *(_int(name) for name in ("grid_position_x", "grid_position_y", "x_start", "x_end", "y_start", "y_end")),
-            app_name="reframe",
-            default_option="LumaReframe",
         ),
         _v2(
             "enhance",
             _video(),
             ToolField("enhance_mode", allowed=ENHANCE_MODES),
             ToolField("compression_scale", T.NUMBER_TEXT, low=0, high=1),
-            app_name="enhance",
             option_field="enhance_mode",
-            default_option="4X&DeepClean",
         ),
         _v2(
             "sound-effect",
             _video(),
             ToolField("prompt"),
-            app_name="sound-effect",
-            default_option="SoundEffect",
         ),
         _v2(
             "avatars/lip-sync",
@@ -278,8 +285,6 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             _int("x_offset"),
             _int("y_offset"),
             ToolField("use_rembg_lib", T.BOOL),
-            app_name="replace-background-video",
-            default_option="ReplaceBackground",
         ),
         _v2(
             "reference-to-video",
@@ -311,9 +316,7 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("attach_mode", allowed=ATTACH_MODES),
             ToolField("video_duration", T.NUMBER, low=0),
             ToolField("audio_duration", T.NUMBER, low=0),
-            app_name="audio",
             option_field="attach_mode",
-            default_option="MatchVideo",
         ),
     )
 }
@@ -340,6 +343,21 @@ def get_tool(table: Mapping[str, Tool], name: Any) -> Tool:
     if isinstance(name, str) and name in table:
         return table[name]
     raise VimmerseInputError("tool", f"got {name!r}; allowed values: {', '.join(repr(t) for t in table)}")
+
+
+def resolve_tool(table: Mapping[str, Tool], name: Any, values: Mapping[str, Any]) -> Tool:
+    """
+    Return the row that serves ``values``: the row called ``name``, or the row its ``option`` routes to.
+
+    An unrendered ``option`` keeps the row called ``name``.
+
+    :raises VimmerseInputError: naming the tools there are
+    """
+    row = get_tool(table, name)
+    option = values.get(row.option_field) if row.option_field else None
+    if isinstance(option, str) and option in row.option_routes:
+        return get_tool(table, row.option_routes[option])
+    return row
 
 
 # ---------------------------------------------------------------------- checking and converting values
@@ -445,6 +463,12 @@ def _result_urls(value: Mapping[str, Any]) -> list[Any]:
 
 
 def _url(name: str, value: Any, spec: ToolField) -> Any:
+    if spec.file_only and not is_local_file(value):
+        raise VimmerseInputError(
+            name,
+            f"must be a local {spec.media} file (a path or ObjectStoragePath): the route documents only "
+            f"the file part {spec.file_field!r}, no URL field; got {value!r}",
+        )
     if isinstance(value, str) and value.startswith(_URL_PREFIXES):
         return value
     if spec.media and is_local_file(value):
@@ -554,14 +578,19 @@ class LocalInput:
 
 def local_inputs(tool: Tool, values: Mapping[str, Any]) -> list[LocalInput]:
     """Return every local file among prepared values, in field order."""
+    return media_inputs(tool, values, is_local_file)
+
+
+def media_inputs(tool: Tool, values: Mapping[str, Any], accept: Callable[[Any], bool]) -> list[LocalInput]:
+    """Return the media inputs (files or URLs) among prepared values that ``accept`` takes, in field order."""
     found: list[LocalInput] = []
     for spec in tool.fields:
         value = values.get(spec.name)
         if not spec.media or value is None:
             continue
         if spec.type is FieldType.URLS:
-            found.extend(LocalInput(spec.name, i, v, spec.media) for i, v in enumerate(value) if is_local_file(v))
-        elif is_local_file(value):
+            found.extend(LocalInput(spec.name, i, v, spec.media) for i, v in enumerate(value) if accept(v))
+        elif accept(value):
             found.append(LocalInput(spec.name, None, value, spec.media))
     return found
 
@@ -607,7 +636,7 @@ def estimate_request(tool: Tool, values: Mapping[str, Any]) -> ApiRequest:
     :raises VimmerseInputError: when the API cannot estimate this tool
     """
     if not tool.can_estimate:
-        raise VimmerseInputError("max_credits", f"the API cannot estimate the credits of tool {tool.name!r}")
+        raise VimmerseInputError("max_credits", cannot_estimate(tool))
     option = values.get(tool.option_field) if tool.option_field else None
     body: dict[str, Any] = {"app_name": tool.app_name, "option": option or tool.default_option}
     for name in ("quantity", "duration", "video_duration"):
@@ -616,6 +645,15 @@ def estimate_request(tool: Tool, values: Mapping[str, Any]) -> ApiRequest:
     if isinstance(values.get("prompt"), str):
         body["prompt"] = values["prompt"]
     return ApiRequest("POST", ESTIMATE_PATH, json=body)
+
+
+def cannot_estimate(tool: Tool) -> str:
+    """Return why the credits of ``tool`` cannot be estimated, for an error naming ``max_credits``."""
+    return (
+        f"the API cannot estimate the credits of tool {tool.name!r}: POST {ESTIMATE_PATH} documents app_name "
+        f"values ({', '.join(ESTIMATE_APP_NAMES)}) with the route's option, and none of them prices "
+        f"{tool.path} (video-v2.txt, Estimate Credits). There is no credit guard for this tool; remove max_credits"
+    )
 
 
 def parse_estimate(body: Any) -> float:

@@ -9,23 +9,18 @@ media failed still ends ``success`` on the API side: ``fail_on_partial_failure``
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_vimmerse.api import batch
-from airflow_provider_vimmerse.api.jobs import output_urls
 from airflow_provider_vimmerse.api.responses import failure_message
-from airflow_provider_vimmerse.api.results import JobResult, build_result
+from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.exceptions import VimmerseError, VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list, fail_fast
+from airflow_provider_vimmerse.operators.base import Submission, VimmerseJobOperator, as_list, fail_fast
 from airflow_provider_vimmerse.operators.media import new_job_id, read_images
 
-#: Seconds between re-reads of a finished batch or story whose ``video_url`` is not set yet (the API
-#: composes the video just after the status turns ``success``; its story example waits 10 s).
-COMPOSE_GRACE: tuple[float, ...] = (2, 3, 5, 10, 10, 10, 20)
 #: Failed media whose reason is looked up (one ``GET /media/{id}`` each) for the log and the error.
 MAX_REASONS = 10
 
@@ -45,24 +40,23 @@ class VimmerseGroupJobOperator(VimmerseJobOperator):
         ``medias``, ``failed_media`` and ``failed_count`` (False). The log names them either way.
     """
 
-    #: Fail when the finished job has no composed ``video_url`` (after a short grace period).
-    require_video_url: ClassVar[bool] = False
+    #: A batch or story "is finished" when its composed video is there: its ``video_url`` is set after
+    #: the status reads ``success`` (batch.txt "if Batch is finished, you can get composed video from
+    #: video_url"; story.txt "wait for videos are composed internally"), so the wait needs the output.
+    need_output = True
 
     def __init__(self, *, fail_on_partial_failure: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fail_on_partial_failure = fail_on_partial_failure
 
     def finish(self, context: Any, job_id: str) -> JobResult:
-        """Fetch the finished job once (again briefly while its video is composed) and check its media."""
-        kind = self.hook.job_kind(self.job_kind)
-        obj = self.hook.get_job(self.job_kind, job_id)
-        for delay in COMPOSE_GRACE:
-            if output_urls(kind, obj):
-                break
-            self.log.info("%s %s: finished; waiting %.0f s for the composed video_url", self.job_kind, job_id, delay)
-            time.sleep(delay)
-            obj = self.hook.get_job(self.job_kind, job_id)
-        result = build_result(kind, job_id, obj, web_url=self.hook.web_url(self.job_kind, job_id))
+        """
+        Fetch the finished job once and check its media.
+
+        Operators that need the composed video (``need_output``) waited for it in the trigger or
+        the wait, so it is there.
+        """
+        result = self.hook.result_of(self.job_kind, job_id, self.hook.get_job(self.job_kind, job_id))
         total = len(result.get("medias", []))
         self.log.info(
             "%s %s finished: %d of %d media succeeded, %d failed; video %s",
@@ -74,7 +68,7 @@ class VimmerseGroupJobOperator(VimmerseJobOperator):
             result["video_urls"] or "(none)",
         )
         self.check_failures(result)
-        if self.require_video_url and not result["video_urls"]:
+        if self.need_output and not result["video_urls"]:
             raise AirflowFailException(
                 f"{self.job_kind} {job_id} finished but has no composed video_url; see {result['web_url']}"
             )
@@ -124,7 +118,7 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
     :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES`
     :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``
     :param sound_effects: add sound effects: ``"Yes"``/``"No"`` (or True/False)
-    :param is_transition: make transitions between consecutive images instead of one video per image
+    :param is_transition: refused: ``POST /batch`` documents no such field (kept only to say so clearly)
     :param quantity: variations per image, 1-4
     :param duration: seconds per video, 1-10
     :param loop: motion repeats, 1-6
@@ -187,6 +181,7 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
 
     def check_inputs(self) -> None:
         """Validate the fields and require images (no request is sent)."""
+        batch.check_refused({"is_transition": self.is_transition})
         batch.check_batch_fields(self.fields())
         batch.check_batch_images(as_list(self.image_files), as_list(self.image_urls))
 
@@ -243,12 +238,11 @@ class VimmerseUpdateBatchOperator(VimmerseGroupJobOperator):
             self.check_inputs()
         return self.edit_at_once(self.batch_id, batch.edit_batch(self.batch_id, self.changes), self.changes)
 
-    def submit(self, context: Any) -> str:
-        """Send the regenerating edit and return the batch id."""
+    def submit(self, context: Any) -> Submission:
+        """Send the regenerating edit; the wait then takes only the new run's ``success``."""
         regen = batch.regenerating_fields(self.changes)
         self.log.info("batch %s: %s regenerate every media and spend credits", self.batch_id, ", ".join(regen))
-        self.hook.request(batch.edit_batch(self.batch_id, self.changes))
-        return str(self.batch_id)
+        return self.rerun(str(self.batch_id), batch.edit_batch(self.batch_id, self.changes), "regeneration")
 
 
 class VimmerseConcatBatchOperator(VimmerseGroupJobOperator):
@@ -262,7 +256,9 @@ class VimmerseConcatBatchOperator(VimmerseGroupJobOperator):
     """
 
     job_kind = "batch"
-    require_video_url = True
+    #: Composition "typically takes 1-3 minutes" (openapi.json, POST /story/{story_id}/concat) and the
+    #: status may read ``success`` all along: wait for the new video_url until ``timeout``.
+    rerun_grace = None
     template_fields: Sequence[str] = ("batch_id",)
 
     def __init__(self, *, batch_id: str, fail_on_partial_failure: bool = False, **kwargs: Any) -> None:
@@ -274,8 +270,7 @@ class VimmerseConcatBatchOperator(VimmerseGroupJobOperator):
         if not self.batch_id:
             raise VimmerseInputError("batch_id", "is required")
 
-    def submit(self, context: Any) -> str:
-        """Ask for the composition and return the batch id."""
+    def submit(self, context: Any) -> Submission:
+        """Ask for the composition (its documented answer is ``{}``); the wait takes only a new video_url."""
         self.log.info("batch %s: composing its videos again (spends credits)", self.batch_id)
-        self.hook.request(batch.concat_batch(self.batch_id))
-        return str(self.batch_id)
+        return self.rerun(str(self.batch_id), batch.concat_batch(self.batch_id), "concat")

@@ -11,7 +11,7 @@ from airflow_provider_vimmerse.api.endpoints import FilePart
 from airflow_provider_vimmerse.api.responses import expect_object
 from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseJobMayExistError
-from airflow_provider_vimmerse.operators.base import VimmerseJobOperator, as_list, fail_fast
+from airflow_provider_vimmerse.operators.base import Submission, VimmerseJobOperator, as_list, fail_fast
 
 _TEXT_FIELDS = (
     "prompt",
@@ -189,12 +189,11 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
             self.check_inputs()
         return self.edit_at_once(self.media_id, media.edit_media(self.media_id, self.changes), self.changes)
 
-    def submit(self, context: Any) -> str:
-        """Send the regenerating edit and return the media id."""
+    def submit(self, context: Any) -> Submission:
+        """Send the regenerating edit; the wait then takes only the new video's ``success``."""
         regen = media.regenerating_fields(self.changes)
         self.log.info("media %s: %s regenerate the video and spend credits", self.media_id, ", ".join(regen))
-        self.hook.request(media.edit_media(self.media_id, self.changes))
-        return str(self.media_id)
+        return self.rerun(str(self.media_id), media.edit_media(self.media_id, self.changes), "regeneration")
 
 
 class VimmerseProcessMediaOperator(VimmerseJobOperator):
@@ -216,11 +215,10 @@ class VimmerseProcessMediaOperator(VimmerseJobOperator):
         if not self.media_id:
             raise VimmerseInputError("media_id", "is required")
 
-    def submit(self, context: Any) -> str:
-        """Send the resubmission and return the media id."""
+    def submit(self, context: Any) -> Submission:
+        """Send the resubmission (its documented answer is ``{"data": {}}``); the wait takes only the new run."""
         self.log.info("media %s: resubmitting for generation (spends credits)", self.media_id)
-        self.hook.request(media.process_media(self.media_id))
-        return str(self.media_id)
+        return self.rerun(str(self.media_id), media.process_media(self.media_id), "process")
 
 
 def read_images(paths: Any) -> list[FilePart]:

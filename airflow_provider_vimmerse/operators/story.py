@@ -26,13 +26,13 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_vimmerse.api import story
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
 from airflow_provider_vimmerse.api.responses import expect_object
-from airflow_provider_vimmerse.api.results import JobResult, build_result
+from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.exceptions import (
     VimmerseResponseError,
 )
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.operators.base import as_list, fail_fast
+from airflow_provider_vimmerse.operators.base import Submission, as_list, fail_fast
 from airflow_provider_vimmerse.operators.batch import VimmerseGroupJobOperator
 from airflow_provider_vimmerse.operators.media import new_job_id, read_images
 
@@ -56,7 +56,6 @@ class _StoryJobOperator(VimmerseGroupJobOperator):
     """A story step that starts an asynchronous job and waits for the story video."""
 
     job_kind = "story"
-    require_video_url = True
 
     def finish(self, context: Any, job_id: str) -> JobResult:
         """Return the finished story's result (with its storyboard) and push its id and storyboard."""
@@ -75,7 +74,7 @@ class VimmerseIdeaToVideoOperator(_StoryJobOperator):
 
     :param idea: what the story is about (templated)
     :param title: story title (templated)
-    :param scene_count: number of scenes, 1-10
+    :param scene_count: number of scenes, at least 1 (the maximum depends on the subscription plan)
     :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``
     :param image_tool: image model for the scenes, one of :data:`~airflow_provider_vimmerse.api.story.IMAGE_TOOLS`
     :param video_tool: motion model for the scenes, one of :data:`~airflow_provider_vimmerse.api.story.VIDEO_TOOLS`
@@ -85,7 +84,7 @@ class VimmerseIdeaToVideoOperator(_StoryJobOperator):
     :param audio_option: ``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON; templated)
     :param language: language of the storyboard and narration, one of
         :data:`~airflow_provider_vimmerse.api.story.LANGUAGES`
-    :param seed: image generation seed (documented for the image steps of the advanced flow; sent when set)
+    :param seed: refused: ``POST /story/idea-2-video`` has no seed (the advanced flow's image steps take one)
     :param webhook_url: URL the API calls when the story is done (templated)
     :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     :param extra_params: more body fields passed through as they are, for fields the API adds later
@@ -146,7 +145,7 @@ class VimmerseIdeaToVideoOperator(_StoryJobOperator):
         """Validate the fields (no request is sent)."""
         values = self.fields()
         story.check_idea(values)
-        story.check_story_fields(values)
+        story.check_story_fields(values, route=story.IDEA_TO_VIDEO)
 
     def submit(self, context: Any) -> str:
         """Send ``POST /story/idea-2-video`` and return the story id."""
@@ -221,9 +220,8 @@ class VimmerseStoryStepOperator(BaseOperator):
         story_id = obj.get("id") or self.sent_story_id()
         if not isinstance(story_id, str) or not story_id:
             raise VimmerseResponseError(f"{req.describe()} answered without a story id: {str(obj)[:200]!r}")
-        web_url = self.hook.web_url("story", story_id)
-        persist_job_link(context, web_url)
-        result = build_result(self.hook.job_kind("story"), story_id, obj, web_url=web_url)
+        persist_job_link(context, self.hook.web_url("story", story_id))
+        result = self.hook.result_of("story", story_id, obj)
         result.setdefault("storyboard", story.storyboard_of(obj))
         scenes = result["storyboard"].get("scenes")
         self.log.info(
@@ -246,9 +244,9 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
 
     :param idea: what the story is about (templated)
     :param title: story title (templated)
-    :param scene_count: number of scenes, 1-10
+    :param scene_count: number of scenes, at least 1 (the maximum depends on the subscription plan)
     :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``
-    :param language: language of the storyboard and narration
+    :param language: language of the storyboard and narration (free text, e.g. ``Portuguese``)
     :param audio_option: ``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON; templated)
     :param elements: pre-defined ``characters``/``environments``/``objects`` to use (dict or JSON; templated)
     :param image_files: local paths or ``ObjectStoragePath``\\ s of images, one scene each (templated)
@@ -310,7 +308,7 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
         """Require an idea and validate the fields (no request is sent)."""
         values = self.fields()
         story.check_idea(values)
-        story.check_story_fields(values)
+        story.check_story_fields(values, route=story.CREATE_STORY)
 
     def build_request(self) -> ApiRequest:
         """Read the image files (a missing one fails here) and build ``POST /story``."""
@@ -531,12 +529,15 @@ class VimmerseConcatStoryOperator(_StoryJobOperator):
         story.story_id_from(self.story_id)
         story.check_story_fields(self.fields())
 
-    def submit(self, context: Any) -> str:
-        """Ask for the composition and return the story id."""
+    #: Composition "typically takes 1-3 minutes" and the status may read ``success`` all along: wait
+    #: for the new video_url until ``timeout``.
+    rerun_grace = None
+
+    def submit(self, context: Any) -> Submission:
+        """Ask for the composition (its documented answer is ``{}``); the wait takes only a new video_url."""
         story_id = story.story_id_from(self.story_id)
         self.log.info("story %s: composing its videos again (spends credits)", story_id)
-        self.hook.request(story.story_step(story_id, "concat", self.fields()))
-        return story_id
+        return self.rerun(story_id, story.story_step(story_id, "concat", self.fields()), "concat")
 
 
 #: Keyword arguments that only the waiting steps (videos, concat) take.
@@ -584,7 +585,7 @@ def story_task_group(
     :param group_id: the TaskGroup's id
     :param idea: what the story is about (templated)
     :param title: story title
-    :param scene_count: number of scenes, 1-10
+    :param scene_count: number of scenes, at least 1
     :param aspect_ratio: aspect ratio of the images and videos
     :param language: language of the storyboard and narration
     :param audio_option: the story's audio options (dict or JSON)

@@ -17,8 +17,11 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     Run a legacy image, audio or text tool and return its output URLs (or text).
 
     Tools and their fields: :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`:
-    ``image/text-2-image``, ``image/image-2-image``, ``image/reimagine``, ``image/edit-image`` (with
-    ``option``: ``RemoveText``, ``Upscale``, ``Inpaint``, ``ExpandToAspectRatio``...), ``text/prompt``
+    ``image/text-2-image``, ``image/image-2-image``, ``image/reimagine`` (local files only),
+    ``image/edit-image`` (with ``option``: ``RemoveText``, ``Upscale``, ``LumaReframe``, ``Inpaint``,
+    ``ExpandToAspectRatio``; the background options ``RemoveBackground``, ``ReplaceBackground`` and
+    ``RestyleBackground`` are sent to ``POST /image/replace-background``), ``image/replace-background``,
+    ``text/prompt``
     (``Image2Prompt``, ``RefinePrompt``, ``SuggestPrompt``, ``InspireMe``), ``audio/text-2-speech`` and
     ``audio/text-2-sound-effect``.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,9 +13,10 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_vimmerse.api import video
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
-from airflow_provider_vimmerse.api.jobs import JobState
+from airflow_provider_vimmerse.api.jobs import JobState, is_download_route
+from airflow_provider_vimmerse.api.media import is_templated
 from airflow_provider_vimmerse.api.responses import JobSnapshot, parse_snapshot, unwrap
-from airflow_provider_vimmerse.api.results import JobResult, build_result
+from airflow_provider_vimmerse.api.results import JobResult
 from airflow_provider_vimmerse.api.tools import immediate_result, is_job_answer
 from airflow_provider_vimmerse.api.video import Tool
 from airflow_provider_vimmerse.api.waiting import JobWatch, WaitStatus
@@ -72,12 +74,14 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
         self.inputs = {**(inputs or {}), **tool_kwargs}
         self.extra_params = dict(extra_params or {})
         self._answer: dict[str, Any] | None = None
-        video.prepare_values(self.row, self.inputs)  # literal values now; templated ones at execute
+        base = video.get_tool(self.tools, tool)
+        if not (base.option_routes and is_templated(self.inputs.get(base.option_field))):
+            video.prepare_values(self.row, self.inputs)  # literal values now; templated ones at execute
 
     @property
     def row(self) -> Tool:
-        """Return the tool's row of the table."""
-        return video.get_tool(self.tools, self.tool)
+        """Return the row serving the inputs: the tool's, or the one its ``option`` is routed to."""
+        return video.resolve_tool(self.tools, self.tool, self.inputs)
 
     def check_inputs(self) -> None:
         """Validate the rendered inputs (no request is sent)."""
@@ -150,8 +154,7 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
         return answer if state is JobState.SUCCEEDED else None
 
     def _result_of(self, job_id: str, answer: dict[str, Any]) -> JobResult:
-        kind = self.hook.job_kind(self.job_kind)
-        return build_result(kind, job_id, answer, web_url=self.hook.web_url(self.job_kind, job_id))
+        return self.hook.result_of(self.job_kind, job_id, answer)
 
 
 class VimmerseVideoOperator(VimmerseAssetJobOperator):
@@ -178,7 +181,9 @@ class VimmerseVideoOperator(VimmerseAssetJobOperator):
     :param tool: the tool, a key of :data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`
     :param inputs: the tool's fields as a dict (templated); the same fields may be keyword arguments
     :param max_credits: credit guard: ask ``POST /v2/video/estimate-credits`` first and fail the task,
-        submitting and uploading nothing, when the estimate is over this number
+        submitting and uploading nothing, when the estimate is over this number. Only for tools the
+        documents say how to estimate (``reference-to-video``, ``video-to-video``, ``video-effects``,
+        ``lip-sync``, ``avatars/lip-sync``); refused for the others when the DAG is parsed
     :param extra_params: more JSON fields sent as they are, for fields the API adds later (templated)
     """
 
@@ -190,14 +195,40 @@ class VimmerseVideoOperator(VimmerseAssetJobOperator):
             isinstance(max_credits, bool) or not isinstance(max_credits, (int, float)) or max_credits < 0
         ):
             raise VimmerseInputError("max_credits", f"must be a number of credits, at least 0, got {max_credits!r}")
+        if max_credits is not None and not self.row.can_estimate:
+            raise VimmerseInputError("max_credits", video.cannot_estimate(self.row))
         self.max_credits = max_credits
 
     def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
         """Read local files, check the credit guard, upload the files, then build the JSON request."""
         files = [(item, read_file(item.label, item.source)) for item in video.local_inputs(row, values)]
         self.check_credits(row, values)
+        files += self.fetch_keyed_inputs(row, values)
         hosted = {(item.field, item.index): self.upload(item, *content) for item, content in files}
         return video.tool_request(row, {**video.replace_inputs(values, hosted), **self.extra_params})
+
+    def fetch_keyed_inputs(
+        self, row: Tool, values: Mapping[str, Any]
+    ) -> list[tuple[video.LocalInput, tuple[str, bytes]]]:
+        """
+        Fetch the inputs that only the API itself serves with the key, so they can be uploaded like files.
+
+        A media's video is served by ``GET /media/{id}/download`` (its ``result`` is empty, as the API
+        documents it), which needs the API key: a tool given that URL could not read it. The file is
+        fetched with the key (sent to the API's origin only) and uploaded (``POST /v2/video``).
+        """
+        config = self.hook.config
+        keyed = video.media_inputs(
+            row, values, lambda v: isinstance(v, str) and config.same_origin(v) and is_download_route(v)
+        )
+        fetched = []
+        with tempfile.TemporaryDirectory(prefix="vimmerse-") as folder:
+            for item in keyed:
+                self.log.info("%s is served by the API with the key: fetching it to upload it", item.label)
+                extension = {"video": "mp4", "image": "png", "audio": "mp3"}.get(item.media, "bin")
+                path = self.hook.download(str(item.source), folder, fallback_name=f"{item.field}.{extension}")
+                fetched.append((item, read_file(item.label, path)))
+        return fetched
 
     def check_credits(self, row: Tool, values: Mapping[str, Any]) -> None:
         """

@@ -1,8 +1,13 @@
-"""Command line entry point: ``vimmerse-sandbox --port 8099 --api-key KEY --job-seconds 5``."""
+"""Command line entry point: ``vimmerse-sandbox --port 8099 --api-key KEY --job-seconds 5``.
+
+Every :class:`~.state.SandboxSettings` field with a ``help`` in its metadata is also a flag, e.g.
+``--stale-success-seconds 0 --media-outputs result --story-wrapping twice``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import threading
 from types import FrameType
@@ -61,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.default_outcome,
         help="how jobs without a [sandbox:...] marker end (default: %(default)s)",
     )
+    for setting in _documented_settings():
+        flag = "--" + setting.name.replace("_", "-")
+        default = getattr(defaults, setting.name)
+        help_text = setting.metadata.get("help", "") + " (default: %(default)s)"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif "choices" in setting.metadata:
+            parser.add_argument(flag, choices=setting.metadata["choices"], default=default, help=help_text)
+        else:
+            parser.add_argument(flag, type=float, default=default, help=help_text)
     parser.add_argument("--ssl-certfile", help="certificate file, to serve HTTPS")
     parser.add_argument("--ssl-keyfile", help="key file of the certificate")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
@@ -80,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         customer_id=args.customer_id,
         default_outcome=args.default_outcome,
+        **{setting.name: getattr(args, setting.name) for setting in _documented_settings()},
     )
     server = SandboxServer(
         settings,
@@ -108,6 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _documented_settings() -> list[dataclasses.Field[object]]:
+    # The settings that choose between documented behaviours (and their timings); each one is a flag.
+    return [
+        setting
+        for setting in dataclasses.fields(SandboxSettings)
+        if "help" in setting.metadata and setting.name != "default_outcome"
+    ]
 
 
 if __name__ == "__main__":

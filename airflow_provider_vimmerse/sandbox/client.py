@@ -26,7 +26,7 @@ class SandboxClient:
         return self._call("POST", "/reset")
 
     def configure(self, **settings: Any) -> dict[str, Any]:
-        """Change settings (``job_seconds``, ``credits``, ``default_outcome``, ``api_keys``...).
+        """Change settings (``job_seconds``, ``credits``, ``stale_success_seconds``, ``media_outputs``...).
 
         :param settings: :class:`~airflow_provider_vimmerse.sandbox.state.SandboxSettings` fields.
         """

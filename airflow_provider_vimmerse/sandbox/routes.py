@@ -27,6 +27,7 @@ from airflow_provider_vimmerse.sandbox.state import (
     LEGACY_TOOLS,
     LEGACY_UPLOADS,
     MEDIA_REGEN_FIELDS,
+    MEDIA_TERMINAL,
     STORY_CREATE_CREDITS,
     STORY_ELEMENTS_CREDITS,
     STORY_SCENES_CREDITS,
@@ -44,6 +45,7 @@ from airflow_provider_vimmerse.sandbox.state import (
     tool_credits,
 )
 from airflow_provider_vimmerse.sandbox.views import (
+    LEGACY_ASSET_KEYS,
     SAMPLE_MP4,
     add_image_urls,
     asset_view,
@@ -94,47 +96,79 @@ def note(request: Request, job_id: str | None, created: bool = False, credits: i
         info.update({"job_id": job_id, "created": created, "credits": credits})
 
 
-def api_error(status: int, message: str, code: str | None = None) -> JSONResponse:
-    """Return an API error body: ``{"message": ...}`` plus ``code`` when given.
+def api_error(request: Request, status: int, message: str, code: str | None = None) -> JSONResponse:
+    """Return an API error body ``{"message": ...}`` (openapi.json error examples, ``FailureResponseModel``).
 
+    With ``settings.error_code_field`` the body also has ``code`` (README.md's
+    ``{"message": "...", "code": "MEDIA_NOT_FOUND"}``; no API document shows it).
+
+    :param request: the incoming request.
     :param status: the HTTP status.
     :param message: the error message.
-    :param code: the machine-readable error code.
+    :param code: the machine-readable code; default the message.
     """
     body = {"message": message}
-    if code:
-        body["code"] = code
+    if get_state(request).settings.error_code_field:
+        body["code"] = code or message
     return JSONResponse(body, status_code=status)
 
 
-def bad_request(message: str) -> JSONResponse:
-    """Return a 400 answer.
+def bad_request(request: Request, message: str) -> JSONResponse:
+    """Return a 400 answer; ``FailureResponseModel`` allows any message, so it says what is wrong.
 
+    :param request: the incoming request.
     :param message: what is wrong with the request.
     """
-    return api_error(400, message, "BAD_REQUEST")
+    return api_error(request, 400, message, "BAD_REQUEST")
 
 
-def not_found(kind: str) -> JSONResponse:
-    """Return a 404 answer such as ``{"message": "MEDIA_NOT_FOUND", "code": "MEDIA_NOT_FOUND"}``.
+def not_found(request: Request, message: str = "NOT_FOUND") -> JSONResponse:
+    """Return a 404 answer: ``{"message": "NOT_FOUND"}`` (openapi.json 404 examples).
 
-    :param kind: ``media``, ``batch``, ``story`` or ``asset``.
+    :param request: the incoming request.
+    :param message: ``NOT_FOUND``, or ``MEDIA_NOT_FOUND`` for ``GET /media/{id}`` (``MediaNotFoundModel``).
     """
-    code = f"{kind.upper()}_NOT_FOUND"
-    return api_error(404, code, code)
+    return api_error(request, 404, message)
 
 
-def insufficient_credit() -> JSONResponse:
-    """Return the 402 answer of a request the credit balance cannot pay."""
-    return JSONResponse({"message": "INSUFFICIENT_CREDIT"}, status_code=402)
+def insufficient_credit(request: Request) -> JSONResponse:
+    """Return the 402 answer of a request the credit balance cannot pay (openapi.json 402 examples).
+
+    :param request: the incoming request.
+    """
+    return api_error(request, 402, "INSUFFICIENT_CREDIT")
 
 
-def wrapped(obj: dict[str, Any]) -> JSONResponse:
-    """Return a legacy answer, which wraps the object as ``{"data": {...}}``.
+def wrapped(obj: Any, times: int = 1) -> JSONResponse:
+    """Return a legacy answer, which wraps the object as ``{"data": {...}}`` (or twice, ``{"data": {"data": ...}}``).
 
     :param obj: the object.
+    :param times: how many ``data`` wrappers.
     """
-    return JSONResponse({"data": obj})
+    for _ in range(times):
+        obj = {"data": obj}
+    return JSONResponse(obj)
+
+
+async def read_body(
+    request: Request,
+    lists: tuple[str, ...] = (),
+    files: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Read a JSON object when the request says ``application/json``, else a form.
+
+    Used where the documents disagree on the request form (story.txt sends forms where openapi.json and
+    platform-api-v1-legacy.txt send JSON): the sandbox accepts both.
+
+    :param request: the incoming request.
+    :param lists: form fields that may repeat (see :func:`read_form`).
+    :param files: file fields (see :func:`read_form`).
+    """
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await read_json(request)
+        # A JSON body may carry nested objects where a form carries JSON text.
+        return {key: json.dumps(value) if isinstance(value, dict) else value for key, value in data.items()}
+    return await read_form(request, lists=lists, files=files)
 
 
 async def read_form(
@@ -242,35 +276,39 @@ async def create_media(request: Request) -> Response:
     state = get_state(request)
     form = parse(schemas.MediaCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
     if not (form.prompt or form.image_files or form.image_urls or form.media_items):
-        return bad_request("Either prompt, image_files, image_urls or media_items must be provided.")
+        return bad_request(request, "Either prompt, image_files, image_urls or media_items must be provided.")
     cost = media_cost(form.quantity, form.duration)
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     generation = form.model_dump()
     metadata = {name: generation.pop(name) for name in METADATA_FIELDS}
     job = state.create_media(generation, metadata)
     note(request, job.id, created=True, credits=cost)
-    return wrapped(media_view(state, job, base_url(request)))
+    return wrapped(media_view(state, job, base_url(request)))  # openapi.json POST /media 200 example: one wrapper
 
 
 @router.get("/media/{media_id}")
 async def get_media(request: Request, media_id: str) -> Response:
-    """Return a media object."""
+    """Return a media object, wrapped twice like the openapi.json ``GET /media/{media_id}`` 200 example.
+
+    ``settings.media_get_wrapping = "once"`` wraps it once, as media.txt's "Get Media" example code reads it.
+    """
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return not_found(request, "MEDIA_NOT_FOUND")  # openapi.json 404: MediaNotFoundModel
     note(request, job.id)
-    return wrapped(media_view(state, job, base_url(request)))
+    times = 2 if state.settings.media_get_wrapping == "twice" else 1
+    return wrapped(media_view(state, job, base_url(request)), times)
 
 
 @router.get("/media/{media_id}/processing-status")
 async def get_media_status(request: Request, media_id: str) -> Response:
-    """Return the processing status and progress of a media."""
+    """Return the processing status and progress of a media (openapi.json example: ``{"data": {...}}``)."""
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return not_found(request)
     note(request, job.id)
     return wrapped(media_status_view(state, job))
 
@@ -285,22 +323,26 @@ async def get_media_done(request: Request, media_id: str) -> Response:
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return not_found(request)
     note(request, job.id)
     status, progress = state.media_status(job)
     if status in ("success", "fail", "cancel"):
         return wrapped({"processing_status": status, "progress_percentage": progress})
-    return api_error(404, "NOT_DONE", "NOT_DONE")
+    return api_error(request, 404, "NOT_DONE")
 
 
 @router.put("/media/{media_id}")
 @router.put("/media/{media_id}/edit")
 async def edit_media(request: Request, media_id: str) -> Response:
-    """Update a media; regeneration fields restart the job and cost credits."""
+    """Update a media; regeneration fields restart the job (after the stale window) and cost credits.
+
+    The answer is ``{"data": media}`` (openapi.json ``PUT /media/{media_id}/edit`` 200 example): the media as
+    it reads right after the request, so a regeneration still shows the previous run (the stale window).
+    """
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return not_found(request)
     changes = parse(schemas.MediaEdit, await read_form(request)).model_dump(exclude_none=True)
     regen = {name: value for name, value in changes.items() if name in MEDIA_REGEN_FIELDS}
     metadata = {name: value for name, value in changes.items() if name not in regen}
@@ -309,7 +351,7 @@ async def edit_media(request: Request, media_id: str) -> Response:
         merged = {**job.generation, **regen}
         cost = media_cost(merged["quantity"], merged["duration"])
         if not state.try_charge(cost):
-            return insufficient_credit()
+            return insufficient_credit(request)
     state.update_metadata(job, metadata)
     if regen:
         state.restart_media(job, regen)
@@ -319,33 +361,61 @@ async def edit_media(request: Request, media_id: str) -> Response:
 
 @router.post("/media/{media_id}/process")
 async def process_media(request: Request, media_id: str) -> Response:
-    """Submit a media again with its current parameters (costs credits again)."""
+    """Submit a media again with its current parameters (costs credits again); answers ``{"data": {}}``.
+
+    openapi.json ``POST /media/{media_id}/process``: 200 example ``{"data": {}}``; 400 "Media not found or
+    invalid state", so a media that is still queued or processing is refused with 400.
+    """
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return not_found(request)
+    status, _ = state.media_status(job)
+    if status not in MEDIA_TERMINAL:
+        return bad_request(request, f"Media is still running (processing_status={status}).")
     cost = media_cost(job.generation["quantity"], job.generation["duration"])
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     state.restart_media(job)
     note(request, job.id, created=True, credits=cost)
-    return wrapped(media_view(state, job, base_url(request)))
+    return wrapped({})
+
+
+#: ``object_type`` values the documents name (media.txt "Download video", openapi.json
+#: ``GET /media/{media_id}/download``): only ``bullet_video_mp4``. The 200 description says "Return bullet video,
+#: gif or source files", but no document names the object_type of a gif or of the source files.
+DOWNLOAD_OBJECT_TYPES = {"bullet_video_mp4": ("video/mp4", "mp4")}
 
 
 @router.api_route("/media/{media_id}/download", methods=["GET", "HEAD"])
-async def download_media(request: Request, media_id: str, object_type: str = "bullet_video_mp4") -> Response:
-    """Stream the media's video (the sandbox sample MP4) once the media succeeded."""
+async def download_media(
+    request: Request,
+    media_id: str,
+    object_type: str = "bullet_video_mp4",
+    motion_type: str | None = None,
+    width: int | None = None,
+    file_size: float | None = None,
+) -> Response:
+    """Stream the media's video (the sandbox sample MP4) once the media succeeded.
+
+    Query parameters as media.txt "Download video" shows them: ``object_type``, ``motion_type``, ``width``,
+    ``file_size`` (the last three are accepted and ignored). Errors are 400 ``{"message": ...}``: the route
+    documents only 400 (``FailureResponseModel``) and 422, so an unknown media is a 400 too.
+    """
     state = get_state(request)
     job = state.media.get(media_id)
     if job is None:
-        return not_found("media")
+        return bad_request(request, "MEDIA_NOT_FOUND")
     note(request, job.id)
-    if object_type != "bullet_video_mp4":
-        return bad_request(f"The sandbox only serves object_type=bullet_video_mp4, not {object_type!r}.")
-    status, _ = state.media_status(job)
-    if status != SUCCESS:
-        return bad_request(f"Media is not ready to download (processing_status={status}).")
-    return FileResponse(SAMPLE_MP4, media_type="video/mp4", filename=f"{job.id}.mp4")
+    if object_type not in DOWNLOAD_OBJECT_TYPES:
+        known = ", ".join(DOWNLOAD_OBJECT_TYPES)
+        return bad_request(request, f"Unknown object_type {object_type!r}; the sandbox serves {known}.")
+    seen = state.media_state(job)
+    if seen.status != SUCCESS:
+        return bad_request(request, f"Media is not ready to download (processing_status={seen.status}).")
+    media_type, extension = DOWNLOAD_OBJECT_TYPES[object_type]
+    filename = f"{job.id}-v{len(seen.history)}.{extension}"
+    return FileResponse(SAMPLE_MP4, media_type=media_type, filename=filename)
 
 
 # Batch
@@ -358,10 +428,10 @@ async def create_batch(request: Request) -> Response:
     form = parse(schemas.BatchCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
     items = form.image_files or form.image_urls
     if not items:
-        return bad_request("At least one image is required: image_files or image_urls.")
+        return bad_request(request, "At least one image is required: image_files or image_urls.")
     cost = batch_cost(len(items), form.quantity, form.duration)
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     generation = form.model_dump(exclude=set(METADATA_FIELDS))
     generation.update({"camera_control": "", "image_files": [], "image_urls": []})
     metadata = form.model_dump(include=set(METADATA_FIELDS))
@@ -377,7 +447,7 @@ async def get_batch(request: Request, batch_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "batch", batch_id)
     if job is None:
-        return not_found("batch")
+        return not_found(request)
     note(request, job.id)
     return wrapped(batch_view(state, job, base_url(request)))
 
@@ -388,7 +458,7 @@ async def edit_batch(request: Request, batch_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "batch", batch_id)
     if job is None:
-        return not_found("batch")
+        return not_found(request)
     changes = parse(schemas.BatchEdit, await read_form(request)).model_dump(exclude_none=True)
     regen = {name: value for name, value in changes.items() if name in BATCH_REGEN_FIELDS}
     metadata = {name: value for name, value in changes.items() if name not in regen}
@@ -397,7 +467,7 @@ async def edit_batch(request: Request, batch_id: str) -> Response:
         merged = {**job.generation, **regen}
         cost = batch_cost(len(job.items), merged["quantity"], merged["duration"])
         if not state.try_charge(cost):
-            return insufficient_credit()
+            return insufficient_credit(request)
     state.update_metadata(job, metadata)
     if regen:
         job.used_credits += cost
@@ -412,20 +482,33 @@ async def concat_batch(request: Request, batch_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "batch", batch_id)
     if job is None:
-        return not_found("batch")
+        return not_found(request)
     return _concat(request, state, job, batch_view)
 
 
 def _concat(request: Request, state: SandboxState, job: GroupJob, view: GroupView) -> Response:
     status, _ = state.group_status(job)
     if status != SUCCESS:
-        return bad_request(f"Only a finished {job.kind} can be composed (status={status}).")
+        return bad_request(request, f"Only a finished {job.kind} can be composed (status={status}).")
     if not state.try_charge(CONCAT_CREDITS):
-        return insufficient_credit()
+        return insufficient_credit(request)
     job.used_credits += CONCAT_CREDITS
     state.start_concat(job)
     note(request, job.id, created=True, credits=CONCAT_CREDITS)
-    return wrapped(view(state, job, base_url(request)))
+    # batch.txt "Concat" and openapi.json POST /story/{story_id}/concat: "{ }" (settings.concat_answer).
+    answer = state.settings.concat_answer
+    if answer == "empty":
+        return JSONResponse({})
+    obj = view(state, job, base_url(request))
+    # platform-api-v1-legacy.txt concat: the bare object; openapi.json concat example code: result["data"].
+    return JSONResponse(obj) if answer == "bare" else wrapped(obj)
+
+
+def _story_answer(request: Request, state: SandboxState, job: GroupJob) -> Response:
+    # story.txt and openapi.json wrap a story once; platform-api-v1-legacy.txt wraps GET /story/{id},
+    # POST /story/{id}/videos and /story/idea-2-video twice (settings.story_wrapping).
+    times = 2 if state.settings.story_wrapping == "twice" else 1
+    return wrapped(story_view(state, job, base_url(request)), times)
 
 
 # Story
@@ -435,14 +518,11 @@ def _concat(request: Request, state: SandboxState, job: GroupJob, view: GroupVie
 async def idea_to_video(request: Request) -> Response:
     """Create a story from an idea and generate its video in one step."""
     state = get_state(request)
-    if request.headers.get("content-type", "").startswith("application/json"):
-        data = await read_json(request)
-    else:
-        data = await read_form(request)
-    form = parse(schemas.IdeaToVideo, data)
+    # openapi.json Idea2VideoRequest is JSON; story.txt's examples send a form (data=payload): accept both.
+    form = parse(schemas.IdeaToVideo, await read_body(request))
     cost = idea_to_video_cost(form.scene_count, form.scene_duration)
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     generation = {
         "prompt": "",
         "motion_type": form.video_tool,
@@ -460,21 +540,22 @@ async def idea_to_video(request: Request) -> Response:
     state.set_storyboard(job, storyboard, step="videos")
     state.start_group(job)
     note(request, job.id, created=True, credits=cost)
-    return wrapped(story_view(state, job, base_url(request)))
+    return _story_answer(request, state, job)
 
 
 @router.post("/story")
 async def create_story(request: Request) -> Response:
     """Create a story and its storyboard from an idea (advanced flow, step 1)."""
     state = get_state(request)
-    form = parse(schemas.StoryCreate, await read_form(request, lists=("image_urls",), files=("image_files",)))
+    # openapi.json and story.txt send a form; platform-api-v1-legacy.txt sends JSON: accept both.
+    form = parse(schemas.StoryCreate, await read_body(request, lists=("image_urls",), files=("image_files",)))
     job = None
     if form.story_id:
         job = _find_group(state, "story", form.story_id)
         if job is None:
-            return not_found("story")
+            return not_found(request)
     if not state.try_charge(STORY_CREATE_CREDITS):
-        return insufficient_credit()
+        return insufficient_credit(request)
     storyboard = make_storyboard(form.idea, form.title, form.scene_count)
     if form.elements:
         storyboard.update(json.loads(form.elements))
@@ -504,8 +585,8 @@ async def create_story_elements(request: Request, story_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
-    form = parse(schemas.StoryElements, await read_form(request))
+        return not_found(request)
+    form = parse(schemas.StoryElements, await read_body(request))
     return _story_step(request, state, job, form.storyboard, "elements", STORY_ELEMENTS_CREDITS)
 
 
@@ -515,8 +596,8 @@ async def create_story_scenes(request: Request, story_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
-    form = parse(schemas.StoryScenes, await read_form(request))
+        return not_found(request)
+    form = parse(schemas.StoryScenes, await read_body(request))
     return _story_step(request, state, job, form.storyboard, "scenes", STORY_SCENES_CREDITS)
 
 
@@ -524,7 +605,7 @@ def _story_step(
     request: Request, state: SandboxState, job: GroupJob, storyboard_text: str | None, step: str, cost: int
 ) -> Response:
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     storyboard = json.loads(storyboard_text) if storyboard_text else copy.deepcopy(job.storyboard)
     sections = STORY_ELEMENT_SECTIONS if step == "elements" else ("scenes",)
     add_image_urls(storyboard, sections, base_url(request), job.id)
@@ -540,15 +621,15 @@ async def create_story_videos(request: Request, story_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
-    form = parse(schemas.StoryVideos, await read_form(request))
+        return not_found(request)
+    form = parse(schemas.StoryVideos, await read_body(request))
     storyboard = json.loads(form.storyboard) if form.storyboard else job.storyboard
     scenes = storyboard.get("scenes")
     if not isinstance(scenes, list) or not scenes:
-        return bad_request("The storyboard has no scenes.")
+        return bad_request(request, "The storyboard has no scenes.")
     cost = story_videos_cost(len(scenes), form.duration)
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     metadata = {"title": form.title, "webhook_url": form.webhook_url}
     state.update_metadata(job, {name: value for name, value in metadata.items() if value is not None})
     state.set_storyboard(job, storyboard, step="videos")
@@ -561,18 +642,18 @@ async def create_story_videos(request: Request, story_id: str) -> Response:
     }
     state.start_group(job, changes)
     note(request, job.id, created=True, credits=cost)
-    return wrapped(story_view(state, job, base_url(request)))
+    return _story_answer(request, state, job)
 
 
 @router.get("/story/{story_id}")
 async def get_story(request: Request, story_id: str) -> Response:
-    """Return a story object."""
+    """Return a story object (wrapping: see ``settings.story_wrapping``)."""
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
+        return not_found(request)
     note(request, job.id)
-    return wrapped(story_view(state, job, base_url(request)))
+    return _story_answer(request, state, job)
 
 
 @router.put("/story/{story_id}")
@@ -581,7 +662,7 @@ async def update_story(request: Request, story_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
+        return not_found(request)
     changes = parse(schemas.StoryUpdate, await read_form(request)).model_dump(exclude_none=True)
     changes.pop("additional_videos", None)
     state.update_metadata(job, changes)
@@ -595,8 +676,8 @@ async def concat_story(request: Request, story_id: str) -> Response:
     state = get_state(request)
     job = _find_group(state, "story", story_id)
     if job is None:
-        return not_found("story")
-    parse(schemas.StoryConcat, await read_form(request, lists=("concat_video_urls", "audio_urls")))
+        return not_found(request)
+    parse(schemas.StoryConcat, await read_body(request, lists=("concat_video_urls", "audio_urls")))
     return _concat(request, state, job, story_view)
 
 
@@ -624,7 +705,7 @@ async def estimate_credits(request: Request) -> Response:
     body = parse(schemas.EstimateCredits, await read_json(request))
     unit = app_unit_credits(body.app_name)
     if unit is None:
-        return bad_request(f"Unknown app_name {body.app_name!r}.")
+        return bad_request(request, f"Unknown app_name {body.app_name!r}.")
     total, breakdown = tool_credits(unit, body.quantity, body.duration or body.video_duration)
     note(request, None)
     return JSONResponse(
@@ -642,15 +723,15 @@ async def run_video_tool(request: Request, tool: str) -> Response:
     body = parse(model, await read_json(request))
     if isinstance(body, schemas.LipSync):
         if not (body.image_url or body.video_url):
-            return bad_request("Provide image_url or video_url.")
+            return bad_request(request, "Provide image_url or video_url.")
         if not (body.audio_url or body.prompt):
-            return bad_request("Provide audio_url, or prompt and voice for text to speech.")
+            return bad_request(request, "Provide audio_url, or prompt and voice for text to speech.")
     app_name, unit = V2_TOOLS[tool]
     quantity = int(getattr(body, "quantity", 1))
     duration = getattr(body, "duration", None) or getattr(body, "video_duration", None)
     cost, _ = tool_credits(unit, quantity, duration)
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     job = state.create_asset(
         app_name,
         body.model_dump(),
@@ -664,13 +745,18 @@ async def run_video_tool(request: Request, tool: str) -> Response:
 
 @router.get("/asset/{asset_id}")
 async def get_asset(request: Request, asset_id: str) -> Response:
-    """Return an asset object (no ``data`` wrapper)."""
+    """Return an asset object: bare like the v2 routes (video-v2.txt), or ``{"data": asset}`` with
+    ``settings.asset_get_wrapping = "once"``; openapi.json documents the route without an example.
+
+    Its only documented error is 422; an unknown id answers 404 ``{"message": "NOT_FOUND"}`` like the other routes.
+    """
     state = get_state(request)
     job = state.assets.get(asset_id)
     if job is None:
-        return not_found("asset")
+        return not_found(request)
     note(request, job.id)
-    return JSONResponse(asset_view(state, job, base_url(request)))
+    view = asset_view(state, job, base_url(request))
+    return wrapped(view) if state.settings.asset_get_wrapping == "once" else JSONResponse(view)
 
 
 # Legacy image, audio and text tools, and the image and audio uploads
@@ -722,8 +808,12 @@ async def upload_legacy(request: Request) -> Response:
 @router.post("/audio/text-2-speech")
 @router.post("/audio/text-2-sound-effect")
 async def run_legacy_tool(request: Request) -> Response:
-    """Run a legacy tool: image and sound-effect routes answer ``{"data": asset}`` (finished unless
-    ``async_mode``), text to speech ``{"data": [{"URL", "thumbnail_url"}]}``, ``text/prompt`` ``{"data": text}``.
+    """Run a legacy tool: image routes answer ``{"data": asset}`` (openapi.json examples; finished unless
+    ``async_mode``), ``text/prompt`` ``{"data": text}`` (openapi.json and platform-api-v1-legacy.txt examples).
+
+    The audio routes answer as ``settings.audio_answer`` says: ``asset`` ``{"data": asset}`` (openapi.json 200
+    examples), ``url_list`` ``{"data": [{"URL", "thumbnail_url"}]}`` (openapi.json descriptions of both routes)
+    or ``legacy`` ``{"data": asset}`` with only the keys platform-api-v1-legacy.txt shows (no ``results``).
     """
     state = get_state(request)
     path = request.url.path
@@ -734,7 +824,7 @@ async def run_legacy_tool(request: Request) -> Response:
     body = parse(schemas.LEGACY_TOOL_BODIES[path], data)
     problem = _legacy_problem(path, body.model_dump())
     if problem:
-        return bad_request(problem)
+        return bad_request(request, problem)
     if isinstance(body, schemas.TextPrompt):
         note(request, None)
         return JSONResponse({"data": _prompt_text(body)})
@@ -742,7 +832,7 @@ async def run_legacy_tool(request: Request) -> Response:
     quantity = int(getattr(body, "quantity", 1))
     cost, _ = tool_credits(unit, quantity, getattr(body, "duration", None))
     if not state.try_charge(cost):
-        return insufficient_credit()
+        return insufficient_credit(request)
     job = state.create_asset(
         app_name,
         body.model_dump(),
@@ -753,8 +843,12 @@ async def run_legacy_tool(request: Request) -> Response:
     )
     note(request, job.id, created=True, credits=cost)
     view = asset_view(state, job, base_url(request))
-    if isinstance(body, schemas.TextToSpeech):
-        return JSONResponse({"data": [{"URL": url, "thumbnail_url": ""} for url in view["results"]]})
+    if path.startswith("/audio/"):
+        answer = state.settings.audio_answer
+        if answer == "url_list":
+            return wrapped([{"URL": url, "thumbnail_url": ""} for url in view["results"]])
+        if answer == "legacy":
+            return wrapped({key: view[key] for key in LEGACY_ASSET_KEYS})
     return wrapped(view)
 
 
@@ -799,7 +893,7 @@ async def customer_statistics(request: Request, start_time: str, end_time: str) 
     if errors:
         raise RequestValidationError(errors)
     if days["start_time"] > days["end_time"]:
-        return bad_request("start_time must not be after end_time.")
+        return bad_request(request, "start_time must not be after end_time.")
     note(request, None)
     return JSONResponse({"data": get_state(request).daily_statistics(days["start_time"], days["end_time"])})
 

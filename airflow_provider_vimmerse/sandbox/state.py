@@ -5,14 +5,20 @@ only translates HTTP to calls on :class:`SandboxState`.
 
 Job timing
     A job's status is computed from the time elapsed since it was (re)submitted; no task runs per job.
+    Every (re)submission is a *run*; a job keeps all its runs, so the object can show its history.
 
     - Media: ``queue_bullet`` for the first 15 % of ``job_seconds``, then ``processing_bullet`` with a rising
-      ``progress_percentage``, then the outcome (``success``, ``fail`` or ``cancel``).
+      ``progress_percentage``, then the outcome (``success``, ``fail`` or ``cancel``). Each successful run adds
+      one ``video_history`` entry and raises ``bullet_version`` by one.
+    - Stale window: after a regenerating edit, a process or a concat, every read shows exactly what it showed
+      before the request for ``stale_success_seconds``; only then does the new run show. The documents never
+      say the status leaves ``success`` at once, so the sandbox does the least convenient thing.
     - Batch and story: one child media per image (batch) or per storyboard scene (story). The children finish
       one after another, the last one after ``job_seconds``. The group is ``new`` while every child is
       queued, ``processing`` while any child runs, then ``success`` when at least one child succeeded, else
       ``fail``. A story stays ``new`` until its videos are requested (``idea-2-video`` does that at once).
-    - Concat (batch or story): ``processing`` for half of ``job_seconds``, then ``success`` with a new video.
+    - Composition: once a group run succeeded, and after a concat, the status stays ``success`` while
+      ``video_url`` is empty for ``compose_seconds``; then a new, versioned ``video_url`` appears.
     - Asset (v2 video tools): ``processing``, then ``success`` or ``fail``. ``async_mode: false`` and uploads
       are finished when created.
 
@@ -70,7 +76,6 @@ CANCEL = "cancel"
 MEDIA_TERMINAL = (SUCCESS, FAIL, CANCEL)
 
 QUEUE_FRACTION = 0.15
-CONCAT_FRACTION = 0.5
 STORY_STEP_PROGRESS = {"storyboard": 0, "elements": 10, "scenes": 20}
 
 MARKERS = (
@@ -107,7 +112,10 @@ STORY_ELEMENTS_CREDITS = 2
 STORY_SCENES_CREDITS = 2
 CONCAT_CREDITS = 1
 
-# v2 tool route -> (app_name on the asset, unit credits). Estimate-only app names are in ESTIMATE_ONLY_APPS.
+# Prices: no document gives them (openapi.json and media.txt only say which requests spend credits), so every
+# number below is the sandbox's own; docs/sandbox.md "Where the documents are silent".
+# v2 tool route -> (app_name on the asset, unit credits); app names from video-v2.txt "Estimate Credits".
+# Estimate-only app names are in ESTIMATE_ONLY_APPS.
 V2_TOOLS: dict[str, tuple[str, int]] = {
     "crop-to-aspect-ratio": ("crop-to-aspect-ratio", 1),
     "reframe": ("reframe", 5),
@@ -122,19 +130,20 @@ V2_TOOLS: dict[str, tuple[str, int]] = {
     "audio": ("audio", 1),
 }
 UPLOAD_APP_NAME = "upload-video"
-# Legacy tool route -> (app_name on the asset, unit credits, MIME type of the outputs).
+# Legacy tool route -> (app_name on the asset, unit credits, MIME type of the outputs). The asset's mime_type
+# is spelled as platform-api-v1-legacy.txt shows it ("audio/mp3"); openapi.json shows only "MIMETYPE".
 LEGACY_TOOLS: dict[str, tuple[str, int, str]] = {
     "/image/text-2-image": ("text-2-image", 1, "image/png"),
     "/image/image-2-image": ("image-2-image", 1, "image/png"),
     "/image/reimagine": ("reimagine", 1, "image/png"),
     "/image/edit-image": ("edit-image", 1, "image/png"),
-    "/audio/text-2-speech": ("text-2-speech", 1, "audio/mpeg"),
-    "/audio/text-2-sound-effect": ("text-2-sound-effect", 1, "audio/mpeg"),
+    "/audio/text-2-speech": ("text-2-speech", 1, "audio/mp3"),
+    "/audio/text-2-sound-effect": ("text-2-sound-effect", 1, "audio/mp3"),
 }
 # Upload route -> (app_name on the asset, MIME type of the hosted file).
 LEGACY_UPLOADS: dict[str, tuple[str, str]] = {
     "/image": ("upload-image", "image/png"),
-    "/audio": ("upload-audio", "audio/mpeg"),
+    "/audio": ("upload-audio", "audio/mp3"),
 }
 ESTIMATE_ONLY_APPS = {"edit-video": 5, "text-image-to-video": 10, "try-on": 5, UPLOAD_APP_NAME: 0}
 
@@ -204,17 +213,88 @@ def tool_credits(unit: int, quantity: int = 1, duration: float | None = None) ->
     return total, {"unit_credits": unit, "quantity": quantity, "duration_blocks": blocks}
 
 
+def _choice(default: str, choices: tuple[str, ...], source: str) -> Any:
+    # A setting with a fixed set of values; ``source`` names the documents behind each value.
+    return field(default=default, metadata={"choices": choices, "help": source})
+
+
 @dataclass
 class SandboxSettings:
-    """Settings of a sandbox; every field can be changed at run time with ``POST /_sandbox/config``."""
+    """Settings of a sandbox; every field can be changed at run time with ``POST /_sandbox/config``.
+
+    A field with ``choices`` in its metadata picks one of several documented answers (see ``docs/sandbox.md``,
+    "Where the documents disagree"); the CLI builds its flags from the same metadata.
+    """
 
     api_keys: list[str] = field(default_factory=lambda: [DEFAULT_API_KEY])
     job_seconds: float = 3.0
     credits: int = 1000
     seed: int = 0
     customer_id: str = "sandbox-customer"
-    default_outcome: str = "success"
+    default_outcome: str = field(default="success", metadata={"choices": OUTCOMES})
     jobs_never_finish: bool = False
+    stale_success_seconds: float = field(
+        default=2.0, metadata={"help": "seconds a job still shows its old state after a rerun or concat"}
+    )
+    compose_seconds: float = field(
+        default=3.0, metadata={"help": "seconds a batch or story stays success with an empty video_url"}
+    )
+    media_outputs: str = _choice(
+        "download",
+        ("download", "result"),
+        "where a finished media's video is: only GET /media/{id}/download (openapi.json examples: result []), "
+        "or also result [{url}] (media.txt 'Get Media' example code)",
+    )
+    status_progress: str = _choice(
+        "string",
+        ("string", "integer", "mixed"),
+        "progress_percentage of GET /media/{id}/processing-status: a string (openapi.json example '100'), "
+        "an integer (its field table), or integers while running and '100' on success",
+    )
+    media_get_wrapping: str = _choice(
+        "twice",
+        ("twice", "once"),
+        "GET /media/{id}: {data: {data: media}} (openapi.json example) or {data: media} (media.txt example code)",
+    )
+    story_wrapping: str = _choice(
+        "once",
+        ("once", "twice"),
+        "GET /story/{id}, POST /story/{id}/videos and /story/idea-2-video: {data: story} (story.txt, openapi.json)"
+        " or {data: {data: story}} (platform-api-v1-legacy.txt)",
+    )
+    concat_answer: str = _choice(
+        "empty",
+        ("empty", "bare", "wrapped"),
+        "POST /batch|story/{id}/concat: {} (batch.txt, openapi.json), the bare object "
+        "(platform-api-v1-legacy.txt) or {data: object} (openapi.json story concat example code)",
+    )
+    audio_answer: str = _choice(
+        "asset",
+        ("asset", "url_list", "legacy"),
+        "POST /audio/text-2-speech and text-2-sound-effect: {data: asset} (openapi.json examples), "
+        "{data: [{URL, thumbnail_url}]} (openapi.json descriptions) or {data: asset without results} "
+        "(platform-api-v1-legacy.txt)",
+    )
+    group_is_transition: str = _choice(
+        "string",
+        ("string", "boolean"),
+        "is_transition of batches and stories: 'No'/'Yes' (batch.txt, story.txt) or false/true "
+        "(openapi.json story examples, Batch schema)",
+    )
+    story_step_status: str = _choice(
+        "new",
+        ("new", "processing"),
+        "status of a story after /elements and /scenes: new (story.txt) or processing (openapi.json examples)",
+    )
+    asset_get_wrapping: str = _choice(
+        "bare",
+        ("bare", "once"),
+        "GET /asset/{id}: the bare asset (like the v2 routes, video-v2.txt) or {data: asset} (like the "
+        "legacy tools); the documents show no example",
+    )
+    error_code_field: bool = field(
+        default=False, metadata={"help": "add a 'code' next to 'message' in error bodies (README.md only)"}
+    )
 
     def validate(self) -> None:
         """Check every field.
@@ -223,18 +303,22 @@ class SandboxSettings:
         """
         if not isinstance(self.api_keys, list) or not all(isinstance(k, str) and k for k in self.api_keys):
             raise ValueError("api_keys must be a list of non-empty strings")
-        if not _is_number(self.job_seconds) or self.job_seconds < 0:
-            raise ValueError("job_seconds must be a number >= 0")
+        for name in ("job_seconds", "stale_success_seconds", "compose_seconds"):
+            value = getattr(self, name)
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0")
         if not isinstance(self.credits, int) or isinstance(self.credits, bool) or self.credits < 0:
             raise ValueError("credits must be an integer >= 0")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError("seed must be an integer")
         if not isinstance(self.customer_id, str):
             raise ValueError("customer_id must be a string")
-        if self.default_outcome not in OUTCOMES:
-            raise ValueError(f"default_outcome must be one of {', '.join(OUTCOMES)}")
-        if not isinstance(self.jobs_never_finish, bool):
-            raise ValueError("jobs_never_finish must be a boolean")
+        for name in ("jobs_never_finish", "error_code_field"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a boolean")
+        for name, choices in setting_choices().items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}")
 
     def updated(self, **changes: Any) -> SandboxSettings:
         """Return a validated copy with some fields changed.
@@ -257,26 +341,93 @@ class SandboxSettings:
         return data
 
 
-@dataclass
-class MediaJob:
-    """A media (one generated video, ``quantity`` variations)."""
+def setting_choices() -> dict[str, tuple[str, ...]]:
+    """Return the settings that take one of a fixed set of values, with those values."""
+    return {f.name: f.metadata["choices"] for f in dataclasses.fields(SandboxSettings) if "choices" in f.metadata}
 
-    id: str
-    created_at: float
-    updated_at: float
-    started_at: float
+
+@dataclass
+class MediaRun:
+    """One generation run of a media: when it was asked for, when it shows, how it ends."""
+
+    number: int
+    requested_at: float
+    shown_at: float
     run_seconds: float
     outcome: str
     message: str
     generation: dict[str, Any]
+
+    def status_at(self, now: float) -> tuple[str, int]:
+        """Return the processing status and progress of this run at a given time.
+
+        :param now: the time to look at.
+        """
+        fraction = _fraction(self.shown_at, self.run_seconds, now)
+        if fraction < 1.0 or self.outcome == "never":
+            status = MEDIA_QUEUED if fraction < QUEUE_FRACTION else MEDIA_PROCESSING
+            return status, min(99, int(fraction * 100))
+        if self.outcome in (FAIL, CANCEL):
+            return self.outcome, 99
+        return SUCCESS, 100
+
+    @property
+    def ends_at(self) -> float:
+        """Return when the run reaches its outcome (meaningless for ``never``)."""
+        return self.shown_at + self.run_seconds
+
+
+@dataclass
+class MediaJob:
+    """A media (one generated video, ``quantity`` variations) and all its generation runs."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    generation: dict[str, Any]
+    runs: list[MediaRun] = field(default_factory=list)
     title: str = ""
     description: str = ""
     rating: str = ""
     visibility_status: str = "1"
     webhook_url: str = ""
     batch_id: str = ""
-    run: int = 1
     notified_run: int = 0
+
+    @property
+    def run(self) -> int:
+        """Return the number of the latest run."""
+        return len(self.runs)
+
+    @property
+    def outcome(self) -> str:
+        """Return the planned outcome of the latest run."""
+        return self.runs[-1].outcome
+
+
+@dataclass
+class MediaState:
+    """What a media shows at one moment: the visible run, its status, and the successful runs so far."""
+
+    status: str
+    progress: int
+    run: MediaRun
+    history: list[MediaRun]
+    updated_at: float
+    finished_at: float | None
+
+
+@dataclass
+class GroupRun:
+    """One run of a batch or story: a generation of its child media, or a new composition (concat)."""
+
+    number: int
+    kind: str
+    requested_at: float
+    shown_at: float
+    media_ids: list[str]
+    compose_seconds: float
+    video_name: str
 
 
 @dataclass
@@ -292,20 +443,35 @@ class GroupJob:
     generation: dict[str, Any]
     title: str = ""
     description: str = ""
-    rating: str = ""
     visibility_status: str = "1"
     webhook_url: str = ""
     items: list[str] = field(default_factory=list)
     media_ids: list[str] = field(default_factory=list)
+    runs: list[GroupRun] = field(default_factory=list)
     used_credits: int = 0
-    run: int = 0
     notified_run: int = 0
-    concat_started_at: float | None = None
-    concat_seconds: float = 0.0
-    concat_count: int = 0
     idea: str = ""
     storyboard: dict[str, Any] = field(default_factory=dict)
     step: str = ""
+
+    @property
+    def run(self) -> int:
+        """Return the number of the latest run (0 before the first)."""
+        return len(self.runs)
+
+
+@dataclass
+class GroupState:
+    """What a batch or story shows at one moment."""
+
+    status: str
+    progress: int
+    video_name: str
+    finished: list[str]
+    failed: list[str]
+    media_ids: list[str]
+    generation_number: int
+    updated_at: float
 
 
 @dataclass
@@ -493,7 +659,7 @@ class SandboxState:
         outcome: tuple[str, str] | None = None,
         run_seconds: float | None = None,
     ) -> MediaJob:
-        """Create a media job that starts now.
+        """Create a media job whose first run starts now.
 
         :param generation: the generation fields (prompt, motion_type, quantity, duration, ..., images).
         :param metadata: title, description, visibility_status, webhook_url.
@@ -503,16 +669,10 @@ class SandboxState:
         """
         with self.lock:
             now = self.clock()
-            text = f"{metadata.get('title', '')} {metadata.get('description', '')} {generation['prompt']}"
-            chosen, message = outcome or self.resolve_outcome(text)
             job = MediaJob(
                 id=_new_id(),
                 created_at=now,
                 updated_at=now,
-                started_at=now,
-                run_seconds=self.settings.job_seconds if run_seconds is None else run_seconds,
-                outcome=chosen,
-                message=message,
                 generation=dict(generation),
                 title=metadata.get("title") or "",
                 description=metadata.get("description") or "",
@@ -521,6 +681,7 @@ class SandboxState:
                 webhook_url=metadata.get("webhook_url") or "",
                 batch_id=batch_id,
             )
+            self._add_media_run(job, now, now, outcome, run_seconds)
             self.media[job.id] = job
             return job
 
@@ -531,7 +692,7 @@ class SandboxState:
         outcome: tuple[str, str] | None = None,
         run_seconds: float | None = None,
     ) -> None:
-        """Start a new run of a media (regeneration): bump its version and restart the clock.
+        """Start a new run of a media (regeneration or process); it shows after the stale window.
 
         :param job: the media.
         :param changes: generation fields to change first.
@@ -541,12 +702,28 @@ class SandboxState:
         with self.lock:
             now = self.clock()
             job.generation.update(changes or {})
-            text = f"{job.title} {job.description} {job.generation['prompt']}"
-            job.outcome, job.message = outcome or self.resolve_outcome(text)
-            job.run += 1
-            job.started_at = now
-            job.updated_at = now
-            job.run_seconds = self.settings.job_seconds if run_seconds is None else run_seconds
+            self._add_media_run(job, now, now + self.settings.stale_success_seconds, outcome, run_seconds)
+
+    def _add_media_run(
+        self,
+        job: MediaJob,
+        requested_at: float,
+        shown_at: float,
+        outcome: tuple[str, str] | None,
+        run_seconds: float | None,
+    ) -> None:
+        text = f"{job.title} {job.description} {job.generation['prompt']}"
+        chosen, message = outcome or self.resolve_outcome(text)
+        run = MediaRun(
+            number=len(job.runs) + 1,
+            requested_at=requested_at,
+            shown_at=shown_at,
+            run_seconds=self.settings.job_seconds if run_seconds is None else run_seconds,
+            outcome=chosen,
+            message=message,
+            generation=copy.deepcopy(job.generation),
+        )
+        job.runs.append(run)
 
     def update_metadata(self, job: MediaJob | GroupJob, metadata: dict[str, Any]) -> None:
         """Change fields that do not regenerate anything (title, description, rating, ...).
@@ -559,20 +736,39 @@ class SandboxState:
                 setattr(job, name, value)
             job.updated_at = self.clock()
 
-    def media_status(self, job: MediaJob, now: float | None = None) -> tuple[str, int]:
-        """Return the processing status and progress of a media at a given time.
+    def media_state(self, job: MediaJob, now: float | None = None) -> MediaState:
+        """Return what a media shows at a given time.
+
+        The visible run is the latest one whose stale window is over; while a newer run waits for its window,
+        the visible run is frozen at the moment the newer one was requested.
 
         :param job: the media.
         :param now: the time to look at; default now.
         """
         now = self.clock() if now is None else now
-        fraction = _fraction(job.started_at, job.run_seconds, now)
-        if fraction < 1.0 or job.outcome == "never":
-            status = MEDIA_QUEUED if fraction < QUEUE_FRACTION else MEDIA_PROCESSING
-            return status, min(99, int(fraction * 100))
-        if job.outcome in (FAIL, CANCEL):
-            return job.outcome, 99
-        return SUCCESS, 100
+        with self.lock:
+            runs = list(job.runs)
+        visible = max(index for index, run in enumerate(runs) if run.shown_at <= now or index == 0)
+        history: list[MediaRun] = []
+        status, progress = MEDIA_QUEUED, 0
+        for index in range(visible + 1):
+            seen_until = min(now, runs[index + 1].requested_at) if index + 1 < len(runs) else now
+            status, progress = runs[index].status_at(seen_until)
+            if status == SUCCESS:
+                history.append(runs[index])
+        run = runs[visible]
+        finished_at = run.ends_at if status in MEDIA_TERMINAL else None
+        updated_at = max(job.updated_at, finished_at if finished_at is not None else run.shown_at)
+        return MediaState(status, progress, run, history, updated_at, finished_at)
+
+    def media_status(self, job: MediaJob, now: float | None = None) -> tuple[str, int]:
+        """Return the processing status and progress a media shows at a given time.
+
+        :param job: the media.
+        :param now: the time to look at; default now.
+        """
+        state = self.media_state(job, now)
+        return state.status, state.progress
 
     # Batches and stories
 
@@ -623,80 +819,109 @@ class SandboxState:
         """Start a (new) generation run of a group: one child media per item, finishing one after another.
 
         Existing children are restarted when the number of items is unchanged; otherwise new children
-        replace them.
+        replace them. A rerun of a group that already ran shows after the stale window.
 
         :param job: the batch or story.
         :param changes: shared generation fields to change first.
         """
         with self.lock:
+            now = self.clock()
+            shown_at = now + self.settings.stale_success_seconds if job.runs else now
             job.generation.update(changes or {})
             text = f"{job.title} {job.description} {job.idea} {job.generation.get('prompt', '')}"
             job.outcome, job.message = self.resolve_outcome(text, group=True)
-            job.run += 1
-            job.concat_started_at = None
-            job.updated_at = self.clock()
             count = len(job.items)
             reuse = len(job.media_ids) == count
             new_ids = []
             for index, item in enumerate(job.items):
                 child_outcome = self._child_outcome(job, index)
                 run_seconds = self.settings.job_seconds * (index + 1) / count
-                generation = {**job.generation, **self._child_generation(job, index, item)}
+                job_generation = {**job.generation, **self._child_generation(job, index, item)}
                 if reuse:
                     child = self.media[job.media_ids[index]]
-                    self.restart_media(child, generation, child_outcome, run_seconds)
+                    child.generation = job_generation
+                    self._add_media_run(child, now, shown_at, child_outcome, run_seconds)
                 else:
                     metadata = {"title": f"{job.title} #{index + 1}".strip(), "visibility_status": "1"}
-                    child = self.create_media(generation, metadata, job.id, child_outcome, run_seconds)
+                    child = self.create_media(job_generation, metadata, job.id, child_outcome, run_seconds)
+                    child.runs[-1].shown_at = shown_at
                 new_ids.append(child.id)
             job.media_ids = new_ids
+            generations = sum(1 for run in job.runs if run.kind == "generate") + 1
+            self._add_group_run(job, "generate", now, shown_at, f"{job.id}-v{generations}.mp4")
 
     def start_concat(self, job: GroupJob) -> None:
-        """Start composing the group's videos again: ``processing`` for a short while, then a new video.
+        """Compose the group's videos again: after the stale window, ``video_url`` is empty for
+        ``compose_seconds``, then a new, versioned one appears; the status stays ``success`` throughout.
 
         :param job: the batch or story.
         """
         with self.lock:
-            job.concat_started_at = self.clock()
-            job.concat_seconds = self.settings.job_seconds * CONCAT_FRACTION
-            job.concat_count += 1
-            job.run += 1
-            job.updated_at = job.concat_started_at
+            now = self.clock()
+            concats = sum(1 for run in job.runs if run.kind == "concat") + 1
+            shown_at = now + self.settings.stale_success_seconds
+            self._add_group_run(job, "concat", now, shown_at, f"{job.id}-concat{concats}.mp4")
 
-    def group_status(self, job: GroupJob, now: float | None = None) -> tuple[str, int]:
-        """Return the status and progress of a batch or story, derived from its children.
+    def _add_group_run(self, job: GroupJob, kind: str, requested_at: float, shown_at: float, name: str) -> None:
+        run = GroupRun(
+            number=len(job.runs) + 1,
+            kind=kind,
+            requested_at=requested_at,
+            shown_at=shown_at,
+            media_ids=list(job.media_ids),
+            compose_seconds=self.settings.compose_seconds,
+            video_name=name,
+        )
+        job.runs.append(run)
+
+    def group_state(self, job: GroupJob, now: float | None = None) -> GroupState:
+        """Return what a batch or story shows at a given time, derived from its runs and children.
 
         :param job: the batch or story.
         :param now: the time to look at; default now.
         """
         now = self.clock() if now is None else now
-        if not job.media_ids:
-            return NEW, STORY_STEP_PROGRESS.get(job.step, 0)
-        children = [self.media_status(self.media[mid], now) for mid in job.media_ids]
-        average = sum(progress for _, progress in children) // len(children)
-        if any(status not in MEDIA_TERMINAL for status, _ in children):
-            all_queued = all(status == MEDIA_QUEUED for status, _ in children)
-            return (NEW if all_queued else PROCESSING), min(99, average)
-        if job.concat_started_at is not None and now - job.concat_started_at < job.concat_seconds:
-            return PROCESSING, min(99, int(100 * _fraction(job.concat_started_at, job.concat_seconds, now)))
-        if any(status == SUCCESS for status, _ in children):
-            return SUCCESS, 100
-        return FAIL, min(99, average)
+        with self.lock:
+            runs = list(job.runs)
+        if not runs:
+            status = self.settings.story_step_status if job.step in ("elements", "scenes") else NEW
+            progress = STORY_STEP_PROGRESS.get(job.step, 0)
+            return GroupState(status, progress, "", [], [], [], 0, job.updated_at)
+        visible = max(index for index, run in enumerate(runs) if run.shown_at <= now or index == 0)
+        run = runs[visible]
+        seen_until = min(now, runs[visible + 1].requested_at) if visible + 1 < len(runs) else now
+        children = [self.media_state(self.media[media_id], seen_until) for media_id in run.media_ids]
+        finished = [mid for mid, child in zip(run.media_ids, children, strict=True) if child.status == SUCCESS]
+        failed = [mid for mid, child in zip(run.media_ids, children, strict=True) if child.status in (FAIL, CANCEL)]
+        generation_number = sum(1 for r in runs[: visible + 1] if r.kind == "generate")
+        average = sum(child.progress for child in children) // max(1, len(children))
+        shown = GroupState(
+            NEW, 0, "", finished, failed, run.media_ids, generation_number, max(job.updated_at, run.shown_at)
+        )
+        if any(child.status not in MEDIA_TERMINAL for child in children):
+            all_queued = all(child.status == MEDIA_QUEUED for child in children)
+            return dataclasses.replace(shown, status=NEW if all_queued else PROCESSING, progress=min(99, average))
+        if not finished:
+            return dataclasses.replace(shown, status=FAIL, progress=min(99, average))
+        if run.kind == "concat":
+            composed_at = run.shown_at + run.compose_seconds
+        else:
+            composed_at = max(child.finished_at or run.shown_at for child in children) + run.compose_seconds
+        if seen_until < composed_at:
+            return dataclasses.replace(shown, status=SUCCESS, progress=100)
+        updated_at = max(shown.updated_at, composed_at)
+        return dataclasses.replace(
+            shown, status=SUCCESS, progress=100, video_name=run.video_name, updated_at=updated_at
+        )
 
-    def child_lists(self, job: GroupJob, now: float | None = None) -> tuple[list[str], list[str]]:
-        """Return the ids of the children that succeeded and of those that failed or were cancelled.
+    def group_status(self, job: GroupJob, now: float | None = None) -> tuple[str, int]:
+        """Return the status and progress a batch or story shows at a given time.
 
         :param job: the batch or story.
         :param now: the time to look at; default now.
         """
-        finished, failed = [], []
-        for media_id in job.media_ids:
-            status, _ = self.media_status(self.media[media_id], now)
-            if status == SUCCESS:
-                finished.append(media_id)
-            elif status in (FAIL, CANCEL):
-                failed.append(media_id)
-        return finished, failed
+        state = self.group_state(job, now)
+        return state.status, state.progress
 
     def set_storyboard(self, job: GroupJob, storyboard: dict[str, Any], step: str | None = None) -> None:
         """Replace a story's storyboard (its scenes become the items of the next videos run).
@@ -748,7 +973,8 @@ class SandboxState:
         :param finished: whether the asset is finished at once (``async_mode: false``, uploads).
         :param result_count: number of output URLs.
         :param webhook_url: URL to notify when the asset is finished.
-        :param mime_type: MIME type of the outputs (``video/mp4``, ``image/png``, ``audio/mpeg``).
+        :param mime_type: MIME type of the outputs: ``video/mp4``, ``image/png``, ``audio/mp3``
+            (platform-api-v1-legacy.txt spells audio ``audio/mp3``).
         """
         with self.lock:
             now = self.clock()
@@ -801,15 +1027,16 @@ class SandboxState:
         with self.lock:
             for media in self.media.values():
                 if media.webhook_url and media.notified_run < media.run:
-                    status, _ = self.media_status(media, now)
-                    if status in MEDIA_TERMINAL:
+                    state = self.media_state(media, now)
+                    if state.run.number == media.run and state.status in MEDIA_TERMINAL:
                         media.notified_run = media.run
-                        payload = {"customer_id": customer, "media_id": media.id, "status": status}
+                        payload = {"customer_id": customer, "media_id": media.id, "status": state.status}
                         calls.append(WebhookCall("media", media.id, media.webhook_url, payload))
             for group in self.groups.values():
                 if group.webhook_url and group.run > 0 and group.notified_run < group.run:
+                    shown = group.runs[-1].shown_at <= now
                     status, _ = self.group_status(group, now)
-                    if status in (SUCCESS, FAIL):
+                    if shown and status in (SUCCESS, FAIL):
                         group.notified_run = group.run
                         payload = {"customer_id": customer, "batch_id": group.id, "status": status}
                         calls.append(WebhookCall(group.kind, group.id, group.webhook_url, payload))
@@ -898,7 +1125,7 @@ def format_time(timestamp: float) -> str:
 
     :param timestamp: seconds since the epoch.
     """
-    return str(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(sep=" ", timespec="microseconds")
 
 
 def _iso(timestamp: float) -> str:

@@ -13,7 +13,10 @@ from airflow_provider_vimmerse.sandbox.state import (
     SUCCESS,
     AssetJob,
     GroupJob,
+    GroupState,
     MediaJob,
+    MediaRun,
+    MediaState,
     SandboxState,
     format_time,
 )
@@ -23,7 +26,7 @@ SAMPLE_MP4 = ASSETS_DIR / "sample.mp4"
 SAMPLE_PNG = ASSETS_DIR / "sample.png"
 SAMPLE_MP3 = ASSETS_DIR / "sample.mp3"
 #: File name extension of an asset's outputs, by MIME type.
-EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "audio/mpeg": "mp3"}
+EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "audio/mp3": "mp3"}
 
 
 def file_url(base_url: str, name: str) -> str:
@@ -52,31 +55,27 @@ def add_image_urls(storyboard: dict[str, Any], sections: tuple[str, ...], base_u
                 element["image_url"] = file_url(base_url, f"{prefix}-{section}-{index + 1}.png")
 
 
+#: Output resolution by aspect ratio, for ``video_history[].resolution`` (openapi.json GET /media/{media_id}
+#: 200 example shows ``[1280, 704]`` for 16:9; the exact sizes here are the sandbox's own).
+RESOLUTIONS = {"16:9": [1280, 720], "9:16": [720, 1280], "4:3": [960, 720], "3:4": [720, 960], "1:1": [960, 960]}
+SERVICE_NAME = "SandboxMotion"
+SERVICE_VERSION = "sandbox:1"
+
+
 def media_view(state: SandboxState, job: MediaJob, base_url: str, now: float | None = None) -> dict[str, Any]:
-    """Return a media object as ``GET /media/{id}`` shows it (without the ``data`` wrapper).
+    """Return a media object as ``GET /media/{id}`` shows it (without the ``data`` wrappers).
+
+    Keys, types and order follow the openapi.json ``GET /media/{media_id}`` 200 example.
 
     :param state: the sandbox state.
     :param job: the media.
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    now = state.clock() if now is None else now
-    status, progress = state.media_status(job, now)
-    gen = job.generation
+    seen = state.media_state(job, now)
+    gen = seen.run.generation
     images = list(gen.get("image_files") or []) + list(gen.get("image_urls") or [])
-    aspect_ratio = gen.get("aspect_ratio") or "16:9"
-    result = []
-    if status == SUCCESS:
-        for index in range(gen["quantity"]):
-            url = file_url(base_url, f"{job.id}-v{job.run}-{index + 1}.mp4")
-            result.append({"url": url, "motion_type": gen["motion_type"], "aspect_ratio": aspect_ratio})
-    params = (
-        f"Prompt={gen['prompt']}|CameraPath={gen.get('camera_control') or ''}|Quantity={gen['quantity']}"
-        f"|MotionAmount=5|MotionLength={gen['duration']}|Loop={gen['loop']}|AspectRatio={aspect_ratio}"
-    )
-    pose_preset = {"MotionType": gen["motion_type"], "Params": params}
-    submit_params = {"native_audio": True, "pipeline_preset": "Fast", "file_size": "", "scale_factor": "1"}
-    return {
+    view: dict[str, Any] = {
         "id": job.id,
         "title": job.title,
         "description": job.description,
@@ -84,46 +83,121 @@ def media_view(state: SandboxState, job: MediaJob, base_url: str, now: float | N
         "customer_id": state.settings.customer_id,
         "batch_id": job.batch_id,
         "base_url": f"{base_url}/_sandbox/files",
+        # openapi.json example: "No"; two images make a transition (media.txt "Two Images").
         "is_transition": "Yes" if len(images) == 2 else "No",
-        "duration_time": f"{float(gen['duration'])}" if status == SUCCESS else "0",
-        "progress_percentage": progress,
-        "processing_status": status,
+        # openapi.json examples: "0" while queued (POST /media), "5.0" once a video exists (GET /media/{id}).
+        "duration_time": f"{float(seen.history[-1].generation['duration'])}" if seen.history else "0",
+        "progress_percentage": seen.progress,  # an integer in every media object example
+        "processing_status": seen.status,
         "visibility_status": job.visibility_status,
-        "file_map": [{"FileType": "Texture", "FileName": name} for name in images],
-        "submit_params": submit_params,
-        "pose_preset": pose_preset,
-        "bullet_version": str(job.run - 1),
-        "video_history": [],
-        "result": result,
+        "file_map": _file_map(images),
+        "submit_params": _submit_params(),
+        "pose_preset": _pose_preset(gen),
+        "bullet_version": str(len(seen.history)),  # a string in every example ("0", "1")
+        "video_history": [_history_entry(run, index + 1, state) for index, run in enumerate(seen.history)],
+        "result": _result(state, job, seen, base_url),
         "webhook_url": job.webhook_url,
         "nsfw": "0",
-        "message": job.message if status in (FAIL, "cancel") else "",
-        "created_at": format_time(job.created_at),
-        "updated_at": format_time(_updated_at(job.updated_at, job.started_at + job.run_seconds, now)),
-        "version": "2",
+    }
+    if seen.history:
+        # Only the GET example (a media with a finished video) has these; the POST /media example has not.
+        view["service_name"] = SERVICE_NAME
+        view["service_version"] = SERVICE_VERSION
+    view["created_at"] = format_time(job.created_at)
+    view["updated_at"] = format_time(seen.updated_at)
+    view["version"] = "2"
+    return view
+
+
+def media_video_name(job: MediaJob, bullet_version: int, index: int = 1) -> str:
+    """Return the file name of one generated video of a media (versioned, so a new run gets a new name).
+
+    :param job: the media.
+    :param bullet_version: the generation the video belongs to.
+    :param index: the variation number, from 1.
+    """
+    return f"{job.id}-v{bullet_version}-{index}.mp4"
+
+
+def _result(state: SandboxState, job: MediaJob, seen: MediaState, base_url: str) -> list[dict[str, Any]]:
+    # openapi.json and platform-api-v1-legacy.txt examples: "result": [] even on success (the video is at
+    # GET /media/{id}/download). media.txt "Get Media" example code reads result[i].get("url") instead.
+    if state.settings.media_outputs != "result" or not seen.history:
+        return []
+    last = seen.history[-1]
+    count = int(last.generation.get("quantity") or 1)
+    version = len(seen.history)
+    return [{"url": file_url(base_url, media_video_name(job, version, n + 1))} for n in range(count)]
+
+
+def _file_map(images: list[str]) -> list[dict[str, str]]:
+    # openapi.json GET /media/{media_id} 200 example: [{"FileType": "Texture", "FileName": ...}].
+    return [{"FileType": "Texture", "FileName": name} for name in images]
+
+
+def _submit_params() -> dict[str, Any]:
+    # openapi.json GET /media/{media_id} 200 example.
+    return {"native_audio": True, "pipeline_preset": "Fast", "file_size": "", "scale_factor": "1"}
+
+
+def _pose_preset(gen: dict[str, Any]) -> dict[str, str]:
+    # openapi.json GET /media/{media_id} 200 example: one object (the legacy POST example shows a list).
+    params = (
+        f"Prompt={gen['prompt']}|CameraPath={gen.get('camera_control') or ''}|Quantity={gen['quantity']}"
+        f"|MotionAmount=5|MotionLength={gen['duration']}|Loop={gen['loop']}"
+        f"|AspectRatio={gen.get('aspect_ratio') or '16:9'}"
+    )
+    return {"MotionType": gen["motion_type"], "Params": params}
+
+
+def _history_entry(run: MediaRun, version: int, state: SandboxState) -> dict[str, Any]:
+    # openapi.json GET /media/{media_id} 200 example, video_history[0]: the same keys in the same order.
+    gen = run.generation
+    images = list(gen.get("image_files") or []) + list(gen.get("image_urls") or [])
+    return {
+        "pose_preset": _pose_preset(gen),
+        "file_map": _file_map(images),
+        "service_name": SERVICE_NAME,
+        "service_seeds": [state.settings.seed + run.number],
+        "created_at": format_time(run.ends_at),
+        "service_version": SERVICE_VERSION,
+        "bullet_version": str(version),
+        "resolution": RESOLUTIONS.get(gen.get("aspect_ratio") or "16:9", [1280, 720]),
+        "submit_params": _submit_params(),
     }
 
 
 def media_status_view(state: SandboxState, job: MediaJob, now: float | None = None) -> dict[str, Any]:
-    """Return the body of ``GET /media/{id}/processing-status``: progress is the string ``"100"`` on success.
+    """Return the body of ``GET /media/{id}/processing-status`` (without the ``data`` wrapper).
+
+    openapi.json example: ``{"progress_percentage": "100", "processing_status": "success"}`` (a string);
+    its field table says integer. ``settings.status_progress`` picks ``string``, ``integer`` or ``mixed``.
 
     :param state: the sandbox state.
     :param job: the media.
     :param now: the time to look at; default now.
     """
     status, progress = state.media_status(job, now)
-    return {"progress_percentage": "100" if status == SUCCESS else progress, "processing_status": status}
+    mode = state.settings.status_progress
+    shown: int | str = progress
+    if mode == "string" or (mode == "mixed" and status == SUCCESS):
+        shown = str(progress)
+    return {"progress_percentage": shown, "processing_status": status}
 
 
 def batch_view(state: SandboxState, job: GroupJob, base_url: str, now: float | None = None) -> dict[str, Any]:
     """Return a batch object as ``GET /batch/{id}`` shows it (without the ``data`` wrapper).
+
+    Keys follow the batch.txt "Get Batch" example, plus ``video_url`` (batch.txt: "you can get composed
+    video from video_url"), ``image_urls``, ``aspect_ratio``, ``webhook_url`` and ``used_credits`` (openapi.json
+    ``Batch`` schema).
 
     :param state: the sandbox state.
     :param job: the batch.
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    view = _group_view(state, job, base_url, now)
+    view = _group_view(state, job, base_url, state.group_state(job, now))
     gen = job.generation
     params = (
         f"Prompt={gen['prompt']}|CameraPath=|Quantity={gen['quantity']}|MotionAmount=5"
@@ -134,14 +208,14 @@ def batch_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
             "filenames": [item for item in job.items if not item.startswith(("http://", "https://"))],
             "image_urls": [item for item in job.items if item.startswith(("http://", "https://"))],
             "upload_urls": {},
-            "pose_preset": [{"MotionType": gen["motion_type"], "Params": params}],
+            "pose_preset": [{"MotionType": gen["motion_type"], "Params": params}],  # batch.txt example
             "submit_params": {
                 "scale_factor": "1",
                 "pipeline_preset": "Fast",
                 "file_size": "",
                 "sound_effects": gen["sound_effects"],
-                "aspect_ratio": gen.get("aspect_ratio") or "16:9",
             },
+            "aspect_ratio": gen.get("aspect_ratio") or "16:9",  # openapi.json Batch schema
         }
     )
     return view
@@ -150,22 +224,26 @@ def batch_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
 def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | None = None) -> dict[str, Any]:
     """Return a story object as ``GET /story/{id}`` shows it (without the ``data`` wrapper).
 
+    Keys follow the story.txt "idea-2-video" example, plus ``video_url``, ``used_credits`` and ``webhook_url``
+    (openapi.json ``StoryResponse`` example and ``Batch`` schema).
+
     :param state: the sandbox state.
     :param job: the story.
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    view = _group_view(state, job, base_url, now)
+    seen = state.group_state(job, now)
+    view = _group_view(state, job, base_url, seen)
     gen = job.generation
     view.update(
         {
             "is_highlights": "",
-            "story_version": max(0, job.run - 1),
+            "story_version": max(0, seen.generation_number - 1),
             "image_urls": [],
-            "pose_preset": [
+            "pose_preset": [  # story.txt idea-2-video example
                 {
                     "MotionType": gen["motion_type"],
-                    "Params": f"Prompt=|Quantity=1|MotionLength={gen['duration']}",
+                    "Params": f"Prompt=|Model=|Quantity=1|MotionLength={gen['duration']}|Loop=1",
                 }
             ],
             "submit_params": {
@@ -185,7 +263,11 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
 
 
 def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | None = None) -> dict[str, Any]:
-    """Return an asset object as ``GET /asset/{id}`` and the v2 routes show it (no wrapper).
+    """Return an asset object as ``GET /asset/{id}``, the v2 routes and the legacy tools show it (no wrapper).
+
+    Keys and order follow the openapi.json asset example (``POST /image`` 200 and every legacy tool):
+    ``id, customer_id, primary_user_id, args, results, thumbnails, status, mime_type, app_name, created_at,
+    updated_at, history``; video-v2.txt names ``status`` and ``results``.
 
     :param state: the sandbox state.
     :param job: the asset.
@@ -193,40 +275,33 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
     :param now: the time to look at; default now.
     """
     now = state.clock() if now is None else now
-    status, progress = state.asset_status(job, now)
+    status, _ = state.asset_status(job, now)
     results = []
     if status == SUCCESS:
         extension = EXTENSIONS.get(job.mime_type, "bin")
         results = [file_url(base_url, f"{job.id}-{index + 1}.{extension}") for index in range(job.result_count)]
-    message = job.message if status == FAIL else ""
     return {
         "id": job.id,
         "customer_id": state.settings.customer_id,
         "primary_user_id": state.settings.customer_id,
-        "status": status,
-        "progress_percentage": progress,
+        "args": job.args,
         "results": results,
         "thumbnails": [],
+        "status": status,
         "mime_type": job.mime_type,
         "app_name": job.app_name,
-        "args": job.args,
-        "message": message,
-        "error": message,
-        "webhook_url": job.webhook_url,
         "created_at": format_time(job.created_at),
         "updated_at": format_time(_updated_at(job.created_at, job.started_at + job.run_seconds, now)),
         "history": [],
     }
 
 
-def _group_view(state: SandboxState, job: GroupJob, base_url: str, now: float | None) -> dict[str, Any]:
-    now = state.clock() if now is None else now
-    status, progress = state.group_status(job, now)
-    finished, failed = state.child_lists(job, now)
-    video_url = ""
-    if status == SUCCESS:
-        name = f"{job.id}-concat{job.concat_count}.mp4" if job.concat_count else f"{job.id}-v{job.run}.mp4"
-        video_url = file_url(base_url, name)
+#: The asset keys of the platform-api-v1-legacy.txt tool answers (``/audio/text-2-speech``, ``/video/*``).
+LEGACY_ASSET_KEYS = ("id", "customer_id", "primary_user_id", "args", "mime_type", "created_at", "updated_at")
+
+
+def _group_view(state: SandboxState, job: GroupJob, base_url: str, seen: GroupState) -> dict[str, Any]:
+    transition = bool(job.generation.get("is_transition"))
     return {
         "id": job.id,
         "email": "",
@@ -234,29 +309,33 @@ def _group_view(state: SandboxState, job: GroupJob, base_url: str, now: float | 
         "customer_id": state.settings.customer_id,
         "title": job.title,
         "description": job.description,
-        "rating": job.rating,
         "visibility_status": job.visibility_status,
         "idea": job.idea,
         "storyboard": job.storyboard,
         "scenes": [],
-        "message": job.message if status == FAIL else "",
+        "message": job.message if seen.status == FAIL else "",
         "note": "",
         "feedback": "",
-        "is_transition": "Yes" if job.generation.get("is_transition") else "No",
+        # "No" in batch.txt and story.txt, false in openapi.json story examples: settings.group_is_transition.
+        "is_transition": transition
+        if state.settings.group_is_transition == "boolean"
+        else ("Yes" if transition else "No"),
         "files": [],
         # A story's items follow its storyboard and may change before the next videos run.
-        "medias": [{"media_id": m, "item": i} for m, i in zip(job.media_ids, job.items, strict=False)],
-        "finished_medias": finished,
-        "failed_medias": failed,
-        "progress_percentage": progress,
-        "status": status,
-        "video_url": video_url,
+        "medias": [{"media_id": m, "item": i} for m, i in zip(seen.media_ids, job.items, strict=False)],
+        "finished_medias": seen.finished,
+        "failed_medias": seen.failed,
+        "progress_percentage": seen.progress,
+        "status": seen.status,
+        # openapi.json Batch schema: a string, default ""; empty until composition is done (openapi.json
+        # POST /story/{story_id}/concat: "video_url field will be populated when composition completes").
+        "video_url": file_url(base_url, seen.video_name) if seen.video_name else "",
         "webhook_url": job.webhook_url,
         "used_credits": job.used_credits,
         "generate_type": "GENERATE_VIDEO",
         "version": "2",
         "created_at": format_time(job.created_at),
-        "updated_at": format_time(job.updated_at),
+        "updated_at": format_time(seen.updated_at),
     }
 
 

@@ -70,7 +70,7 @@ def batch_posts(sandbox) -> list[dict]:
         ({"image_urls": URLS, "quantity": 5}, "'quantity'", "from 1 to 4"),
         ({"image_urls": URLS, "duration": 0}, "'duration'", "from 1 to 10"),
         ({"image_urls": URLS, "loop": 7}, "'loop'", "from 1 to 6"),
-        ({"image_urls": URLS, "is_transition": "yes"}, "'is_transition'", "True, False"),
+        ({"image_urls": URLS, "is_transition": True}, "'is_transition'", "is not a field of POST /batch"),
     ],
 )
 def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
@@ -121,10 +121,10 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
 
 def test_files_go_as_multipart_parts_and_urls_as_repeated_fields(images):
     parts = [FilePart("image_files", p.name, p.read_bytes(), "image/png") for p in images]
-    upload = batch.create_batch({"prompt": "orbit", "sound_effects": True, "is_transition": True}, parts)
+    upload = batch.create_batch({"prompt": "orbit", "sound_effects": True}, parts)
     assert (upload.method, upload.path, upload.spends_credits) == ("POST", "/batch", True)
     assert [(f.field, f.filename) for f in upload.files] == [("image_files", "front.png"), ("image_files", "back.png")]
-    assert dict(upload.form) == {"prompt": "orbit", "sound_effects": "Yes", "is_transition": "true"}
+    assert dict(upload.form) == {"prompt": "orbit", "sound_effects": "Yes"}
 
     by_url = batch.create_batch({"image_urls": URLS, "title": "t"})
     assert [v for k, v in by_url.form if k == "image_urls"] == URLS, "one field per URL"
@@ -191,7 +191,7 @@ def test_batches_wait_with_per_media_progress_and_list_each_media(
             visibility_status="2",
             deferrable=True,
         )
-        VimmerseCreateBatchOperator(task_id="from_urls", image_urls=URLS, is_transition=True, deferrable=False)
+        VimmerseCreateBatchOperator(task_id="from_urls", image_urls=URLS, deferrable=False)
     result = run_dag(dag, tmp_path, ["from_files", "from_urls"])
 
     assert result.states == {"from_files": "success", "from_urls": "success"}
@@ -211,7 +211,7 @@ def test_batches_wait_with_per_media_progress_and_list_each_media(
         "2",
     )
     by_url = sandbox.state.groups[result.xcom("from_urls")["id"]]
-    assert by_url.items == URLS and by_url.generation["is_transition"] is True
+    assert by_url.items == URLS and not by_url.generation["is_transition"], "batch.txt documents no is_transition"
 
     for task_id, group in (("from_files", uploaded), ("from_urls", by_url)):
         value = result.xcom(task_id)

@@ -12,7 +12,8 @@ import itertools
 import json
 import shutil
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
 from airflow import __version__ as airflow_version
@@ -522,26 +523,56 @@ def test_a_metadata_edit_is_free_and_returns_at_once(vimmerse_sandbox, airflow_d
     assert "spend credits" not in logs
 
 
-def test_a_regenerating_edit_says_it_spends_credits_and_waits(vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog):
+def finished_media(sandbox, media_id: str) -> None:
+    """Wait (here, in the test) until a media started elsewhere has finished its first run."""
+    hook = VimmerseHook()
+    for _ in range(100):
+        if hook.get_job_snapshot("media", media_id).raw_status == "success":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"media {media_id} did not finish")
+
+
+@pytest.mark.parametrize("deferrable", [True, False])
+def test_a_regenerating_edit_takes_only_the_new_run_not_the_old_success(
+    vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog, deferrable
+):
     sandbox = vimmerse_sandbox
     media_id = start_media()
-    dag = new_dag("media_edit_regenerate", tmp_path, **FAST)
+    finished_media(sandbox, media_id)
+    sandbox.client.configure(stale_success_seconds=1.5)  # the old success is read for several polls
+    dag = new_dag(f"media_edit_regenerate_{deferrable}", tmp_path, **FAST)
     with dag:
-        VimmerseUpdateMediaOperator(task_id="edit", media_id=media_id, duration=6, deferrable=True)
+        VimmerseUpdateMediaOperator(task_id="edit", media_id=media_id, duration=6, deferrable=deferrable)
     result = run_dag(dag, tmp_path, ["edit"])
 
     assert result.states == {"edit": "success"}
     [edit] = sandbox.client.ledger(path=f"/media/{media_id}/edit")
     assert edit["created"] and edit["credits"] > 0
-    expect_success(result.xcom("edit"), sandbox, media_id)
-    assert f"{media_id}-v2-" in result.xcom("edit")["video_urls"][0], "the outputs of the new run"
+    paid = [e for e in sandbox.client.ledger() if e["credits"] and e["job_id"] == media_id]
+    assert len(paid) == 2, "the create and the one regenerating edit: nothing else paid"
+    edited_at = datetime.fromisoformat(edit["time"])
+    stale_reads = [
+        e
+        for e in sandbox.client.ledger(path=f"/media/{media_id}/processing-status")
+        if datetime.fromisoformat(e["time"]) < edited_at + timedelta(seconds=1.5)
+        and datetime.fromisoformat(e["time"]) > edited_at
+    ]
+    assert len(stale_reads) >= 3, "several polls still read the old success"
+    value = result.xcom("edit")
+    expect_success(value, sandbox, media_id)
+    assert datetime.fromisoformat(value["updated_at"]) > edited_at + timedelta(seconds=1.5), "the new run's object"
     assert sandbox.state.media[media_id].generation["duration"] == 6
-    assert "duration regenerate the video and spend credits" in logged(capsys, caplog)
+    logs = logged(capsys, caplog)
+    assert "duration regenerate the video and spend credits" in logs
+    assert "still shows the run from before the regeneration" in logs
 
 
-def test_process_resubmits_the_media_and_waits(vimmerse_sandbox, airflow_db, tmp_path):
+def test_process_resubmits_the_media_and_waits_for_the_new_run(vimmerse_sandbox, airflow_db, tmp_path):
     sandbox = vimmerse_sandbox
     media_id = start_media()
+    finished_media(sandbox, media_id)
+    sandbox.client.configure(stale_success_seconds=1.5)
     dag = new_dag("media_process", tmp_path, **FAST)
     with dag:
         VimmerseProcessMediaOperator(task_id="process", media_id=media_id, deferrable=False)
@@ -551,4 +582,24 @@ def test_process_resubmits_the_media_and_waits(vimmerse_sandbox, airflow_db, tmp
     [process] = posts(sandbox, f"/media/{media_id}/process")
     assert process["created"] and process["credits"] > 0
     expect_success(result.xcom("process"), sandbox, media_id)
+    processed_at = datetime.fromisoformat(process["time"])
+    assert datetime.fromisoformat(result.xcom("process")["updated_at"]) > processed_at + timedelta(seconds=1.5)
     assert sandbox.state.media[media_id].run == 2
+
+
+def test_a_rerun_that_never_starts_fails_clearly_and_never_returns_the_old_video(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch
+):
+    sandbox = vimmerse_sandbox
+    media_id = start_media()
+    finished_media(sandbox, media_id)
+    sandbox.client.configure(stale_success_seconds=600)  # the new run never shows within the grace period
+    monkeypatch.setattr(VimmerseProcessMediaOperator, "rerun_grace", 1.0)
+    dag = new_dag("media_process_stuck", tmp_path, **FAST)
+    with dag:
+        VimmerseProcessMediaOperator(task_id="process", media_id=media_id, deferrable=True)
+    result = run_dag(dag, tmp_path, ["process"])
+
+    assert result.states == {"process": "failed"}
+    [error] = result.errors_of("process")
+    assert "still shows the run from before the process" in error and "earlier result is not taken" in error

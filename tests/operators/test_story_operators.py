@@ -63,8 +63,13 @@ def add_sunset(storyboard: dict) -> dict:
     ("operator", "kwargs", "field", "allowed"),
     [
         (VimmerseIdeaToVideoOperator, {"idea": "  "}, "'idea'", "is required"),
-        (VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 11}, "'scene_count'", "from 1 to 10"),
-        (VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 0}, "'scene_count'", "from 1 to 10"),
+        (VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 0}, "'scene_count'", "at least 1"),
+        (
+            VimmerseIdeaToVideoOperator,
+            {"idea": IDEA, "seed": 4669},
+            "'seed'",
+            "not a field of POST /story/idea-2-video",
+        ),
         (VimmerseIdeaToVideoOperator, {"idea": IDEA, "video_tool": "Sora"}, "'video_tool'", "'KlingAI', 'Seedance'"),
         (VimmerseIdeaToVideoOperator, {"idea": IDEA, "image_tool": "Dalle"}, "'image_tool'", "'Seedream'"),
         (VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_duration": 7}, "'scene_duration'", "5, 10"),
@@ -76,7 +81,8 @@ def add_sunset(storyboard: dict) -> dict:
             "'audio_option.narrator'",
             "'Rachel'",
         ),
-        (VimmerseCreateStoryboardOperator, {"idea": IDEA, "scene_count": 12}, "'scene_count'", "from 1 to 10"),
+        (VimmerseCreateStoryboardOperator, {"idea": IDEA, "scene_count": -1}, "'scene_count'", "at least 1"),
+        (VimmerseCreateStoryboardOperator, {"idea": IDEA, "aspect_ratio": "21:9"}, "'aspect_ratio'", "'9:16'"),
         (VimmerseCreateStoryboardOperator, {"idea": IDEA, "elements": {"props": []}}, "'elements'", "'characters'"),
         (
             VimmerseCreateStoryElementsOperator,
@@ -117,9 +123,7 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
 def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox, airflow_db, tmp_path):
     dag = new_dag("story_templated_bad_inputs", tmp_path, retries=1)
     with dag:
-        VimmerseIdeaToVideoOperator(
-            task_id="too_many_scenes", idea=IDEA, scene_count="{{ params.n }}", params={"n": 11}
-        )
+        VimmerseIdeaToVideoOperator(task_id="no_scenes", idea=IDEA, scene_count="{{ params.n }}", params={"n": 0})
         VimmerseCreateStoryboardOperator(task_id="missing_image", idea=IDEA, image_files=[str(tmp_path / "gone.png")])
         VimmerseCreateStoryScenesOperator(
             task_id="board_without_scenes", story_id="s1", storyboard="{{ params.board }}", params={"board": "{}"}
@@ -129,8 +133,8 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
 
     assert set(result.states.values()) == {"failed"}
     assert vimmerse_sandbox.client.ledger() == [], "nothing was sent, nothing was paid"
-    [scenes] = result.errors_of("too_many_scenes")  # one try: a bad input is final
-    assert "'scene_count'" in scenes and "from 1 to 10" in scenes
+    [scenes] = result.errors_of("no_scenes")  # one try: a bad input is final
+    assert "'scene_count'" in scenes and "at least 1" in scenes
     [image] = result.errors_of("missing_image")
     assert "'image_files[0]'" in image and "gone.png" in image
     assert "'storyboard.scenes'" in result.errors_of("board_without_scenes")[0]

@@ -44,8 +44,13 @@ def images(tmp_path):
     [
         ({"tool": "image/upscale", "image_url": SHOE}, ["'tool'", "'image/edit-image'", "'audio/text-2-speech'"]),
         ({"tool": "image/text-2-image"}, ["'prompt'", "is required by tool 'image/text-2-image'"]),
-        ({"tool": "image/text-2-image", "prompt": "x", "aspect_ratio": "5:4"}, ["'aspect_ratio'", "'21:9'"]),
+        ({"tool": "image/text-2-image", "prompt": "x", "aspect_ratio": "wide"}, ["'aspect_ratio'", "W:H"]),
         ({"tool": "image/text-2-image", "prompt": "x", "option": "Midjourney"}, ["'option'", "'Seedream'"]),
+        ({"tool": "image/text-2-image", "prompt": "x", "option": "Flux1.1Pro"}, ["'option'", "'Seedream'"]),
+        (
+            {"tool": "image/image-2-image", "image_url": SHOE, "prompt": "x", "option": "RecolorTo"},
+            ["'option'", "'Restructure'"],
+        ),
         ({"tool": "image/text-2-image", "prompt": "x", "creativity_strength": 11}, ["from 1 to 10"]),
         ({"tool": "image/image-2-image", "prompt": "blue"}, ["'image_url'", "is required"]),
         ({"tool": "image/edit-image", "image_url": SHOE}, ["'option'", "is required"]),
@@ -55,7 +60,16 @@ def images(tmp_path):
             ["'mask_url'", "with option='Inpaint' needs at least one of: mask_url"],
         ),
         ({"tool": "image/edit-image", "image_url": SHOE, "option": "Upscale", "quantity": 9}, ["'quantity'"]),
-        ({"tool": "image/reimagine", "image_url": SHOE, "option": "TryOn"}, ["'image2_url'", "option='TryOn'"]),
+        ({"tool": "image/reimagine", "image_url": "human.png", "option": "TryOn"}, ["'image2_url'", "option='TryOn'"]),
+        ({"tool": "image/reimagine", "image_url": SHOE}, ["'image_url'", "local image file", "'image_file'"]),
+        (
+            {"tool": "image/edit-image", "image_url": SHOE, "option": "ReplaceBackground"},
+            ["'image2_url'", "'image/replace-background' with option='ReplaceBackground'"],
+        ),
+        (
+            {"tool": "image/edit-image", "image_url": SHOE, "option": "Upscale", "image2_url": SHOE},
+            ["'image2_url'", "not a field of tool 'image/edit-image'"],
+        ),
         ({"tool": "text/prompt", "option": "RefinePrompt"}, ["'prompt'", "option='RefinePrompt'"]),
         ({"tool": "text/prompt", "option": "Image2Prompt"}, ["'image_url'", "option='Image2Prompt'"]),
         ({"tool": "audio/text-2-speech", "prompt": "hi", "voice": "HAL"}, ["'voice'", "'Rachel'"]),
@@ -93,8 +107,8 @@ def test_every_tool_sends_its_documented_form_and_returns_its_output(vimmerse_sa
             task_id="image_2_image",
             tool="image/image-2-image",
             image_url=human,
-            prompt="Recolor the shirt to white",
-            option="RecolorTo",
+            prompt="Restructure the shirt as a white one",
+            option="Restructure",
             creativity_strength="3",
         )
         VimmerseToolOperator(
@@ -127,7 +141,7 @@ def test_every_tool_sends_its_documented_form_and_returns_its_output(vimmerse_sa
 
     recolor = assets[result.xcom("image_2_image")["id"]].args
     assert recolor["image_file"] == ["human.png"], "a local image is sent as the image_file part"
-    assert (recolor["option"], recolor["creativity_strength"], recolor["image_url"]) == ("RecolorTo", 3, "")
+    assert (recolor["option"], recolor["creativity_strength"], recolor["image_url"]) == ("Restructure", 3, "")
     try_on = assets[result.xcom("reimagine")["id"]].args
     assert (try_on["image_file"], try_on["image2_file"]) == (["human.png"], ["clothes.png"])
     inpaint = assets[result.xcom("edit_image")["id"]].args

@@ -102,7 +102,12 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
 @pytest.mark.parametrize(
     ("tool", "fields", "body"),
     [
-        ("enhance", {"video_url": CLIP}, {"app_name": "enhance", "option": "4X&DeepClean"}),
+        ("video-to-video", {"video_url": CLIP}, {"app_name": "video-to-video", "option": "KlingO"}),
+        (
+            "video-effects",
+            {"image_url": FACE, "option": "PikaEffects", "quantity": 2},
+            {"app_name": "video-effects", "option": "PikaEffects", "quantity": 2},
+        ),
         (
             "reference-to-video",
             {"image_urls": [FACE], "option": "VeoReference", "quantity": "2", "duration": 12, "prompt": "a dance"},
@@ -124,17 +129,26 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
             {"avatar_id": "a", "voice_id": "v", "prompt": "A long script"},
             {"app_name": "lip-sync", "option": "AvatarLipSync", "prompt": "A long script"},
         ),
-        (
-            "replace-background",
-            {"video_url": CLIP},
-            {"app_name": "replace-background-video", "option": "ReplaceBackground"},
-        ),
     ],
 )
 def test_the_estimate_names_the_app_and_option_the_route_is_priced_by(tool, fields, body):
     row = VIDEO_TOOLS[tool]
     req = estimate_request(row, prepare_values(row, fields))
     assert (req.method, req.path, req.json, req.spends_credits) == ("POST", "/v2/video/estimate-credits", body, False)
+
+
+@pytest.mark.parametrize(
+    "tool", ["crop-to-aspect-ratio", "reframe", "enhance", "sound-effect", "replace-background", "audio"]
+)
+def test_the_credit_guard_is_refused_where_the_documents_give_no_app_name_or_option(vimmerse_sandbox, tool):
+    """video-v2.txt (Estimate Credits) names no app_name for these routes (no option for replace-background)."""
+    inputs = {"video_url": CLIP, "audio_url": VOICE} if tool == "audio" else {"video_url": CLIP}
+    with pytest.raises(VimmerseInputError) as error:
+        VimmerseVideoOperator(task_id="guarded", tool=tool, max_credits=100, **inputs)
+    assert "'max_credits'" in str(error.value) and "no credit guard" in str(error.value)
+    with pytest.raises(VimmerseInputError):
+        estimate_request(VIDEO_TOOLS[tool], inputs)
+    assert vimmerse_sandbox.client.ledger() == [], "nothing was asked, nothing was paid"
 
 
 # ---------------------------------------------------------------------- every row, answered at once
@@ -194,7 +208,9 @@ def test_an_unfinished_asset_is_waited_on_in_the_triggerer_or_here(
 ):
     dag = new_dag("video_async_waits", tmp_path, **FAST)
     with dag:
-        VimmerseVideoOperator(task_id="deferred", tool="enhance", video_url=CLIP, deferrable=True, max_credits=5)
+        VimmerseVideoOperator(
+            task_id="deferred", tool="video-to-video", video_url=CLIP, deferrable=True, max_credits=10
+        )
         VimmerseVideoOperator(task_id="here", tool="sound-effect", video_url=CLIP, prompt="rain", deferrable=False)
         VimmerseVideoOperator(task_id="fails", tool="sound-effect", video_url=CLIP, prompt="[sandbox:fail]")
         VimmerseVideoOperator(task_id="no_wait", tool="enhance", video_url=CLIP, wait_for_completion=False)

@@ -15,6 +15,9 @@ import requests
 from airflow_provider_vimmerse.sandbox import DEFAULT_API_KEY, SandboxClient, SandboxServer, SandboxSettings
 
 JOB_SECONDS = 1.0
+# Shorter than the defaults (2 s and 3 s) to keep the suite quick; tests of those windows set their own.
+STALE_SECONDS = 0.3
+COMPOSE_SECONDS = 0.3
 
 
 class Api:
@@ -42,17 +45,26 @@ class Api:
         assert response.status_code == 200
         return response.json()["data"]
 
+    def media(self, media_id: str) -> dict[str, Any]:
+        """GET /media/{id}, unwrapped: the default answer is {"data": {"data": media}}."""
+        response = self.get(f"/media/{media_id}")
+        assert response.status_code == 200
+        return response.json()["data"]["data"]
+
     def finished_media(self, media_id: str, timeout: float = 5.0) -> dict[str, Any]:
         def finished() -> dict[str, Any] | None:
-            media = self.get(f"/media/{media_id}").json()["data"]
+            media = self.media(media_id)
             return media if media["processing_status"] in ("success", "fail", "cancel") else None
 
         return wait_until(finished, timeout)
 
-    def finished_group(self, path: str, timeout: float = 5.0) -> dict[str, Any]:
+    def finished_group(self, path: str, timeout: float = 8.0) -> dict[str, Any]:
+        """Wait until a batch or story failed, or succeeded and has its composed video_url."""
+
         def finished() -> dict[str, Any] | None:
             group = self.get(path).json()["data"]
-            return group if group["status"] in ("success", "fail") else None
+            done = group["status"] == "fail" or (group["status"] == "success" and group["video_url"])
+            return group if done else None
 
         return wait_until(finished, timeout)
 
@@ -109,7 +121,10 @@ def wait_until_fixture() -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxSettings(job_seconds=JOB_SECONDS)) as server:
+    settings = SandboxSettings(
+        job_seconds=JOB_SECONDS, stale_success_seconds=STALE_SECONDS, compose_seconds=COMPOSE_SECONDS
+    )
+    with SandboxServer(settings) as server:
         yield server
 
 

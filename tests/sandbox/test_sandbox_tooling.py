@@ -159,3 +159,21 @@ def test_pytest_plugin_gives_each_test_a_reset_sandbox(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_every_variant_setting_is_a_validated_cli_flag():
+    from airflow_provider_vimmerse.sandbox.cli import build_parser
+    from airflow_provider_vimmerse.sandbox.state import setting_choices
+
+    args = build_parser().parse_args(
+        ["--stale-success-seconds", "0", "--compose-seconds", "1.5", "--media-outputs", "result", "--error-code-field"]
+    )
+
+    assert (args.stale_success_seconds, args.compose_seconds, args.media_outputs) == (0.0, 1.5, "result")
+    assert args.error_code_field is True and args.story_wrapping == "once"
+    for name, choices in setting_choices().items():
+        assert getattr(SandboxSettings(), name) in choices
+        with pytest.raises(ValueError, match=name):
+            SandboxSettings().updated(**{name: "no-such-variant"})
+    with pytest.raises(ValueError, match="stale_success_seconds"):
+        SandboxSettings().updated(stale_success_seconds=-1)

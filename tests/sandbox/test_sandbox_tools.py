@@ -18,7 +18,7 @@ def test_uploads_answer_a_finished_wrapped_asset_with_a_hosted_url(api, sandbox_
 
     assert (image["status"], image["app_name"], image["mime_type"]) == ("success", "upload-image", "image/png")
     assert requests.get(image["results"][0], timeout=5).content == SAMPLE_PNG.read_bytes()
-    assert (audio["status"], audio["mime_type"]) == ("success", "audio/mpeg")
+    assert (audio["status"], audio["mime_type"]) == ("success", "audio/mp3"), "platform-api-v1-legacy.txt spelling"
     assert audio["results"][0].endswith(".mp3")
     assert api.post("/image").status_code == 422
     assert [e["credits"] for e in sandbox_client.ledger(method="POST")] == [0, 0, 0], "uploads are free"
@@ -81,13 +81,33 @@ def test_text_prompt_answers_the_text_and_is_free(api, sandbox_client):
     assert [e["credits"] for e in sandbox_client.ledger()] == [0, 0]
 
 
-def test_audio_routes_answer_the_shapes_their_descriptions_show(api, sandbox_client):
+def test_audio_routes_answer_a_wrapped_asset_like_the_openapi_examples(api, sandbox_client):
     speech = api.post("/audio/text-2-speech", data={"prompt": "Welcome", "voice": "Aria"}).json()
     effect = api.post("/audio/text-2-sound-effect", data={"prompt": "rain", "duration": "12"}).json()
 
-    assert list(speech["data"][0]) == ["URL", "thumbnail_url"] and speech["data"][0]["URL"].endswith(".mp3")
-    assert effect["data"]["status"] == "success" and effect["data"]["mime_type"] == "audio/mpeg"
+    for body in (speech, effect):
+        assert list(body) == ["data"]
+        assert (body["data"]["status"], body["data"]["mime_type"]) == ("success", "audio/mp3")
+        assert body["data"]["results"][0].endswith(".mp3")
     assert [e["credits"] for e in sandbox_client.ledger()] == [1, 3], "sound effects are billed per 5 s block"
+
+
+def test_audio_answer_setting_serves_the_url_list_and_the_legacy_asset(api, sandbox_client):
+    sandbox_client.configure(audio_answer="url_list")
+    listed = api.post("/audio/text-2-speech", data={"prompt": "Welcome"}).json()
+    sandbox_client.configure(audio_answer="legacy")
+    legacy = api.post("/audio/text-2-sound-effect", data={"prompt": "rain"}).json()
+
+    assert list(listed["data"][0]) == ["URL", "thumbnail_url"] and listed["data"][0]["URL"].endswith(".mp3")
+    assert list(legacy["data"]) == [
+        "id",
+        "customer_id",
+        "primary_user_id",
+        "args",
+        "mime_type",
+        "created_at",
+        "updated_at",
+    ]
 
 
 def test_a_legacy_tool_answers_402_when_the_credits_are_spent(api, sandbox_client):
@@ -102,6 +122,6 @@ def test_a_legacy_tool_answers_402_when_the_credits_are_spent(api, sandbox_clien
 
 def test_audio_outputs_can_be_downloaded_as_real_mp3(api, sandbox_client):
     speech = api.post("/audio/text-2-speech", data={"prompt": "Hello there"}).json()
-    response = requests.get(speech["data"][0]["URL"], timeout=10)
+    response = requests.get(speech["data"]["results"][0], timeout=10)
     assert response.status_code == 200 and response.headers["content-type"] == "audio/mpeg"
     assert response.content[:3] == b"ID3" or response.content[:2] == b"\xff\xfb", "an MP3 file"
