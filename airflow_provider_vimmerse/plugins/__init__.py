@@ -5,6 +5,7 @@ The "Vimmerse" page of the Airflow 3 UI (an Airflow plugin shipped with the prov
 * :mod:`~airflow_provider_vimmerse.plugins.app`: the FastAPI app behind the page, with Airflow's own auth;
 * :mod:`~airflow_provider_vimmerse.plugins.query`: reads the recent jobs from Airflow's XComs and task instances;
 * :mod:`~airflow_provider_vimmerse.plugins.jobs`: turns what Airflow stores into one row per job (pure);
+* :mod:`~airflow_provider_vimmerse.plugins.outputs`: streams the outputs only the Vimmerse API serves (with its key);
 * :mod:`~airflow_provider_vimmerse.plugins.page`: renders the rows as the HTML page (pure).
 """
 

@@ -5,6 +5,11 @@ The FastAPI app behind the Vimmerse page, mounted by Airflow 3's api-server at `
 * ``GET /vimmerse/api/jobs?limit=N``: the same rows as JSON, ``{"jobs": [...]}``, each a
   :class:`~airflow_provider_vimmerse.plugins.jobs.JobRow`;
 * both take ``limit`` (1 to 500, default 50): how many of the most recent jobs;
+* ``GET /vimmerse/api/jobs/{dag_id}/{run_id}/{task_id}/{map_index}/outputs/{index}``: one output of a
+  task's job (``index`` in its row's ``video_urls``; ``map_index`` -1 for a task that is not mapped),
+  streamed from the Vimmerse API with the connection's key (:mod:`~airflow_provider_vimmerse.plugins.outputs`):
+  the page plays the outputs that only the API serves through it. 404 when the task has no job or no
+  such output, or when the output is not on a Vimmerse API origin (play it from its URL);
 * ``GET /vimmerse/icon.svg``: the icon of the page's entry in the Airflow navigation.
 
 Auth is Airflow's own, as for its REST API: the user comes from the ``Authorization: Bearer`` header
@@ -13,6 +18,7 @@ cookie); with ``[core] simple_auth_manager_all_admins`` Airflow makes every requ
 a valid token the answer is 401 (403 for a malformed one). The user must be allowed to read XComs and
 task instances (what Airflow's own XCom list asks), and only the jobs of the DAGs they may read are
 listed (the auth manager's ``get_authorized_dag_ids``), so the page shows no more than the REST API.
+The output route checks the same permissions for the DAG in its path (403 when the user may not read it).
 
 Imported by the api-server only (:class:`~airflow_provider_vimmerse.plugins.vimmerse.VimmersePlugin`
 builds the app on first use): importing FastAPI and Airflow's API modules takes seconds that the many
@@ -27,12 +33,13 @@ from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
-from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from airflow_provider_vimmerse.plugins.jobs import JobRow
+from airflow_provider_vimmerse.plugins.jobs import OUTPUT_ROUTE, JobRow
+from airflow_provider_vimmerse.plugins.outputs import api_origins, connections_for, find_api_connections, stream_output
 from airflow_provider_vimmerse.plugins.page import CONTENT_SECURITY_POLICY, render_page
-from airflow_provider_vimmerse.plugins.query import read_job_rows
+from airflow_provider_vimmerse.plugins.query import read_job_row, read_job_rows
 from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
 
 DEFAULT_LIMIT = 50
@@ -74,7 +81,14 @@ def readable_rows(
     :param limit: how many jobs at most
     """
     dag_ids = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
-    return read_job_rows(session, limit=limit, dag_ids=dag_ids, base_path=_base_path(request))
+    return read_job_rows(
+        session,
+        limit=limit,
+        dag_ids=dag_ids,
+        base_path=_base_path(request),
+        app_path=request.scope.get("root_path", ""),
+        api_origins=api_origins(find_api_connections(session)),
+    )
 
 
 RowsDep = Annotated[list[JobRow], Depends(readable_rows)]
@@ -91,6 +105,27 @@ def jobs(rows: RowsDep) -> JSONResponse:
     return JSONResponse({"jobs": rows}, headers=_NO_STORE)
 
 
+def output(
+    session: SessionDep,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: int,
+    index: int,
+    byte_range: Annotated[str | None, Header(alias="Range")] = None,
+) -> Response:
+    """Stream one output of a task's job from the Vimmerse API (the route the page plays such outputs from)."""
+    row = read_job_row(session, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
+    urls = row["video_urls"] if row else []
+    if not 0 <= index < len(urls):
+        return PlainTextResponse("This task has no such output.", status_code=404, headers=_NO_STORE)
+    conn_ids = connections_for(urls[index], find_api_connections(session))
+    if not conn_ids:
+        message = "This output is not on a Vimmerse API origin: play it from its URL."
+        return PlainTextResponse(message, status_code=404, headers=_NO_STORE)
+    return stream_output(urls[index], conn_ids, byte_range=byte_range)
+
+
 def icon() -> Response:
     """Return the icon of the navigation entry (public: it shows nothing about any DAG)."""
     return Response(ICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
@@ -101,5 +136,6 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Vimmerse", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_api_route("/", page, methods=["GET"], response_class=HTMLResponse, dependencies=GUARDS)
     app.add_api_route("/api/jobs", jobs, methods=["GET"], dependencies=GUARDS)
+    app.add_api_route(OUTPUT_ROUTE, output, methods=["GET"], dependencies=GUARDS)
     app.add_api_route("/icon.svg", icon, methods=["GET"])
     return app

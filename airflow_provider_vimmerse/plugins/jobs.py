@@ -11,20 +11,32 @@ from Airflow's database.
 Every URL in a row is checked: only ``http``/``https`` URLs are kept, so a row can go into ``src``
 and ``href`` attributes as it is.
 
+An output on a Vimmerse API origin (the scheme, host and port of a ``vimmerse`` connection's API base
+URL, such as a media's download route) needs the API key, which no browser may see: its ``play_urls``
+entry is then the page's own proxy route, :data:`OUTPUT_ROUTE` (see
+:mod:`~airflow_provider_vimmerse.plugins.outputs`). Any other output is played from its URL.
+
 Pure module: no Airflow imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
+from airflow_provider_vimmerse.api.config import origin
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+
+#: An origin: scheme, host and port (:func:`airflow_provider_vimmerse.api.config.origin`).
+Origin = tuple[str, str, int | None]
 
 #: ``status`` of a row whose task has neither a result nor a task instance state.
 UNKNOWN_STATUS = "unknown"
+#: The route (under the page's app) that streams one output of a task from the Vimmerse API;
+#: ``index`` counts in the row's ``video_urls``, ``map_index`` is -1 for a task that is not mapped.
+OUTPUT_ROUTE = "/api/jobs/{dag_id}/{run_id}/{task_id}/{map_index}/outputs/{index}"
 
 
 class JobRow(TypedDict):
@@ -34,7 +46,9 @@ class JobRow(TypedDict):
     ``status`` is the job's status as the task's result reports it (``success``...) or, while the task
     has no result (still waiting, or failed), the task instance's state (``deferred``, ``running``,
     ``failed``...). ``task_url`` is the task's page in the Airflow UI, a path on the Airflow server.
-    ``web_url`` is the job's page in the Vimmerse web app. ``started_at`` is when the task stored the
+    ``web_url`` is the job's page in the Vimmerse web app. ``play_urls`` says where a browser plays each
+    of ``video_urls`` (same order): the URL itself, or for an output that only the Vimmerse API serves,
+    the page's :data:`OUTPUT_ROUTE` (a path on the Airflow server). ``started_at`` is when the task stored the
     job's URL (ISO 8601). ``progress``, ``used_credits``, ``title``, ``mime_type`` and ``message`` are
     None when the result does not say, or when there is no result yet.
     """
@@ -52,6 +66,7 @@ class JobRow(TypedDict):
     progress: int | None
     used_credits: int | float | None
     video_urls: list[str]
+    play_urls: list[str]
     mime_type: str | None
     message: str | None
     web_url: str | None
@@ -69,6 +84,8 @@ def build_row(
     task_state: str | None,
     started_at: datetime | None,
     base_path: str = "",
+    app_path: str = "",
+    api_origins: Collection[Origin] = (),
 ) -> JobRow:
     """
     Build the row of one task instance from what Airflow stores for it.
@@ -82,12 +99,15 @@ def build_row(
     :param task_state: the task instance's state, None when it has none
     :param started_at: when the ``vimmerse_job_url`` XCom was written
     :param base_path: the path Airflow is served under (empty at the root), for ``task_url``
+    :param app_path: the path the page's app is served under (``/vimmerse``), for ``play_urls``
+    :param api_origins: the origins of the Vimmerse API connections: outputs there play through the proxy
     """
     outcome: Mapping[str, Any] = result if isinstance(result, Mapping) else {}
     url_kind, url_job_id = parse_job_url(job_url)
     status = _text(outcome.get("status")) or task_state or UNKNOWN_STATUS
     credits = outcome.get("used_credits")
     progress = outcome.get("progress")
+    video_urls = output_urls(outcome)
     return {
         "dag_id": dag_id,
         "task_id": task_id,
@@ -101,7 +121,11 @@ def build_row(
         "task_state": task_state,
         "progress": progress if isinstance(progress, int) and not isinstance(progress, bool) else None,
         "used_credits": credits if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None,
-        "video_urls": output_urls(outcome),
+        "video_urls": video_urls,
+        "play_urls": [
+            play_url(url, output_route(dag_id, run_id, task_id, map_index, index, app_path=app_path), api_origins)
+            for index, url in enumerate(video_urls)
+        ],
         "mime_type": _text(outcome.get("mime_type")) or None,
         "message": _text(outcome.get("message")) or None,
         "web_url": http_url(outcome.get("web_url")) or http_url(job_url),
@@ -166,6 +190,34 @@ def http_url(value: Any) -> str | None:
     if any(ord(char) < 0x20 or char.isspace() for char in text):
         return None
     return text
+
+
+def play_url(url: str, proxy_path: str, api_origins: Collection[Origin]) -> str:
+    """
+    Return where a browser plays an output: ``proxy_path`` when ``url`` is on a Vimmerse API origin, else ``url``.
+
+    :param url: the output's URL (from a result's ``video_urls``)
+    :param proxy_path: the output's :data:`OUTPUT_ROUTE` on the Airflow server
+    :param api_origins: the origins of the Vimmerse API connections
+    """
+    return proxy_path if origin(url) in api_origins else url
+
+
+def output_route(dag_id: str, run_id: str, task_id: str, map_index: int, index: int, *, app_path: str = "") -> str:
+    """
+    Return the path of the route that streams one output of a task (:data:`OUTPUT_ROUTE`, each id quoted).
+
+    :param dag_id: the task's DAG
+    :param run_id: the DAG run
+    :param task_id: the task
+    :param map_index: the map index; -1 for a task that is not mapped
+    :param index: the output's position in the row's ``video_urls``
+    :param app_path: the path the page's app is served under (``/vimmerse``)
+    """
+    route = OUTPUT_ROUTE.format(
+        dag_id=_segment(dag_id), run_id=_segment(run_id), task_id=_segment(task_id), map_index=map_index, index=index
+    )
+    return app_path.rstrip("/") + route
 
 
 def task_path(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:

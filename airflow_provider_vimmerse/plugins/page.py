@@ -7,12 +7,13 @@ order given (most recent first), also carrying ``data-tone`` (``success``, ``fai
 with the classes ``dag-id``, ``task-id``, ``run-id``, ``kind``, ``status`` and ``credits`` hold exactly
 that value, ``progress`` the percentage (``40%``), each ``—`` when unknown. Each output is a
 ``<video controls preload="metadata" src="...">`` (``<img>`` or ``<audio>`` for an asset that is an
-image or a sound); ``a.task-link`` opens the task in the Airflow UI and ``a.web-link`` the job in the
-Vimmerse web app.
+image or a sound), its ``src`` the row's ``play_urls`` entry: the output's URL, or the page's proxy
+route for an output only the Vimmerse API serves; ``a.task-link`` opens the task in the Airflow UI and
+``a.web-link`` the job in the Vimmerse web app.
 
-Everything is escaped; only ``http``/``https`` URLs reach ``src`` and ``href`` (task links are paths
-on the Airflow server). The stylesheet and the one small script are inline, so the page needs nothing
-from the internet; :data:`CONTENT_SECURITY_POLICY` allows exactly them.
+Everything is escaped; only ``http``/``https`` URLs and paths on the Airflow server (task links,
+proxied outputs) reach ``src`` and ``href``. The stylesheet and the one small script are inline, so
+the page needs nothing from the internet; :data:`CONTENT_SECURITY_POLICY` allows exactly them.
 
 Inside the Airflow UI the page lives in a sandboxed iframe that may neither open tabs nor navigate the
 whole window; the script therefore follows a link by clicking a copy of it in the parent document
@@ -110,14 +111,15 @@ def _sha256(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-#: The page's Content-Security-Policy: its own inline style and script, media from http(s) URLs only.
+#: The page's Content-Security-Policy: its own inline style and script; media from the Airflow server
+#: and http(s) URLs only.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
         f"style-src '{_sha256(STYLESHEET)}'",
         f"script-src '{_sha256(SCRIPT)}'",
-        "img-src http: https:",
-        "media-src http: https:",
+        "img-src 'self' http: https:",
+        "media-src 'self' http: https:",
         "frame-ancestors 'self'",
         "base-uri 'none'",
         "form-action 'none'",
@@ -188,7 +190,7 @@ def render_row(row: JobRow) -> str:
         f'<span class="status">{escape(row["status"])}</span>{message}',
         _progress(row["progress"]),
         f'<span class="credits">{_credits(row["used_credits"])}</span>',
-        _outputs(row["video_urls"], row["mime_type"]),
+        _outputs(row["video_urls"], row["play_urls"], row["mime_type"]),
         _links(row["task_url"], row["web_url"]),
     ]
     return opening + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
@@ -216,17 +218,20 @@ def status_tone(row: JobRow) -> str:
     return "other"
 
 
-def output_element(url: str, mime_type: str | None = None) -> str:
+def output_element(url: str, mime_type: str | None = None, play_url: str | None = None) -> str:
     """
     Return the element that plays one output in place: a ``<video>``, or ``<img>``/``<audio>`` for an image or a sound.
 
     :param url: the output's URL; anything but ``http``/``https`` gives an empty string
     :param mime_type: the output's MIME type when the result names it (assets)
+    :param play_url: where the browser gets the output when not from ``url``: a path on the Airflow
+        server (the page's proxy route) or another ``http``/``https`` URL
     """
     safe = http_url(url)
-    if safe is None:
+    played = safe if play_url is None else (server_path(play_url) or http_url(play_url))
+    if safe is None or played is None:
         return ""
-    source = escape(safe)
+    source = escape(played)
     medium = (mime_type or "").split("/")[0]
     path = urlsplit(safe).path.lower()
     if medium == "image" or (not medium and path.endswith(_IMAGE_SUFFIXES)):
@@ -262,8 +267,24 @@ def _credits(credits: int | float | None) -> str:
     return str(int(credits))
 
 
-def _outputs(urls: Sequence[str], mime_type: str | None) -> str:
-    elements = [element for element in (output_element(url, mime_type) for url in urls) if element]
+def server_path(value: str | None) -> str | None:
+    """
+    Return ``value`` when it is an absolute path on this server (``/dags/...``), else None.
+
+    Not ``//host`` nor ``/\\host`` (which browsers read as another host), and no control characters or spaces.
+
+    :param value: a path from a row
+    """
+    if not value or not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return None
+    if any(ord(char) < 0x20 or char.isspace() for char in value):
+        return None
+    return value
+
+
+def _outputs(urls: Sequence[str], play_urls: Sequence[str], mime_type: str | None) -> str:
+    pairs = zip(urls, play_urls, strict=True)
+    elements = [element for element in (output_element(url, mime_type, play) for url, play in pairs) if element]
     if not elements:
         return f'<span class="none">{NONE}</span>'
     return f'<div class="outputs">{"".join(elements)}</div>'
@@ -271,8 +292,9 @@ def _outputs(urls: Sequence[str], mime_type: str | None) -> str:
 
 def _links(task_url: str, web_url: str | None) -> str:
     links = []
-    if task_url.startswith("/") and not task_url.startswith("//"):
-        href = escape(task_url)
+    path = server_path(task_url)
+    if path:
+        href = escape(path)
         links.append(f'<a class="task-link" href="{href}" target="_top" title="The task in Airflow">Task</a>')
     safe = http_url(web_url)
     if safe:

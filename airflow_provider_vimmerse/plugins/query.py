@@ -1,7 +1,8 @@
 """
 Read the recent Vimmerse jobs from Airflow's metadata database (Airflow 3): no table of our own.
 
-One SQL query: the most recent ``vimmerse_job_url`` XComs, each joined to the ``return_value`` XCom
+One SQL query (for the page, or for one task: :func:`read_job_row`, which the output proxy uses, so it
+serves only what the page lists): the most recent ``vimmerse_job_url`` XComs, each joined to the ``return_value`` XCom
 and the task instance of the same task (DAG run, task id, map index). Values are decoded with
 Airflow's own :meth:`XComModel.deserialize_value <airflow.models.xcom.XComModel.deserialize_value>`.
 A custom XCom backend that keeps only references in the database gives rows without results: their
@@ -13,7 +14,7 @@ Used by the api-server only (through :mod:`airflow_provider_vimmerse.plugins.app
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel  # type: ignore[attr-defined,unused-ignore]  # Airflow 3 only
@@ -21,9 +22,10 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from airflow_provider_vimmerse.links.vimmerse import XCOM_KEY
-from airflow_provider_vimmerse.plugins.jobs import JobRow, build_row
+from airflow_provider_vimmerse.plugins.jobs import JobRow, Origin, build_row
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
 #: XCom key of a task's returned value (the job's result).
@@ -31,7 +33,13 @@ RETURN_VALUE_KEY = "return_value"
 
 
 def read_job_rows(
-    session: Session, *, limit: int, dag_ids: Collection[str] | None = None, base_path: str = ""
+    session: Session,
+    *,
+    limit: int,
+    dag_ids: Collection[str] | None = None,
+    base_path: str = "",
+    app_path: str = "",
+    api_origins: Collection[Origin] = (),
 ) -> list[JobRow]:
     """
     Return the ``limit`` most recent jobs, newest first (by when the task stored the job's URL).
@@ -40,10 +48,38 @@ def read_job_rows(
     :param limit: how many jobs at most
     :param dag_ids: only jobs of these DAGs (the ones the user may read); None for every DAG
     :param base_path: the path Airflow is served under, for the rows' ``task_url``
+    :param app_path: the path the page's app is served under, for the rows' ``play_urls``
+    :param api_origins: the origins of the Vimmerse API connections (outputs there play through the proxy)
     """
     job = aliased(XComModel, name="job")
+    stmt = _jobs(job).order_by(job.timestamp.desc(), job.dag_id, job.task_id, job.map_index).limit(limit)
+    if dag_ids is not None:
+        stmt = stmt.where(job.dag_id.in_(list(dag_ids)))
+    return _rows(session, stmt, base_path=base_path, app_path=app_path, api_origins=api_origins)
+
+
+def read_job_row(session: Session, *, dag_id: str, run_id: str, task_id: str, map_index: int) -> JobRow | None:
+    """
+    Return the job of one task instance, as the page lists it, or None when that task has no job.
+
+    :param session: a session on Airflow's metadata database
+    :param dag_id: the task's DAG
+    :param run_id: the DAG run
+    :param task_id: the task
+    :param map_index: the map index; -1 for a task that is not mapped
+    """
+    job = aliased(XComModel, name="job")
+    stmt = _jobs(job).where(
+        job.dag_id == dag_id, job.run_id == run_id, job.task_id == task_id, job.map_index == map_index
+    )
+    rows = _rows(session, stmt.limit(1))
+    return rows[0] if rows else None
+
+
+def _jobs(job: Any) -> Select:
+    """Select each ``vimmerse_job_url`` XCom with the ``return_value`` XCom and the state of its task instance."""
     result = aliased(XComModel, name="result")
-    stmt = (
+    return (
         select(job, result, TaskInstance.state)
         .outerjoin(
             result,
@@ -64,11 +100,12 @@ def read_job_rows(
             ),
         )
         .where(job.key == XCOM_KEY)
-        .order_by(job.timestamp.desc(), job.dag_id, job.task_id, job.map_index)
-        .limit(limit)
     )
-    if dag_ids is not None:
-        stmt = stmt.where(job.dag_id.in_(list(dag_ids)))
+
+
+def _rows(
+    session: Session, stmt: Select, *, base_path: str = "", app_path: str = "", api_origins: Collection[Origin] = ()
+) -> list[JobRow]:
     return [
         build_row(
             dag_id=job_xcom.dag_id,
@@ -80,6 +117,8 @@ def read_job_rows(
             task_state=str(state) if state else None,
             started_at=job_xcom.timestamp,
             base_path=base_path,
+            app_path=app_path,
+            api_origins=api_origins,
         )
         for job_xcom, result_xcom, state in session.execute(stmt)
     ]

@@ -184,7 +184,7 @@ def test_the_page_shows_the_same_jobs_with_videos_and_links(admin_client, runs):
         assert (shown.attrs["data-kind"], shown.attrs["data-status"]) == (row["kind"], row["status"])
         assert (shown.values["dag-id"], shown.values["task-id"]) == (row["dag_id"], row["task_id"])
         assert shown.values["run-id"] == row["run_id"]
-        assert [video["src"] for video in shown.videos] == row["video_urls"]
+        assert [video["src"] for video in shown.videos] == row["play_urls"]
         assert shown.links["task-link"]["href"] == row["task_url"]
         assert shown.links["web-link"]["href"] == row["web_url"]
         if row["used_credits"] is not None:

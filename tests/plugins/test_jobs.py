@@ -149,3 +149,23 @@ def test_a_return_value_that_is_not_a_result_counts_as_no_result():
     # A custom XCom backend may keep only a reference string in the database.
     row = row_of("s3://bucket/xcom/abc.json", task_state="success")
     assert (row["kind"], row["job_id"], row["status"], row["video_urls"]) == ("media", "m-1", "success", [])
+
+
+def test_an_output_on_a_vimmerse_api_origin_plays_through_the_proxy_and_any_other_from_its_url():
+    from airflow_provider_vimmerse.api.config import origin
+
+    download = "https://api.example.test/media/m-1/download?object_type=bullet_video_mp4"
+    public = "https://cdn.example.test/m-1/a.mp4"
+    api = {origin("https://api.example.test")}  # port 443 filled in: the same origin as the download URL
+    row = row_of(media_result(video_urls=[download, public]), app_path="/airflow/vimmerse/", api_origins=api)
+    assert row["video_urls"] == [download, public], "the URLs the task returned"
+    assert row["play_urls"] == [
+        "/airflow/vimmerse/api/jobs/films/manual__2026-01-02T03%3A04%3A05%2B00%3A00/make/-1/outputs/0",
+        public,
+    ]
+    mapped = row_of(media_result(video_urls=[download]), map_index=3, app_path="/vimmerse", api_origins=api)
+    assert mapped["play_urls"] == [
+        "/vimmerse/api/jobs/films/manual__2026-01-02T03%3A04%3A05%2B00%3A00/make/3/outputs/0"
+    ]
+    other_port = row_of(media_result(video_urls=[download]), api_origins={origin("https://api.example.test:8443")})
+    assert other_port["play_urls"] == [download], "another port is another origin"

@@ -36,6 +36,8 @@ def make_row(task_id="make", *, result=None, task_state="success", map_index=-1,
         task_state=task_state,
         started_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
     )
+    if "video_urls" in fields:
+        fields.setdefault("play_urls", fields["video_urls"])
     row.update(fields)  # type: ignore[typeddict-item]
     return row
 
@@ -157,3 +159,11 @@ def test_the_status_colour_follows_the_job_or_the_task(kind, status, task_state,
     assert status_tone(row) == tone
     (parsed,) = read_page(render_row(row)).rows
     assert parsed.attrs["data-tone"] == tone
+
+
+@pytest.mark.parametrize("bad", ["//evil.example.test/x.mp4", "/\\evil.example.test/x.mp4", "javascript:alert(1)"])
+def test_an_output_plays_from_a_path_on_the_airflow_server_but_never_from_another_host(bad):
+    proxy = "/vimmerse/api/jobs/films/run/make/-1/outputs/0"
+    row = make_row(video_urls=["https://api.example.test/a", "https://api.example.test/b"], play_urls=[proxy, bad])
+    (parsed,) = read_page(render_page([row], limit=50)).rows
+    assert [video["src"] for video in parsed.videos] == [proxy]

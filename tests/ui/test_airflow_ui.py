@@ -14,7 +14,8 @@ the real scheduler and triggerer; every test then reads that one run:
    the hook's own message: the key works, or the key was rejected (never the key itself);
 3. each generation task's "Vimmerse" extra link points at its job in the web app;
 4. the task log shows the trigger's progress lines and the hand-off to the triggerer;
-5. the provider's Airflow plugin adds a "Vimmerse" page listing the three jobs with playable videos.
+5. the provider's Airflow plugin adds a "Vimmerse" page listing the three jobs with playable videos
+   (the API's download route, which needs the key, played through the page's proxy).
 
 Every check saves screenshots of what it looked at in ``test-artifacts/ui/``. Chromium is Debian's
 package, installed by the test when missing and running as root (see :mod:`tests.ui.browser`).
@@ -36,6 +37,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, Route, ViewportSize, expect, sync_playwright
 
+from airflow_provider_vimmerse.plugins.jobs import output_route
 from airflow_provider_vimmerse.sandbox.client import SandboxClient
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from tests.cluster import TERMINAL_RUN_STATES, AirflowCluster, airflow_major, sandbox_in_thread, wait_until
@@ -431,10 +433,18 @@ def test_vimmerse_plugin_page_lists_the_jobs_with_playable_videos(
             expect(row.locator("video")).to_have_count(len(result["video_urls"]))
             expect(row.locator("a.web-link")).to_have_attribute("href", result["web_url"])
             expect(row.locator("a.task-link")).to_have_attribute("href", re.compile(rf"/tasks/{task}$"))
-        # Chromium loads each video's metadata (Debian's build plays the sandbox's H.264 sample).
+        # Chromium loads each video's metadata (Debian's build plays the sandbox's H.264 sample). The API's
+        # outputs (its download route, which needs the key) play through the page's proxy, on Airflow's origin.
         handle = page.locator("iframe").element_handle()
         inner = handle.content_frame() if handle else None
         assert inner is not None and urlsplit(inner.url).path == "/vimmerse/", inner
+        sources = inner.eval_on_selector_all("tr.vimmerse-job video", "videos => videos.map(v => v.currentSrc)")
+        for task, result in results.items():
+            for index, url in enumerate(result["video_urls"]):
+                assert url.startswith(qs.sandbox_url), f"{task}: the API's own output ({url})"
+                proxy = qs.ui(output_route(DAG_ID, qs.run_id, task, -1, index, app_path="/vimmerse"))
+                assert proxy in sources, f"{task}'s output {index} is not played through the proxy: {sources}"
+        assert qs.api_key not in inner.content(), "the API key reached the browser"
         inner.wait_for_function(
             """() => {
                 const videos = [...document.querySelectorAll('tr.vimmerse-job video')];
@@ -457,8 +467,9 @@ def test_vimmerse_plugin_page_lists_the_jobs_with_playable_videos(
     assert {result["id"]: listed.get(result["id"]) for result in results.values()} == {
         result["id"]: "success" for result in results.values()
     }
-    for result in results.values():
-        for url in result["video_urls"]:
-            video = page.request.get(url)
-            assert video.status == 200, url
-            assert video.headers["content-type"] == "video/mp4", url
+    # Each video the page plays answers with an MP4 (the browser's login, never the API key).
+    for src in sources:
+        video = page.request.get(src)
+        assert video.status == 200, src
+        assert video.headers["content-type"] == "video/mp4", src
+        assert qs.api_key not in json.dumps(video.headers), src
