@@ -84,6 +84,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airfl
         yield cluster, stack.enter_context(SandboxClient(server.url))
 
 
+def failures(cluster: AirflowCluster, dag_id: str, run_id: str) -> str:
+    """Return the logs of the run's failed tasks, for an assertion message."""
+    failed = [ti for ti in cluster.task_instances(dag_id, run_id) if ti.state != "success"]
+    return "\n".join(
+        f"--- {ti.key} {ti.state}\n{cluster.task_log(dag_id, run_id, ti.task_id, ti.try_number)[-3000:]}"
+        for ti in failed
+    )
+
+
 def when(entry: dict[str, Any]) -> dt.datetime:
     """Return the time of a sandbox ledger entry."""
     return dt.datetime.fromisoformat(entry["time"])
@@ -94,7 +103,7 @@ def test_regeneration_and_concat_take_only_the_new_run_while_deferred(deployment
     sandbox.reset()
     sandbox.configure(job_seconds=3, stale_success_seconds=1, compose_seconds=2)
     setup = cluster.trigger("rerun_setup")
-    assert cluster.wait_for_run("rerun_setup", setup, timeout=240) == "success", cluster.diagnostics()
+    assert cluster.wait_for_run("rerun_setup", setup, timeout=240) == "success", failures(cluster, "rerun_setup", setup)
     before = {task: cluster.xcom("rerun_setup", setup, task) for task in ("media", "batch", "story")}
     assert all(before[task]["video_urls"] for task in before)
 
@@ -113,7 +122,7 @@ def test_regeneration_and_concat_take_only_the_new_run_while_deferred(deployment
 
     wait_until(finished, COMPOSE_SECONDS + 240, "the re-run DAG to end", interval=3)
     elapsed = time.monotonic() - started
-    assert cluster.run_state("rerun_waits", run) == "success", cluster.diagnostics()
+    assert cluster.run_state("rerun_waits", run) == "success", failures(cluster, "rerun_waits", run)
     assert elapsed >= COMPOSE_SECONDS, "the concat tasks cannot end before the video is composed"
 
     for task in ("concat_batch", "concat_story"):

@@ -191,7 +191,9 @@ def test_a_running_status_after_the_request_marks_the_new_run():
 
 def test_an_old_failure_does_not_end_the_wait_either():
     w = rerun_watch()
-    _, event = w.observe(replace(snap("fail", JobState.FAILED), fingerprint={"bullet_version": "1", "video_history": 1}))
+    _, event = w.observe(
+        replace(snap("fail", JobState.FAILED), fingerprint={"bullet_version": "1", "video_history": 1})
+    )
     assert event is None, "processing a failed media again: its old 'fail' is not the new run's outcome"
 
 
