@@ -225,7 +225,11 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
     """Return a story object as ``GET /story/{id}`` shows it (without the ``data`` wrapper).
 
     Keys follow the story.txt "idea-2-video" example, plus ``video_url``, ``used_credits`` and ``webhook_url``
-    (openapi.json ``StoryResponse`` example and ``Batch`` schema).
+    (openapi.json ``StoryResponse`` example and ``Batch`` schema; ``Batch`` is the 200 schema of
+    ``POST /story/{story_id}/concat`` and ``DELETE /story/{story_id}``, and its ``webhook_url`` is titled
+    "Webhook URL is called after batch or story is finished"). Each ``medias`` entry carries ``source``, the
+    scene it was made from (openapi.json ``POST /story/{story_id}/videos`` 200 example:
+    ``{"media_id", "source": {"image_url", "prompt", "narration_url"}, "item"}``).
 
     :param state: the sandbox state.
     :param job: the story.
@@ -238,6 +242,7 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
     view.update(
         {
             "is_highlights": "",
+            "medias": [_story_media(job, base_url, entry) for entry in view["medias"]],
             "story_version": max(0, seen.generation_number - 1),
             "image_urls": [],
             "pose_preset": [  # story.txt idea-2-video example
@@ -260,6 +265,28 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
         }
     )
     return view
+
+
+def _story_media(job: GroupJob, base_url: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Return a story ``medias`` entry with the ``source`` of its scene, in the openapi.json example's key order.
+
+    openapi.json ``POST /story/{story_id}/videos`` 200 example: ``source`` holds the scene's ``image_url``,
+    its video ``prompt`` and its ``narration_url``. The sandbox's items are ``scene_<n>``; the prompt is the
+    scene's ``motion_description`` and the narration a sandbox MP3.
+    """
+    item = str(entry["item"])
+    number = item.removeprefix("scene_")
+    scenes = job.storyboard.get("scenes") if isinstance(job.storyboard, dict) else None
+    scene: dict[str, Any] = {}
+    if number.isdigit() and isinstance(scenes, list) and 0 < int(number) <= len(scenes):
+        found = scenes[int(number) - 1]
+        scene = found if isinstance(found, dict) else {}
+    source = {
+        "image_url": scene.get("image_url") or file_url(base_url, f"{job.id}-scenes-{number}.png"),
+        "prompt": str(scene.get("motion_description") or scene.get("video_description") or ""),
+        "narration_url": scene.get("narration_url") or file_url(base_url, f"{job.id}-narration-{number}.mp3"),
+    }
+    return {"media_id": entry["media_id"], "source": source, "item": item}
 
 
 def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | None = None) -> dict[str, Any]:
