@@ -28,6 +28,15 @@ def assert_real_videos(folder: Path, count: int) -> None:
     assert not list(folder.glob(".*.part")), "no partial download is left behind"
 
 
+def assert_fetched_from_the_download_route(sandbox, count: int) -> None:
+    """Check each video came from ``GET /media/{id}/download`` (the documented media answer has ``"result": []``)."""
+    media_ids = {e["job_id"] for e in sandbox.client.ledger(path="/media", method="POST")}
+    downloads = [e for e in sandbox.client.ledger(method="GET") if e["path"].endswith("/download")]
+    assert len(downloads) == count and all(e["status"] == 200 for e in downloads)
+    assert {e["path"] for e in downloads} == {f"/media/{media_id}/download" for media_id in media_ids}
+    assert sandbox.state.settings.media_outputs == "download", "the sandbox answers as the documents show"
+
+
 def load_example(name: str):
     """Import an example DAG file the way Airflow would and return its DAG."""
     spec = importlib.util.spec_from_file_location(f"example_{name}", REPO / "example_dags" / f"{name}.py")
@@ -47,6 +56,7 @@ def test_quickstart_runs_deferred_in_airflow_dags_test(vimmerse_sandbox, airflow
     assert_real_videos(run_day_folder(tmp_path), 3)
     submits = vimmerse_sandbox.client.ledger(path="/media", method="POST")
     assert len(submits) == 3 and all(e["created"] for e in submits), "each video submitted exactly once"
+    assert_fetched_from_the_download_route(vimmerse_sandbox, 3)
     assert vimmerse_sandbox.api_key not in output
 
 
@@ -88,3 +98,4 @@ def test_first_video_dag_of_the_readme_runs(vimmerse_sandbox, airflow_db, tmp_pa
     assert str(dag_run.state).endswith("success")
     assert_real_videos(run_day_folder(tmp_path / "videos"), 1)
     assert len(vimmerse_sandbox.client.ledger(path="/media", method="POST")) == 1
+    assert_fetched_from_the_download_route(vimmerse_sandbox, 1)
