@@ -70,9 +70,15 @@ def test_the_outputs_of_a_mapped_create_are_downloaded_as_real_videos(vimmerse_s
 
     assert result.states == {"create[0]": "success", "create[1]": "success", "download": "success"}
     paths = result.xcom("download")
+    sandbox = vimmerse_sandbox
+    media_ids = [value["id"] for value in result.xcom("create")]
     urls = [url for value in result.xcom("create") for url in value["video_urls"]]
-    assert len(urls) == 4
-    assert [Path(path).name for path in paths] == [url.rsplit("/", 1)[-1] for url in urls], "one file per output"
+    # A media's video comes only from its download route: one URL per media, whatever the quantity.
+    assert urls == [f"{sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4" for media_id in media_ids]
+    # Each file is named as the server's Content-Disposition says: <id>-v<bullet_version>.mp4.
+    assert [Path(path).name for path in paths] == [f"{media_id}-v1.mp4" for media_id in media_ids], (
+        "one file per output"
+    )
     assert all(is_mp4(path) for path in paths)
     [day] = {Path(path).parent for path in paths}
     assert day.parent == out and len(day.name) == len("2026-01-01"), "the templated folder was rendered"
@@ -92,7 +98,7 @@ def test_outputs_can_go_to_an_object_storage_path(vimmerse_sandbox, airflow_db, 
     assert result.states == {"download": "success"}
     [path] = result.xcom("download")
     [written] = files_under(store)
-    assert written.name == f"{media_id}-v1-1.mp4" and str(written) in path
+    assert written.name == f"{media_id}-v1.mp4" and str(written) in path, "named by the Content-Disposition"
     assert is_mp4(written)
 
 
