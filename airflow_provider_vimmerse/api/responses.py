@@ -120,7 +120,7 @@ def error_from_response(
     """
     Translate an HTTP error answer into the matching :class:`.VimmerseAPIError` subclass.
 
-    The message names the method, path, status and the server's message or code.
+    The message names the method, path, status and the server's message and code (when it differs).
 
     :param method: HTTP method of the request
     :param path: API path of the request (no host, no query)
@@ -129,7 +129,9 @@ def error_from_response(
     :param retry_after: the ``Retry-After`` header, if any
     """
     server_message, code, fields = _error_details(body)
-    shown = server_message or code or _snippet(body) or "no message"
+    # README.md's error bodies pair a message with a code: name both when they differ.
+    both = f"{server_message} [{code}]" if server_message and code and code != server_message else None
+    shown = both or server_message or code or _snippet(body) or "no message"
     where = f"{method} {path} answered {status}"
     common: dict[str, Any] = {
         "method": method,

@@ -228,6 +228,24 @@ def test_not_found_carries_the_server_code() -> None:
     assert error.server_message == "Media not found"
 
 
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        # README.md's error body: a message and a code; a 400 pairs a sentence with the code
+        (b'{"message": "Media not found", "code": "MEDIA_NOT_FOUND"}', "(Media not found [MEDIA_NOT_FOUND])"),
+        (b'{"message": "MEDIA_NOT_FOUND", "code": "BAD_REQUEST"}', ": MEDIA_NOT_FOUND [BAD_REQUEST]"),
+        # the same text twice (the sandbox's code-field variant of openapi.json's bodies) is shown once
+        (b'{"message": "NOT_FOUND", "code": "NOT_FOUND"}', "(NOT_FOUND)"),
+        # openapi.json's bodies: a message only
+        (b'{"message": "NOT_FOUND"}', "(NOT_FOUND)"),
+    ],
+)
+def test_the_message_names_the_servers_message_and_its_code(body: bytes, shown: str) -> None:
+    status = 400 if b"BAD_REQUEST" in body else 404
+    error = error_from_response(method="GET", path="/media/m1", status=status, body=body)
+    assert str(error).endswith(shown)
+
+
 def test_a_code_without_a_message_is_still_shown() -> None:
     error = error_from_response(method="GET", path="/media/m1", status=404, body=b'{"code": "MEDIA_NOT_FOUND"}')
     assert "MEDIA_NOT_FOUND" in str(error)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_vimmerse.api import batch, media, story
+from airflow_provider_vimmerse.api.config import ApiConfig
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
 from airflow_provider_vimmerse.api.video import ESTIMATE_PATH, VIDEO_TOOLS, FieldType, Tool, ToolField
@@ -75,6 +76,8 @@ class Recorder:
 
     def __init__(self) -> None:
         self.requests: list[ApiRequest] = []
+        #: the default connection's settings (API origin ``https://api.vimmerse.net``)
+        self.config = ApiConfig.from_connection_fields(host=None, password="k", schema=None, port=None, extra={})
 
     def request(self, req: ApiRequest, **_: Any) -> Any:
         """Record ``req`` and return a plausible answer for its route."""
