@@ -10,6 +10,10 @@ sandbox API in this process. ``VIMMERSE_CLUSTER_DB=sqlite`` forces SQLite.
   submitted once, and a job's timeout counts from its submit, not from the restart;
 * a worker killed right after a submit: the retry finds the job id in the task state store and
   reattaches instead of submitting again (Airflow 3.3);
+* the same for every other kind of credit-spending task, all in one DAG run: the story steps that
+  answer at once (storyboard, elements, scenes), a batch, a story made from an idea in one step, and a
+  v2 video tool whose wait was deferred; each worker is killed after the paid answer and before the
+  task ends, and each paid route is POSTed once across both tries;
 * two triggerers on one PostgreSQL database, one killed: the other takes over its triggers;
 * the worker-time benchmark, small, so it keeps working.
 
@@ -21,11 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import json
 import os
+import re
 import signal
 import textwrap
+import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +76,10 @@ WORKER_JOB_SECONDS = 25
 HA_DAG = "crash_two_triggerers"
 HA_JOBS = 12
 HA_JOB_SECONDS = 25
+PAID_DAG = "crash_every_paid_step"
+PAID_JOB_SECONDS = 12
+#: Seconds the sandbox holds the request a story step sends after its paid answer, and every asset read.
+HOLD_SECONDS = 3
 
 _HEADER = """\
 from __future__ import annotations
@@ -104,6 +116,34 @@ DAG_FILES = {
         with DAG({HA_DAG!r}, schedule=None, start_date=START, catchup=False, max_active_tasks=1000):
             VimmerseCreateMediaOperator.partial(task_id="media", deferrable=True, poll_interval={POLL_SECONDS}).expand(
                 prompt=[f"two triggerers job {{n}}" for n in range({HA_JOBS})]
+            )
+    """,
+    PAID_DAG: f"""
+        from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
+        from airflow_provider_vimmerse.operators.story import (
+            VimmerseCreateStoryboardOperator,
+            VimmerseCreateStoryElementsOperator,
+            VimmerseCreateStoryScenesOperator,
+            VimmerseIdeaToVideoOperator,
+        )
+        from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
+
+        RETRY = {{"retries": 1, "retry_delay": timedelta(seconds=1)}}
+        WAIT = {{"poll_interval": 1, **RETRY}}
+
+        with DAG({PAID_DAG!r}, schedule=None, start_date=START, catchup=False):
+            board = VimmerseCreateStoryboardOperator(task_id="storyboard", idea="a lighthouse", scene_count=2, **RETRY)
+            VimmerseCreateStoryElementsOperator(task_id="elements", story_id=board.output, **RETRY)
+            VimmerseCreateStoryScenesOperator(task_id="scenes", story_id=board.output, **RETRY)
+            VimmerseCreateBatchOperator(
+                task_id="batch", image_urls=["https://cdn.test/a.png", "https://cdn.test/b.png"], duration=2,
+                deferrable=False, **WAIT,
+            )
+            VimmerseIdeaToVideoOperator(
+                task_id="idea_to_video", idea="a harbour wakes up", scene_count=2, deferrable=False, **WAIT
+            )
+            VimmerseVideoOperator(
+                task_id="enhance", tool="enhance", video_url="https://cdn.test/clip.mp4", deferrable=True, **WAIT
             )
     """,
 }
@@ -203,6 +243,151 @@ def job_id_of(cluster: AirflowCluster, dag_id: str, run_id: str, ti: TaskInstanc
     return cluster.xcom(dag_id, run_id, ti.task_id, ti.map_index)["id"]
 
 
+def kill_worker(cluster: AirflowCluster, ti: TaskInstanceInfo) -> bool:
+    """
+    SIGKILL the whole worker of a running task: its supervisor first (so it reports nothing), then the task.
+
+    Return False, killing nothing, when ``ti.pid`` is not (or no longer) a task process of a LocalExecutor
+    worker, e.g. a pid the REST API still shows for a stint that ended.
+    """
+    supervisor = parent_pid(ti.pid) if ti.pid else None
+    if supervisor is None or supervisor not in cluster.by_kind("scheduler")[0].session_pids():
+        return False
+    os.kill(supervisor, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(ti.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    return True
+
+
+@dataclass(frozen=True)
+class PaidStep:
+    """
+    One credit-spending task of the ``PAID_DAG`` run, and when its worker is killed.
+
+    ``catch`` is when: ``held``, a step that answers at once, once the task state store holds the
+    story of its answer (the task then reads the story back, a read the sandbox holds ``HOLD_SECONDS``,
+    so the kill comes before the task ends); ``status``, a wait here, after its first status check;
+    ``resumed``, a deferred wait, while the try resumed from the triggerer reads the finished job.
+    """
+
+    task_id: str
+    route: str
+    catch: str
+    status_path: str = ""
+
+    def paid(self, ledger: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Return the ledger's paid requests of this step (``POST`` on its route)."""
+        return [e for e in ledger if e["method"] == "POST" and re.fullmatch(self.route, e["path"])]
+
+
+PAID_STEPS = [
+    PaidStep("storyboard", "/story", "held"),
+    PaidStep("elements", "/story/[^/]+/elements", "held"),
+    PaidStep("scenes", "/story/[^/]+/scenes", "held"),
+    PaidStep("batch", "/batch", "status", "/batch/{}"),
+    PaidStep("idea_to_video", "/story/idea-2-video", "status", "/story/{}"),
+    PaidStep("enhance", "/v2/video/enhance", "resumed", "/asset/{}"),
+]
+#: Whatever a story step sends after its paid answer (reading or updating the story) waits HOLD_SECONDS.
+STORY_HOLD = {"fault": "slow", "delay": HOLD_SECONDS, "path": "^/story/(?!idea-2-video$)[^/]+$", "times": 10_000}
+#: Every asset read waits HOLD_SECONDS, so a resumed try is caught reading its finished asset.
+ASSET_HOLD = {"fault": "slow", "delay": HOLD_SECONDS, "method": "GET", "path": "^/asset/", "times": 10_000}
+
+
+@dataclass
+class Crash:
+    """What happened to one step's first try."""
+
+    step: PaidStep
+    killed_at: dt.datetime | None = None
+    missed: str = "not killed"
+    answered: str = ""
+    saved_seen: bool = False
+    deferred: bool = False
+
+    def due(
+        self,
+        ti: TaskInstanceInfo,
+        ledger: list[dict[str, Any]],
+        asset_reads_in_flight: int,
+        saved: Callable[[str], str],
+    ) -> bool:
+        """
+        Tell whether the worker of try 1 is now between the paid answer and the end of the task.
+
+        :param ti: the task instance as the REST API shows it now
+        :param ledger: the sandbox's ledger now
+        :param asset_reads_in_flight: asset reads the sandbox is holding now
+        :param saved: returns what a task keeps in its task state store, by task id
+        """
+        if ti.state == "deferred":
+            self.deferred = True
+        paid = self.step.paid(ledger)
+        if not paid or ti.state != "running" or not ti.pid:
+            return False
+        if self.step.catch == "held":
+            self.answered = paid[0]["job_id"]
+            self.saved_seen = self.answered in saved(ti.task_id)
+            return self.saved_seen
+        if self.step.catch == "status":
+            path = self.step.status_path.format(paid[0]["job_id"])
+            return any(e["method"] == "GET" and e["path"] == path and e["seq"] > paid[0]["seq"] for e in ledger)
+        return self.deferred and asset_reads_in_flight > 0
+
+
+def task_state(cluster: AirflowCluster, run_id: str, task_id: str) -> str:
+    """Return what a task instance keeps in its task state store (Airflow 3.3), as JSON text."""
+    path = f"/dags/{PAID_DAG}/dagRuns/{run_id}/taskInstances/{task_id}/state-store"
+    return json.dumps([entry["value"] for entry in cluster.api("GET", path)["task_state_store"]])
+
+
+def kill_each_paid_step(
+    cluster: AirflowCluster, sandbox: SandboxClient, run_id: str, asset_hold: int
+) -> dict[str, Crash]:
+    """Kill the worker of each step of the run once, at its ``catch``; return the crashes by task id."""
+    crashes = {step.task_id: Crash(step) for step in PAID_STEPS}
+    saved = functools.partial(task_state, cluster, run_id)
+    waiting = set(crashes)
+    deadline = time.monotonic() + 240
+    while waiting and time.monotonic() < deadline:
+        ledger = sandbox.ledger()
+        (rule,) = [f for f in sandbox.faults() if f["id"] == asset_hold]
+        held_reads = [e for e in ledger if e["path"].startswith("/asset/") and e["fault"] == "slow"]
+        in_flight = rule["applied"] - len(held_reads)  # the triggerer reads no more once the task resumed
+        for ti in cluster.task_instances(PAID_DAG, run_id):
+            crash = crashes[ti.task_id]
+            if ti.task_id not in waiting:
+                continue
+            if ti.try_number > 1 or ti.state in ("success", "failed", "up_for_retry", "upstream_failed", "skipped"):
+                crash.missed = f"try 1 ended ({ti.state}) before its worker could be killed"
+                if crash.saved_seen:
+                    crash.missed += f": nothing held it after it saved story {crash.answered} in its task state store"
+                elif crash.answered:
+                    crash.missed += f": its task state store never showed story {crash.answered} while it ran"
+                waiting.discard(ti.task_id)
+            elif crash.due(ti, ledger, in_flight, saved) and kill_worker(cluster, ti):
+                crash.killed_at, crash.missed = utcnow(), ""
+                waiting.discard(ti.task_id)
+        time.sleep(0.1)
+    for task_id in waiting:
+        crashes[task_id].missed = "its first try never reached the point where its worker is killed"
+    return crashes
+
+
+@dataclass
+class PaidTaskOutcome:
+    """One step of the run, read after it ended."""
+
+    crash: Crash
+    state: str | None
+    try_number: int
+    tries: list[str | None]
+    events: list[str]
+    paid: list[dict[str, Any]]
+    result: dict[str, Any] | None
+    retry_log: str
+
+
 # ---------------------------------------------------------------------- tests
 
 
@@ -295,6 +480,73 @@ def test_worker_killed_right_after_submit_retry_reattaches_instead_of_paying_twi
     assert len(sandbox.ledger(path="/media", method="POST")) == 1
     assert cluster.xcom(WORKER_DAG, run_id, "media")["id"] == job_id
     assert any(when(p) > killed_at for p in status_polls(sandbox, job_id))
+
+
+@pytest.fixture(scope="module")
+def paid_run(deployment: Deployment) -> dict[str, PaidTaskOutcome]:
+    """
+    Run ``PAID_DAG`` once, killing each step's worker between its paid answer and the end of its task.
+
+    Both holds stay on for the whole run: they also slow idea-to-video's status checks, the triggerer's
+    asset reads and the retries' reads by ``HOLD_SECONDS``, and change nothing else.
+    """
+    from importlib.metadata import version
+
+    if tuple(int(part) for part in version("apache-airflow").split(".")[:2]) < (3, 3):
+        pytest.skip("a retry takes back what an earlier try paid for through the task state store, Airflow 3.3+")
+    cluster, sandbox = deployment.cluster, deployment.sandbox
+    sandbox.reset()
+    sandbox.configure(job_seconds=PAID_JOB_SECONDS)
+    sandbox.add_fault(**STORY_HOLD)
+    asset_hold = sandbox.add_fault(**ASSET_HOLD)["id"]
+    try:
+        run_id = cluster.trigger(PAID_DAG)
+        crashes = kill_each_paid_step(cluster, sandbox, run_id, asset_hold)
+        cluster.wait_for_run(PAID_DAG, run_id, timeout=240)
+        ledger = sandbox.ledger()
+    finally:
+        sandbox.clear_faults()
+    tis = {ti.task_id: ti for ti in cluster.task_instances(PAID_DAG, run_id)}
+    events = cluster.events(PAID_DAG, run_id)
+    outcomes = {}
+    for step in PAID_STEPS:
+        ti = tis[step.task_id]
+        result = cluster.xcom(PAID_DAG, run_id, step.task_id) if ti.state == "success" else None
+        outcomes[step.task_id] = PaidTaskOutcome(
+            crash=crashes[step.task_id],
+            state=ti.state,
+            try_number=ti.try_number,
+            tries=[t["state"] for t in cluster.tries(PAID_DAG, run_id, step.task_id)],
+            events=[e.event for e in events if e.task_id == step.task_id],
+            paid=step.paid(ledger),
+            result=result,
+            retry_log=cluster.task_log(PAID_DAG, run_id, step.task_id, 2) if ti.try_number > 1 else "",
+        )
+    return outcomes
+
+
+@pytest.mark.parametrize("step", PAID_STEPS, ids=lambda step: step.task_id)
+def test_worker_killed_between_a_paid_answer_and_the_task_end_retry_pays_nothing_more(paid_run, step):
+    outcome = paid_run[step.task_id]
+    crash = outcome.crash
+    assert crash.killed_at, crash.missed
+    if step.catch == "resumed":
+        assert crash.deferred, "the worker was killed after the wait came back from the triggerer"
+    assert (outcome.state, outcome.try_number) == ("success", 2)
+    assert outcome.tries == ["failed", "success"]
+    assert "heartbeat timeout" in outcome.events
+
+    # One paid request across both tries, answered before the kill; the retry returns that same job.
+    seen = [(e["seq"], e["time"], e["path"], e["job_id"]) for e in outcome.paid]
+    assert len(outcome.paid) == 1, f"POST {step.route} was sent {len(outcome.paid)} times: {seen}"
+    (paid,) = outcome.paid
+    assert (paid["status"], paid["created"]) == (200, True)
+    assert when(paid) < crash.killed_at
+    assert outcome.result is not None
+    assert outcome.result["id"] == paid["job_id"]
+    if step.catch != "held":  # the job operators' own words; the story steps say it their way
+        assert f"{paid['job_id']} from an earlier try" in outcome.retry_log
+        assert "reattaching, nothing is submitted" in outcome.retry_log
 
 
 def test_two_triggerers_on_postgres_one_killed_the_other_takes_over_its_triggers(deployment, sandbox):

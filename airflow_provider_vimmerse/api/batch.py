@@ -16,17 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
+from airflow_provider_vimmerse.api.fields import check_enum, check_range, check_urls, is_templated
 from airflow_provider_vimmerse.api.media import (
     ASPECT_RATIOS,
     MOTION_TYPES,
     RANGES,
     VISIBILITY_STATUSES,
-    check_enum,
-    check_range,
-    check_urls,
-    is_templated,
 )
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 SOUND_EFFECTS = ("Yes", "No")
@@ -36,11 +34,6 @@ ENUMS: Mapping[str, Sequence[str]] = {
     "sound_effects": SOUND_EFFECTS,
     "visibility_status": VISIBILITY_STATUSES,
 }
-#: The shared settings of ``POST /batch`` (besides the images), in the order they are sent.
-CREATE_FIELDS = (
-    "prompt", "motion_type", "aspect_ratio", "sound_effects", "quantity", "duration", "loop",
-    "title", "description", "visibility_status", "webhook_url",
-)  # fmt: skip
 #: Inputs the provider once took that ``POST /batch`` does not document, and why they are refused.
 REFUSED_FIELDS: Mapping[str, str] = {
     "is_transition": (
@@ -64,6 +57,7 @@ def check_batch_fields(values: Mapping[str, Any]) -> None:
 
     :raises VimmerseInputError: naming the field and the allowed values
     """
+    check_refused(values)
     for field, allowed in ENUMS.items():
         value = values.get(field)
         if field == "visibility_status" and isinstance(value, int) and not isinstance(value, bool):
@@ -77,7 +71,6 @@ def check_batch_fields(values: Mapping[str, Any]) -> None:
     check_urls("webhook_url", values.get("webhook_url"))
     if values.get("rating") is not None:
         check_range("rating", values["rating"], 1, 5)
-    check_refused(values)
 
 
 def check_refused(values: Mapping[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse.api.jobs import DEFAULT_ASSET_STATUS_PATH
+from airflow_provider_vimmerse.api.urls import absolute_url, same_origin
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 DEFAULT_BASE_URL = "https://api.vimmerse.net"
@@ -111,11 +112,11 @@ class ApiConfig:
 
     def url(self, path: str) -> str:
         """Return the absolute URL of an API path."""
-        return self.base_url + path
+        return absolute_url(self.base_url, path)
 
     def same_origin(self, url: str) -> bool:
         """Return True when ``url`` has the API's scheme, host and port (where the key may go)."""
-        return origin(url) == origin(self.base_url)
+        return same_origin(url, self.base_url)
 
 
 def user_agent(package_version: str, airflow_version: str) -> str:
@@ -124,18 +125,6 @@ def user_agent(package_version: str, airflow_version: str) -> str:
         f"airflow-provider-vimmerse/{package_version} (apache-airflow/{airflow_version}; "
         f"Python/{platform.python_version()})"
     )
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """Return (scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    port = port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def _base_url(host: str | None, schema: str | None, port: int | None) -> str:

@@ -3,7 +3,7 @@ Request builders: what to send for each API call, independent of the HTTP client
 
 An :class:`ApiRequest` says method, path, query, body and whether the call spends credits (which
 decides the retry rule). The hook turns it into a ``requests`` or an ``aiohttp`` call; both paths
-use these same builders.
+use these same builders. Paths and URLs are made by :mod:`~airflow_provider_vimmerse.api.urls`.
 
 Pure module: no Airflow imports, no HTTP client imports.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_vimmerse.api.jobs import JobKind
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.api.urls import job_path
 
 #: A form body: ordered (name, value) pairs, so a field may repeat (``image_urls``).
 FormFields = Sequence[tuple[str, str]]
@@ -71,18 +71,6 @@ class ApiRequest:
     def describe(self) -> str:
         """Return ``METHOD /path`` for messages."""
         return f"{self.method} {self.path}"
-
-
-def job_path(template: str, job_id: str) -> str:
-    """
-    Fill ``{job_id}`` in a path template, escaping the id so it stays one path segment.
-
-    :raises VimmerseInputError: for an empty id or one that would climb the path (``.``, ``..``)
-    """
-    text = str(job_id).strip()
-    if text in ("", ".", ".."):
-        raise VimmerseInputError("job_id", f"must be a job id, got {job_id!r}")
-    return template.format(job_id=quote(text, safe=""))
 
 
 def job_status(kind: JobKind, job_id: str) -> ApiRequest:

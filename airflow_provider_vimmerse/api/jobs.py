@@ -16,30 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
+from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.api.urls import absolute_url, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
-
-class JobState(str, Enum):
-    """What a raw status value means for the waiter."""
-
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Return True when the job will not change any more."""
-        return self is not JobState.RUNNING
-
-    @property
-    def is_success(self) -> bool:
-        """Return True when the job finished with outputs."""
-        return self is JobState.SUCCEEDED
+#: Former name of :class:`~airflow_provider_vimmerse.api.status.JobStatus`; to be removed once no caller uses it.
+JobState = JobStatus
 
 
 @dataclass(frozen=True)
@@ -86,26 +71,23 @@ class JobKind:
     download_path: str = ""
     run_markers: tuple[str, ...] = ()
 
-    def state_of(self, raw_status: str | None) -> JobState | None:
-        """Return the meaning of a raw status value, or None when this kind does not know it."""
-        value = (raw_status or "").strip()
+    def state_of(self, raw_status: Any) -> JobStatus | None:
+        """
+        Return what a raw status value of this kind means, or None when this kind does not know it.
+
+        Read every raw status through this (a status answer, ``JobResult["status"]``,
+        ``MediaOutcome["status"]``) and compare the members, never the strings.
+        """
+        value = raw_status.strip() if isinstance(raw_status, str) else ""
         for state, values in (
-            (JobState.SUCCEEDED, self.succeeded),
-            (JobState.FAILED, self.failed),
-            (JobState.CANCELLED, self.cancelled),
-            (JobState.RUNNING, self.running),
+            (JobStatus.SUCCESS, self.succeeded),
+            (JobStatus.FAILED, self.failed),
+            (JobStatus.CANCELLED, self.cancelled),
+            (JobStatus.RUNNING, self.running),
         ):
             if value in values:
                 return state
         return None
-
-    def status_url_path(self, job_id: str) -> str:
-        """Return the path to poll for this job."""
-        return self.status_path.format(job_id=job_id)
-
-    def detail_url_path(self, job_id: str) -> str:
-        """Return the path of the job's full object."""
-        return self.detail_path.format(job_id=job_id)
 
     def with_status_path(self, status_path: str | None) -> JobKind:
         """Return this kind polling another path (used for the configurable asset path)."""
@@ -116,6 +98,29 @@ class JobKind:
 
 def _values(*names: str) -> frozenset[str]:
     return frozenset(names)
+
+
+def _group(name: str) -> JobKind:
+    """Return the row of a group of media (``batch``, ``story``): both keep their state the same way."""
+    return JobKind(
+        name=name,
+        status_path=f"/{name}/{{job_id}}",
+        detail_path=f"/{name}/{{job_id}}",
+        status_field="status",
+        progress_field="progress_percentage",
+        running=_values("new", "processing"),
+        succeeded=_values("success"),
+        failed=_values("fail"),
+        cancelled=_values("cancel"),
+        output_field="video_url",
+        web_path=f"/{name}/{{job_id}}",
+        members_field="medias",
+        finished_field="finished_medias",
+        failed_field="failed_medias",
+        # openapi.json POST /story/{story_id}/concat: "The video_url field will be populated when
+        # composition completes"; batch.txt concat: "You can get composed video from video_url"
+        run_markers=("video_url",),
+    )
 
 
 #: The asset polling path when the connection does not name one. The documents do not name it.
@@ -141,44 +146,8 @@ JOB_KINDS: Mapping[str, JobKind] = {
         # generated video", video_history "Processing history with details of each generation"
         run_markers=("bullet_version", "video_history", "result"),
     ),
-    "batch": JobKind(
-        name="batch",
-        status_path="/batch/{job_id}",
-        detail_path="/batch/{job_id}",
-        status_field="status",
-        progress_field="progress_percentage",
-        running=_values("new", "processing"),
-        succeeded=_values("success"),
-        failed=_values("fail"),
-        cancelled=_values("cancel"),
-        output_field="video_url",
-        web_path="/batch/{job_id}",
-        members_field="medias",
-        finished_field="finished_medias",
-        failed_field="failed_medias",
-        # openapi.json POST /story/{story_id}/concat: "The video_url field will be populated when
-        # composition completes"; batch.txt concat: "You can get composed video from video_url"
-        run_markers=("video_url",),
-    ),
-    "story": JobKind(
-        name="story",
-        status_path="/story/{job_id}",
-        detail_path="/story/{job_id}",
-        status_field="status",
-        progress_field="progress_percentage",
-        running=_values("new", "processing"),
-        succeeded=_values("success"),
-        failed=_values("fail"),
-        cancelled=_values("cancel"),
-        output_field="video_url",
-        web_path="/story/{job_id}",
-        members_field="medias",
-        finished_field="finished_medias",
-        failed_field="failed_medias",
-        # openapi.json POST /story/{story_id}/concat: "The video_url field will be populated when
-        # composition completes"; batch.txt concat: "You can get composed video from video_url"
-        run_markers=("video_url",),
-    ),
+    "batch": _group("batch"),
+    "story": _group("story"),
     "asset": JobKind(
         name="asset",
         status_path=DEFAULT_ASSET_STATUS_PATH,
@@ -232,9 +201,12 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = 
     if urls or not (api_url and kind.download_path):
         return urls
     job_id = obj.get("id")
-    if kind.state_of(obj.get(kind.status_field)) is not JobState.SUCCEEDED or not isinstance(job_id, str) or not job_id:
+    if kind.state_of(obj.get(kind.status_field)) is not JobStatus.SUCCESS or not isinstance(job_id, str):
         return urls
-    return [api_url.rstrip("/") + kind.download_path.format(job_id=quote(job_id, safe=""))]
+    try:
+        return [absolute_url(api_url, job_path(kind.download_path, job_id))]
+    except VimmerseInputError:  # no usable id: no route to name
+        return urls
 
 
 def is_download_route(url: str) -> bool:

@@ -14,7 +14,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
+from airflow_provider_vimmerse.api.fields import allowed_values, check_enum, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: ``motion_type`` of ``POST /media``: the AI model that animates the video.
@@ -55,41 +57,7 @@ REGENERATING_FIELDS = (
 )  # fmt: skip
 #: ``PUT /media/{id}/edit`` fields that only change metadata (free).
 METADATA_FIELDS = ("title", "description", "rating", "visibility_status", "webhook_url")
-IMAGE_CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
-
-
-def is_templated(value: Any) -> bool:
-    """Return True for a value Airflow has not rendered yet (a Jinja string or an XCom reference)."""
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, Mapping):
-        return any(is_templated(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_templated(v) for v in value)
-    return value is not None and not isinstance(value, (int, float, bool, str, bytes)) and hasattr(value, "resolve")
-
-
-def _allowed(values: Sequence[str]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
-    """Raise :class:`.VimmerseInputError` unless ``value`` is None or one of ``allowed``."""
-    if value is None or is_templated(value):
-        return
-    if not isinstance(value, str) or value not in allowed:
-        raise VimmerseInputError(field, f"got {value!r}; allowed values: {_allowed(allowed)}")
-
-
-def check_range(field: str, value: Any, low: int, high: int) -> None:
-    """Raise :class:`.VimmerseInputError` unless ``value`` is None or an integer in ``low..high``."""
-    if value is None or is_templated(value):
-        return
-    number = value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value)
-    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-        raise VimmerseInputError(field, f"got {value!r}; must be an integer from {low} to {high}")
+EDIT_FIELDS = REGENERATING_FIELDS + METADATA_FIELDS
 
 
 def check_audio_option(value: Any) -> None:
@@ -99,7 +67,8 @@ def check_audio_option(value: Any) -> None:
     option = _json_object("audio_option", value, dict)
     unknown = sorted(set(option) - set(AUDIO_OPTION_KEYS))
     if unknown:
-        raise VimmerseInputError("audio_option", f"unknown keys {unknown}; allowed keys: {_allowed(AUDIO_OPTION_KEYS)}")
+        allowed = allowed_values(AUDIO_OPTION_KEYS)
+        raise VimmerseInputError("audio_option", f"unknown keys {unknown}; allowed keys: {allowed}")
     check_enum("audio_option.narrator", option.get("narrator"), NARRATORS)
     if option.get("narration") and not option.get("narrator") and not option.get("narration_url"):
         raise VimmerseInputError("audio_option", "'narration' needs a 'narrator' voice (or use 'narration_url')")
@@ -120,16 +89,6 @@ def check_media_items(value: Any) -> None:
         if not isinstance(item.get("url"), str) or not item["url"].startswith(("http://", "https://")):
             raise VimmerseInputError(f"{field}.url", f"must be a public http(s) URL, got {item.get('url')!r}")
         check_enum(f"{field}.position", item.get("position"), MEDIA_ITEM_POSITIONS)
-
-
-def check_urls(field: str, value: Any) -> None:
-    """Validate a list of public http(s) URLs."""
-    if value is None or is_templated(value):
-        return
-    items = value if isinstance(value, (list, tuple)) else [value]
-    for index, url in enumerate(items):
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise VimmerseInputError(f"{field}[{index}]", f"must be a public http(s) URL, got {url!r}")
 
 
 def check_media_fields(values: Mapping[str, Any]) -> None:
@@ -153,6 +112,20 @@ def check_media_fields(values: Mapping[str, Any]) -> None:
     check_urls("webhook_url", values.get("webhook_url"))
     if values.get("rating") is not None and not is_templated(values["rating"]):
         check_range("rating", values["rating"], 1, 5)
+
+
+def check_edit_fields(changes: Mapping[str, Any]) -> None:
+    """
+    Validate the changes of a media edit: known fields only, at least one, valid values.
+
+    :raises VimmerseInputError: naming the field and the allowed fields or values
+    """
+    unknown = sorted(set(changes) - set(EDIT_FIELDS))
+    if unknown:
+        raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(EDIT_FIELDS)}")
+    if not changes:
+        raise VimmerseInputError("changes", "nothing to change: give at least one field")
+    check_media_fields(changes)
 
 
 def check_has_input(values: Mapping[str, Any], *, has_files: bool) -> None:
@@ -198,16 +171,6 @@ def process_media(media_id: str) -> ApiRequest:
 def regenerating_fields(values: Mapping[str, Any]) -> list[str]:
     """Return the set fields of an edit that regenerate the video (and cost credits)."""
     return [name for name in REGENERATING_FIELDS if values.get(name) is not None]
-
-
-def image_content_type(name: str) -> str:
-    """Return the MIME type for an image file name (by extension)."""
-    dot = name.rfind(".")
-    return (
-        IMAGE_CONTENT_TYPES.get(name[dot:].lower(), "application/octet-stream")
-        if dot >= 0
-        else "application/octet-stream"
-    )
 
 
 def _json_object(field: str, value: Any, kind: type) -> Any:

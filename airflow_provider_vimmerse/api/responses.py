@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from airflow_provider_vimmerse.api.jobs import JobKind, JobState, group_members, output_urls, run_fingerprint
+from airflow_provider_vimmerse.api.jobs import JobKind, group_members, output_urls, run_fingerprint
+from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseAuthError,
@@ -193,7 +194,7 @@ class JobSnapshot:
     kind: str
     job_id: str
     raw_status: str
-    state: JobState | None
+    state: JobStatus | None
     progress: int | None
     message: str | None = None
     finished: int | None = None
@@ -203,9 +204,9 @@ class JobSnapshot:
     has_output: bool | None = None
 
     @property
-    def effective_state(self) -> JobState:
+    def effective_state(self) -> JobStatus:
         """Return the state to act on: unknown values count as running."""
-        return self.state or JobState.RUNNING
+        return self.state or JobStatus.RUNNING
 
     def describe(self) -> str:
         """
@@ -236,7 +237,6 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
             path=path,
         )
     state = kind.state_of(raw)
-    message = failure_message(obj) if state in (JobState.FAILED, JobState.CANCELLED) else None
     members = group_members(kind, obj)
     whole = kind.status_path == kind.detail_path  # the status route answers the full object
     return JobSnapshot(
@@ -245,7 +245,7 @@ def parse_snapshot(kind: JobKind, job_id: str, body: Any, *, method: str = "GET"
         raw_status=raw,
         state=state,
         progress=parse_progress(obj.get(kind.progress_field)),
-        message=message,
+        message=_failure_reason(state, obj),
         finished=len(members.finished) if members else None,
         failed=len(members.failed) if members else None,
         total=members.total if members else None,
@@ -267,8 +267,7 @@ def with_full_object(snapshot: JobSnapshot, kind: JobKind, obj: Mapping[str, Any
         snapshot,
         fingerprint=run_fingerprint(kind, obj),
         has_output=bool(output_urls(kind, {**obj, "id": obj.get("id") or snapshot.job_id}, api_url=api_url)),
-        message=snapshot.message
-        or (failure_message(obj) if snapshot.state in (JobState.FAILED, JobState.CANCELLED) else None),
+        message=snapshot.message or _failure_reason(snapshot.state, obj),
     )
 
 
@@ -279,6 +278,11 @@ def failure_message(obj: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+def _failure_reason(state: JobStatus | None, obj: Mapping[str, Any]) -> str | None:
+    """Return the server's reason when ``state`` says the job failed or was cancelled."""
+    return failure_message(obj) if state is not None and state.is_failure else None
 
 
 def _error_details(body: str | bytes) -> tuple[str | None, str | None, list[str]]:

@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from airflow_provider_vimmerse.api.jobs import JOB_KINDS, GroupMembers, JobKind, group_members, output_urls
+from airflow_provider_vimmerse.api.jobs import (
+    JOB_KINDS,
+    GroupMembers,
+    JobKind,
+    get_job_kind,
+    group_members,
+    output_urls,
+)
 from airflow_provider_vimmerse.api.responses import failure_message, parse_progress
+from airflow_provider_vimmerse.api.status import JobStatus
 
 #: Fields copied from the API object when present, because a downstream task may want them.
 _PASS_THROUGH = ("title", "description", "batch_id", "aspect_ratio", "duration_time", "created_at", "updated_at")
@@ -23,8 +31,8 @@ class MediaOutcome(TypedDict, total=False):
     One media of a batch or story, as the group's object reports it.
 
     ``id`` and ``status`` (``success``, ``fail``, or the media's own status; ``unknown`` when the
-    object does not say) are always present; ``video_urls`` only when the group object carries them,
-    ``message`` (why it failed) when known.
+    object does not say; read it with :func:`media_status`) are always present; ``video_urls`` only
+    when the group object carries them, ``message`` (why it failed) when known.
     """
 
     id: str
@@ -38,7 +46,8 @@ class JobResult(TypedDict, total=False):
     """
     What a Vimmerse operator returns.
 
-    ``kind``, ``id``, ``status``, ``progress``, ``video_urls`` and ``web_url`` are always present.
+    ``kind``, ``id``, ``status``, ``progress``, ``video_urls`` and ``web_url`` are always present
+    (``status`` is the API's raw value: read it with :func:`status_of`).
     Batches and stories add ``medias`` (one :class:`MediaOutcome` each), ``finished_count``,
     ``failed_count`` and ``failed_media``; ``used_credits`` and ``storyboard`` appear when the API
     object carries them. Assets (v2 video tools, image and audio tools) add ``urls`` (every output:
@@ -114,6 +123,24 @@ def build_result(
     if kind.name == "asset":
         result.update(_asset_fields(result, obj))
     return result
+
+
+def status_of(result: JobResult) -> JobStatus | None:
+    """
+    Return what a result's raw ``status`` means, for comparing members instead of strings.
+
+    None when the result's kind does not know the value.
+    """
+    return get_job_kind(result["kind"]).state_of(result.get("status"))
+
+
+def media_status(outcome: MediaOutcome) -> JobStatus | None:
+    """
+    Return what a group member's raw ``status`` means (``success``, ``fail`` or the media's own status).
+
+    None for ``unknown`` (the group object does not say) and values media do not have.
+    """
+    return JOB_KINDS["media"].state_of(outcome.get("status"))
 
 
 def _asset_fields(result: JobResult, obj: Mapping[str, Any]) -> JobResult:

@@ -23,17 +23,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields, job_path
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
+from airflow_provider_vimmerse.api.fields import check_enum, check_range, check_urls, is_templated
 from airflow_provider_vimmerse.api.media import (
     ASPECT_RATIOS,
     MOTION_TYPES,
     NARRATORS,
     RANGES,
-    check_enum,
-    check_range,
-    check_urls,
-    is_templated,
 )
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: ``image_tool`` of ``POST /story/idea-2-video``.
@@ -241,6 +239,27 @@ def storyboard_of(obj: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             return {}
     return board if isinstance(board, dict) else {}
+
+
+def step_done(step: str, obj: Mapping[str, Any]) -> bool:
+    """
+    Return True when a story object shows an advanced step done.
+
+    ``storyboard``: the storyboard has scenes; ``elements``: every character, environment and object
+    has its ``image_url``; ``scenes``: every scene has its ``image_url`` (story.txt: the steps
+    "craft images" of the elements and of the scenes).
+
+    :param step: ``storyboard``, ``elements`` or ``scenes``
+    :param obj: the unwrapped story object
+    """
+    board = storyboard_of(obj)
+    scenes = board.get("scenes")
+    if step == "elements":
+        items = [item for section in ELEMENT_SECTIONS for item in board.get(section) or []]
+        return all(isinstance(item, Mapping) and item.get("image_url") for item in items)
+    if not isinstance(scenes, list) or not scenes:
+        return False
+    return step == "storyboard" or all(isinstance(scene, Mapping) and scene.get("image_url") for scene in scenes)
 
 
 # ---------------------------------------------------------------------- requests

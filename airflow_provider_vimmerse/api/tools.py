@@ -1,6 +1,6 @@
 """
-The legacy image, audio and text tools as data: one row per route, with the same field machinery as the
-v2 video table (:mod:`airflow_provider_vimmerse.api.video`).
+The legacy image, audio and text tools as data: one row per route, with the same field engine
+(:mod:`airflow_provider_vimmerse.api.fields`) as the v2 video table (:mod:`airflow_provider_vimmerse.api.video`).
 
 Values come from the request body schemas of ``openapi.json`` (field names, types, enums) and, for
 ``image/reimagine`` (absent from ``openapi.json``), from ``platform-api-v1-legacy.txt``. Where the legacy
@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField, is_local_file
 from airflow_provider_vimmerse.api.media import NARRATORS
 from airflow_provider_vimmerse.api.responses import unwrap
 from airflow_provider_vimmerse.api.results import JobResult
-from airflow_provider_vimmerse.api.video import FieldType, Tool, ToolField, is_local_file
 
 #: ``option`` of ``POST /image/text-2-image`` (openapi.json, its enum).
 TEXT_TO_IMAGE_OPTIONS = (

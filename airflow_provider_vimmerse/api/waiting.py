@@ -31,12 +31,11 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any
 
-from airflow_provider_vimmerse.api.jobs import JobState
 from airflow_provider_vimmerse.api.responses import JobSnapshot
 from airflow_provider_vimmerse.api.retry import is_transient
+from airflow_provider_vimmerse.api.status import WAIT_OUTCOMES, JobStatus
 
 #: Seconds between the first polls when no fixed interval is set; afterwards ``POLL_CEILING``.
 ADAPTIVE_SCHEDULE: tuple[float, ...] = (2, 3, 5, 10, 15, 20, 30, 45)
@@ -52,21 +51,10 @@ MAX_POLLS_PER_SECOND = 1200.0
 POLL_BURST_SECONDS = 0.02
 
 
-class WaitStatus(str, Enum):
-    """How a wait ended; the only values an event may carry."""
+#: Former name of :class:`~airflow_provider_vimmerse.api.status.JobStatus` for how a wait ended; to be removed.
+WaitStatus = JobStatus
 
-    SUCCESS = "success"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMEOUT = "timeout"
-    ERROR = "error"
-
-
-_STATE_TO_STATUS = {
-    JobState.SUCCEEDED: WaitStatus.SUCCESS,
-    JobState.FAILED: WaitStatus.FAILED,
-    JobState.CANCELLED: WaitStatus.CANCELLED,
-}
+#: The keys a wait event may carry.
 EVENT_KEYS = frozenset({"status", "kind", "job_id", "raw_status", "progress", "message"})
 
 
@@ -75,7 +63,7 @@ class WaitEvent:
     """
     The one outcome of a wait, as plain JSON for a trigger event.
 
-    :param status: how the wait ended
+    :param status: how the wait ended, one of :data:`~airflow_provider_vimmerse.api.status.WAIT_OUTCOMES`
     :param kind: job kind name
     :param job_id: job id
     :param raw_status: last status value the API sent
@@ -83,7 +71,7 @@ class WaitEvent:
     :param message: the server's failure reason, or why the wait stopped
     """
 
-    status: WaitStatus
+    status: JobStatus
     kind: str
     job_id: str
     raw_status: str | None = None
@@ -114,11 +102,10 @@ class WaitEvent:
             or not {"status", "kind", "job_id"} <= set(payload)
         ):
             raise ValueError(f"not a Vimmerse wait event: {payload!r}")
-        try:
-            status = WaitStatus(payload["status"])
-        except ValueError:
-            allowed = ", ".join(s.value for s in WaitStatus)
-            raise ValueError(f"unknown event status {payload['status']!r}; allowed: {allowed}") from None
+        status = next((s for s in WAIT_OUTCOMES if s.value == payload["status"]), None)
+        if status is None:
+            allowed = ", ".join(s.value for s in WAIT_OUTCOMES)
+            raise ValueError(f"unknown event status {payload['status']!r}; allowed: {allowed}")
         progress = payload.get("progress")
         return cls(
             status=status,
@@ -260,7 +247,7 @@ class JobWatch:
             lines.append(line)
         state = snapshot.effective_state
         if state.is_terminal:
-            return lines, self._event(_STATE_TO_STATUS[state], snapshot.message)
+            return lines, self._event(state, snapshot.message)
         return lines, None
 
     def _judge(self, snapshot: JobSnapshot) -> tuple[JobSnapshot, str | None, WaitEvent | None]:
@@ -274,7 +261,7 @@ class JobWatch:
         rerun = self.rerun
         if rerun is not None and not self.new_run_seen:
             changed = snapshot.fingerprint is not None and dict(snapshot.fingerprint) != dict(rerun.baseline)
-            if snapshot.state is JobState.RUNNING or changed:
+            if snapshot.state is JobStatus.RUNNING or changed:
                 self.new_run_seen = True
             elif snapshot.effective_state.is_terminal:
                 waited = time.time() - rerun.requested_at
@@ -283,21 +270,21 @@ class JobWatch:
                         snapshot,
                         None,
                         self._event(
-                            WaitStatus.ERROR,
+                            JobStatus.ERROR,
                             f"{what} still shows the run from before the {rerun.action} ({snapshot.raw_status!r}) "
                             f"{waited:.0f} s after it was requested, and no new run has started; the earlier "
                             "result is not taken as the new one. Check the job in the Vimmerse web app.",
                         ),
                     )
                 return (
-                    replace(snapshot, state=JobState.RUNNING),
+                    replace(snapshot, state=JobStatus.RUNNING),
                     f"{what}: still shows the run from before the {rerun.action} ({snapshot.raw_status!r}); "
                     "waiting for the new run",
                     None,
                 )
-        if self.need_output and snapshot.state is JobState.SUCCEEDED and snapshot.has_output is False:
+        if self.need_output and snapshot.state is JobStatus.SUCCESS and snapshot.has_output is False:
             return (
-                replace(snapshot, state=JobState.RUNNING),
+                replace(snapshot, state=JobStatus.RUNNING),
                 f"{what}: {snapshot.raw_status!r} but no output yet (the video is being composed); waiting",
                 None,
             )
@@ -339,16 +326,16 @@ class JobWatch:
             else ""
         )
         return self._event(
-            WaitStatus.TIMEOUT,
+            JobStatus.TIMEOUT,
             f"{self.kind} {self.job_id} was not finished by the deadline; it may still be running remotely "
             f"(check it, or wait on it with VimmerseJobSensor(kind={self.kind!r}, job_id={self.job_id!r})).{never}",
         )
 
     def error_event(self, message: str) -> WaitEvent:
         """Return the event for a wait that cannot go on (key rejected, job gone, no connection)."""
-        return self._event(WaitStatus.ERROR, message)
+        return self._event(JobStatus.ERROR, message)
 
-    def _event(self, status: WaitStatus, message: str | None) -> WaitEvent:
+    def _event(self, status: JobStatus, message: str | None) -> WaitEvent:
         last = self._last
         return WaitEvent(
             status=status,

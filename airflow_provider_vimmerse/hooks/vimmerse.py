@@ -6,8 +6,10 @@ The Vimmerse hook: owns the connection, the API key and both HTTP paths.
   every wait on the triggerer and closed when the last user is done.
 
 Both call the same request builders (:mod:`~airflow_provider_vimmerse.api.endpoints`), the same
-parsers (:mod:`~airflow_provider_vimmerse.api.responses`) and the same retry policy
-(:mod:`~airflow_provider_vimmerse.api.retry`). ``requests``, ``aiohttp`` and ``tenacity`` are imported
+parsers (:mod:`~airflow_provider_vimmerse.api.responses`), the same retry policy
+(:mod:`~airflow_provider_vimmerse.api.retry`) and the same redirect rule
+(:func:`~airflow_provider_vimmerse.api.urls.follow_redirect`); the sessions themselves are made and
+shared by :mod:`~airflow_provider_vimmerse.hooks.sessions`. ``requests``, ``aiohttp`` and ``tenacity`` are imported
 only when a request is made, so importing this module at DAG-parse time stays cheap.
 """
 
@@ -16,18 +18,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
 from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_vimmerse import __version__
 from airflow_provider_vimmerse.api import endpoints
-from airflow_provider_vimmerse.api.config import API_KEY_HEADER, EXTRA_FIELDS, FORM_BEHAVIOUR, ApiConfig, user_agent
+from airflow_provider_vimmerse.api.config import API_KEY_HEADER, EXTRA_FIELDS, FORM_BEHAVIOUR, ApiConfig
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, run_fingerprint
 from airflow_provider_vimmerse.api.responses import (
@@ -41,6 +41,14 @@ from airflow_provider_vimmerse.api.responses import (
 )
 from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.api.retry import is_transient, provably_not_taken, retry_delay, should_retry
+from airflow_provider_vimmerse.api.urls import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    absolute_url,
+    follow_redirect,
+    job_path,
+    path_of,
+)
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseConnectionError,
@@ -49,138 +57,11 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseResponseError,
     VimmerseTimeoutError,
 )
+from airflow_provider_vimmerse.hooks.sessions import SESSIONS, request_timeout, requests_session
 
 if TYPE_CHECKING:
     import aiohttp
     import requests
-
-    from airflow_provider_vimmerse.api.waiting import PollBudget
-
-_MAX_REDIRECTS = 5
-#: Connections of one shared aiohttp session, and so the most polls in flight on it at once.
-_POOL_SIZE = 100
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-def _new_poll_budget() -> PollBudget:
-    from airflow_provider_vimmerse.api.waiting import PollBudget  # the waiting rules load only with a wait
-
-    return PollBudget()
-
-
-@dataclass
-class _SharedSession:
-    """
-    One aiohttp session and what goes with it, shared by the waits of one event loop.
-
-    ``budget`` paces the polls; ``in_flight`` lets at most as many polls be sent at once as the
-    pool has connections, so the rest wait before their requests are built (cheaper than queueing
-    inside aiohttp, where a long queue also runs into the connect timeout).
-    """
-
-    loop: asyncio.AbstractEventLoop
-    opened: asyncio.Future[None]
-    users: int = 0
-    config: ApiConfig | None = None
-    session: aiohttp.ClientSession | None = field(default=None, repr=False)
-    budget: PollBudget = field(default_factory=_new_poll_budget)
-    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_POOL_SIZE))
-    warned_late: bool = False
-
-
-class _SessionPool:
-    """
-    The async sessions of this process: one per (event loop, connection id).
-
-    Every wait leases the session for as long as it waits; the first lease opens it (reading the
-    connection once), the last one closes it. Thousands of waits on a triggerer share one
-    connection pool, one connection lookup and one poll budget.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[int, str], _SharedSession] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @contextlib.asynccontextmanager
-    async def lease(
-        self, conn_id: str, load_config: Callable[[], Awaitable[ApiConfig]]
-    ) -> AsyncIterator[_SharedSession]:
-        loop = asyncio.get_running_loop()
-        key = (id(loop), conn_id)
-        entry = self._entries.get(key)
-        if entry is None or entry.loop is not loop:
-            entry = _SharedSession(loop=loop, opened=loop.create_future())
-            self._entries[key] = entry
-            first = True
-        else:
-            first = False
-        entry.users += 1
-        try:
-            if first:
-                try:
-                    entry.config = await load_config()
-                    entry.session = _open_aiohttp_session(entry.config)
-                    entry.opened.set_result(None)
-                except BaseException as error:
-                    entry.opened.set_exception(error)
-                    entry.opened.exception()  # mark retrieved; each waiter re-raises it below
-                    raise
-            elif entry.opened.done():
-                entry.opened.result()  # the opening failed: raise its error here too
-            else:
-                await asyncio.shield(entry.opened)
-            yield entry
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                if self._entries.get(key) is entry:
-                    del self._entries[key]
-                if entry.session is not None:
-                    await entry.session.close()
-
-
-_SESSIONS = _SessionPool()
-
-
-def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
-    import aiohttp
-
-    timeout = _client_timeout(config, config.timeout)
-    connector = aiohttp.TCPConnector(limit=_POOL_SIZE, ttl_dns_cache=300, enable_cleanup_closed=True)
-    return aiohttp.ClientSession(
-        timeout=timeout,
-        connector=connector,
-        headers={"User-Agent": _user_agent(), "Accept": "application/json"},
-        raise_for_status=False,
-    )
-
-
-def _client_timeout(config: ApiConfig, read_timeout: float) -> aiohttp.ClientTimeout:
-    """
-    Return aiohttp's timeouts: ``connect_timeout`` for reaching the API, ``read_timeout`` for each read.
-
-    The connect timeout is ``sock_connect`` (opening a connection: TCP and TLS), not ``connect``, which
-    would also count the wait for a free connection of the shared pool: thousands of waits queued on
-    a busy pool are not an unreachable API.
-    """
-    import aiohttp
-
-    return aiohttp.ClientTimeout(total=None, sock_connect=config.connect_timeout, sock_read=read_timeout)
-
-
-def _request_timeout(req: ApiRequest, config: ApiConfig) -> dict[str, Any]:
-    """Return aiohttp's ``timeout`` argument for a request with its own read timeout (else none: the session's)."""
-    if req.read_timeout is None:
-        return {}  # aiohttp reads timeout=None as "no timeout at all"
-    return {"timeout": _client_timeout(config, req.read_timeout)}
-
-
-def _user_agent() -> str:
-    from airflow import __version__ as airflow_version
-
-    return user_agent(__version__, airflow_version)
 
 
 class VimmerseHook(BaseHook):
@@ -244,27 +125,31 @@ class VimmerseHook(BaseHook):
         conn = await get_async_connection(self.vimmerse_conn_id, hook=self)
         return self._config_from(conn, await get_async_extra_dejson(conn))
 
-    def job_kind(self, name: str, config: ApiConfig | None = None) -> JobKind:
-        """Return the job-kind row for ``name``, with the asset polling path from the connection."""
+    def resolve_kind(self, name: str, config: ApiConfig | None = None) -> JobKind:
+        """
+        Return the job-kind row for ``name`` as this connection polls it (its asset status path).
+
+        :param name: ``media``, ``batch``, ``story`` or ``asset``
+        :param config: the settings to read (default: this hook's connection)
+        """
         kind = get_job_kind(name)
         if kind.name == "asset":
             kind = kind.with_status_path((config or self.config).asset_status_path)
         return kind
 
+    #: Former name of :meth:`resolve_kind`; to be removed once the operators call ``resolve_kind``.
+    job_kind = resolve_kind
+
     def web_url(self, kind: str, job_id: str) -> str:
         """Return the link to a job in the Vimmerse web app."""
-        return self.config.web_url + endpoints.job_path(get_job_kind(kind).web_path, job_id)
+        return absolute_url(self.config.web_url, job_path(get_job_kind(kind).web_path, job_id))
 
     # ------------------------------------------------------------------ sync path
 
     @cached_property
     def session(self) -> requests.Session:
         """Return this hook's ``requests`` session (created on first use)."""
-        import requests
-
-        session = requests.Session()
-        session.headers.update({"User-Agent": _user_agent(), "Accept": "application/json"})
-        return session
+        return requests_session()
 
     def request(self, req: ApiRequest, *, retries: int | None = None) -> Any:
         """
@@ -290,42 +175,59 @@ class VimmerseHook(BaseHook):
 
         files = [(f.field, (f.filename, f.content, f.content_type)) for f in req.files] or None
         try:
-            if req.method == "GET":
-                response = self._get(config.url(req.path), config, params=req.params)
-            else:
-                response = self.session.request(
-                    req.method,
-                    config.url(req.path),
-                    params=req.params,
-                    data=list(req.form) if req.form is not None else None,
-                    files=files,
-                    json=req.json,
-                    headers={API_KEY_HEADER: config.api_key},
-                    timeout=(config.connect_timeout, req.read_timeout or config.timeout),
-                    allow_redirects=False,
-                )
+            response = self._open(
+                req.method,
+                config.url(req.path),
+                config,
+                read_timeout=req.read_timeout,
+                params=req.params,
+                data=list(req.form) if req.form is not None else None,
+                files=files,
+                json=req.json,
+            )
             body = response.content
         except requests.exceptions.RequestException as error:
             raise _transport_error(req, config, error, sent=not _requests_never_connected(error)) from None
         return _decode(req, response.status_code, body, response.headers.get("Retry-After"))
 
-    def _get(self, url: str, config: ApiConfig, *, params: Any = None, stream: bool = False) -> requests.Response:
-        """GET following redirects by hand: the key goes only to the API's own scheme, host and port."""
-        for _ in range(_MAX_REDIRECTS + 1):
-            headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
-            response = self.session.get(
+    def _open(
+        self,
+        method: str,
+        url: str,
+        config: ApiConfig,
+        *,
+        read_timeout: float | None = None,
+        stream: bool = False,
+        **body: Any,
+    ) -> requests.Response:
+        """
+        Send a request and return the answer, following redirects by hand (the sync path's one redirect loop).
+
+        Which answer is followed, and whether the key goes along, is
+        :func:`~airflow_provider_vimmerse.api.urls.follow_redirect`'s to say: the key goes only to the
+        API's own scheme, host and port. ``body`` (query, form, files, JSON) goes with the first request only.
+        """
+        send_key = config.same_origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.request(
+                method,
                 url,
-                params=params,
-                headers=headers,
+                headers={API_KEY_HEADER: config.api_key} if send_key else {},
+                timeout=(config.connect_timeout, read_timeout or config.timeout),
                 stream=stream,
-                timeout=(config.connect_timeout, config.timeout),
                 allow_redirects=False,
+                **body,
             )
-            if response.status_code not in _REDIRECT_STATUSES:
+            hop = follow_redirect(
+                method, url, response.status_code, response.headers.get("Location"), api_url=config.base_url
+            )
+            if hop is None:
                 return response
-            url, params = urljoin(url, response.headers.get("Location", "")), None
             response.close()
-        raise VimmerseResponseError(f"GET {urlsplit(url).path}: more than {_MAX_REDIRECTS} redirects")
+            url, send_key, body = hop.url, hop.send_key, {}
+        raise VimmerseResponseError(
+            f"{method} {path_of(url)}: more than {MAX_REDIRECTS} redirects", method=method, path=path_of(url)
+        )
 
     # ------------------------------------------------------------------ async path
 
@@ -336,7 +238,7 @@ class VimmerseHook(BaseHook):
 
         Hold it for as long as a wait lasts; the session is closed when the last lease ends.
         """
-        async with _SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
+        async with SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
             assert entry.session is not None and entry.config is not None
             yield entry.session, entry.config
 
@@ -364,41 +266,32 @@ class VimmerseHook(BaseHook):
             raise self._final_error(req, config, error) from error
 
     async def _asend(self, session: aiohttp.ClientSession, req: ApiRequest, config: ApiConfig) -> Any:
+        """Send a request on aiohttp, following redirects as the sync path does (same rule, same key policy)."""
         import aiohttp
 
+        body: dict[str, Any] = {"params": req.params, "data": _aiohttp_data(req), "json": req.json}
         url = config.url(req.path)
-        data: Any = None
-        if req.files:
-            form = aiohttp.FormData()
-            for name, value in req.form or ():
-                form.add_field(name, value)
-            for part in req.files:
-                form.add_field(part.field, part.content, filename=part.filename, content_type=part.content_type)
-            data = form
-        elif req.form is not None:
-            data = list(req.form)
-        method, headers = req.method, {API_KEY_HEADER: config.api_key}
+        send_key = config.same_origin(url)
         try:
-            for _ in range(_MAX_REDIRECTS + 1):
+            for _ in range(MAX_REDIRECTS + 1):
                 async with session.request(
-                    method,
+                    req.method,
                     url,
-                    params=req.params,
-                    data=data,
-                    json=req.json,
-                    headers=headers,
+                    headers={API_KEY_HEADER: config.api_key} if send_key else {},
                     allow_redirects=False,
-                    **_request_timeout(req, config),
+                    **body,
+                    **request_timeout(req, config),
                 ) as response:
-                    if response.status in _REDIRECT_STATUSES and req.method == "GET":
-                        url = urljoin(url, response.headers.get("Location", ""))
-                        headers = {API_KEY_HEADER: config.api_key} if config.same_origin(url) else {}
-                        continue
-                    body = await response.read()
-                    return _decode(req, response.status, body, response.headers.get("Retry-After"))
+                    hop = follow_redirect(
+                        req.method, url, response.status, response.headers.get("Location"), api_url=config.base_url
+                    )
+                    if hop is None:
+                        answer = await response.read()
+                        return _decode(req, response.status, answer, response.headers.get("Retry-After"))
+                url, send_key, body = hop.url, hop.send_key, {}
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
-        raise VimmerseResponseError(f"{req.describe()}: more than {_MAX_REDIRECTS} redirects", path=req.path)
+        raise VimmerseResponseError(f"{req.describe()}: more than {MAX_REDIRECTS} redirects", path=req.path)
 
     # ------------------------------------------------------------------ retries, shared by both paths
 
@@ -459,13 +352,13 @@ class VimmerseHook(BaseHook):
         :param full_object: when the job reads finished and its status route does not answer the
             full object (media), fetch that too, for the run fingerprint and outputs
         """
-        job_kind = self.job_kind(kind)
-        req = endpoints.job_status(job_kind, job_id)
-        snapshot = parse_snapshot(job_kind, job_id, self.request(req, retries=retries), path=req.path)
-        if _needs_full_object(job_kind, snapshot, full_object):
-            with contextlib.suppress(VimmerseError):
-                detail = self.request(endpoints.job_detail(job_kind, job_id), retries=retries)
-                snapshot = with_full_object(snapshot, job_kind, unwrap(detail), api_url=self.config.base_url)
+        row = self.resolve_kind(kind)
+        req = endpoints.job_status(row, job_id)
+        snapshot = parse_snapshot(row, job_id, self.request(req, retries=retries), path=req.path)
+        if (detail := _full_object_read(row, job_id, snapshot, full_object)) is not None:
+            with contextlib.suppress(VimmerseError):  # the reading stands without it
+                body = self.request(detail, retries=retries)
+                snapshot = with_full_object(snapshot, row, unwrap(body), api_url=self.config.base_url)
         return snapshot
 
     async def aget_job_snapshot(
@@ -484,39 +377,24 @@ class VimmerseHook(BaseHook):
         :param retries: override the connection's retry count (the trigger passes 0 and backs off itself)
         :param full_object: as for :meth:`get_job_snapshot`
         """
-        async with _SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
+        async with SESSIONS.lease(self.vimmerse_conn_id, self._aload_config) as entry:
             session, config = entry.session, entry.config
             assert session is not None and config is not None
-            await self._await_poll_turn(entry)
-            job_kind = self.job_kind(kind, config)
-            req = endpoints.job_status(job_kind, job_id)
+            await entry.wait_poll_turn(self.log)
+            row = self.resolve_kind(kind, config)
+            req = endpoints.job_status(row, job_id)
             async with entry.in_flight:
                 body = await self._arequest_on(session, config, req, retries)
-            snapshot = parse_snapshot(job_kind, job_id, body, path=req.path)
-            if _needs_full_object(job_kind, snapshot, full_object):
-                with contextlib.suppress(VimmerseError):
-                    detail = await self._arequest_on(session, config, endpoints.job_detail(job_kind, job_id), retries)
-                    snapshot = with_full_object(snapshot, job_kind, unwrap(detail), api_url=config.base_url)
+            snapshot = parse_snapshot(row, job_id, body, path=req.path)
+            if (detail := _full_object_read(row, job_id, snapshot, full_object)) is not None:
+                with contextlib.suppress(VimmerseError):  # the reading stands without it
+                    body = await self._arequest_on(session, config, detail, retries)
+                    snapshot = with_full_object(snapshot, row, unwrap(body), api_url=config.base_url)
             return snapshot
-
-    async def _await_poll_turn(self, entry: _SharedSession) -> None:
-        """Wait for this poll's turn in the event loop's budget; say so once when polls run late."""
-        delay = entry.budget.reserve(entry.loop.time())
-        if not delay:
-            return
-        if delay > 1 and not entry.warned_late:
-            entry.warned_late = True
-            self.log.warning(
-                "More Vimmerse polls are due than this event loop's budget of %g per second: each poll now "
-                "waits its turn (%.1f s for this one). Poll less often, or spread the waits over more triggerers.",
-                entry.budget.rate,
-                delay,
-            )
-        await asyncio.sleep(delay)
 
     def get_job(self, kind: str, job_id: str) -> dict[str, Any]:
         """Return a job's full object (unwrapped)."""
-        req = endpoints.job_detail(self.job_kind(kind), job_id)
+        req = endpoints.job_detail(self.resolve_kind(kind), job_id)
         return expect_object(self.request(req), method=req.method, path=req.path)
 
     def result_of(self, kind: str, job_id: str, obj: Mapping[str, Any]) -> JobResult:
@@ -526,12 +404,12 @@ class VimmerseHook(BaseHook):
         Outputs that only the API's download route serves are given as that route's URL.
         """
         return build_result(
-            self.job_kind(kind), job_id, obj, web_url=self.web_url(kind, job_id), api_url=self.config.base_url
+            self.resolve_kind(kind), job_id, obj, web_url=self.web_url(kind, job_id), api_url=self.config.base_url
         )
 
     def run_fingerprint(self, kind: str, job_id: str) -> dict[str, Any]:
         """Read what identifies a job's latest finished run (before a request that runs it again)."""
-        return run_fingerprint(self.job_kind(kind), self.get_job(kind, job_id))
+        return run_fingerprint(self.resolve_kind(kind), self.get_job(kind, job_id))
 
     def get_customer_statistics(self, start: date | str, end: date | str) -> list[dict[str, Any]]:
         """
@@ -547,6 +425,16 @@ class VimmerseHook(BaseHook):
         if not isinstance(body, list):
             raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
         return [row for row in body if isinstance(row, dict)]
+
+    def open_download(self, url: str) -> requests.Response:
+        """
+        Send a GET for an output file and return the answer unread (streamed); the caller closes it.
+
+        Redirects are followed; the API key goes only to the API's own origin.
+
+        :param url: the file's URL (an output URL, or an API download path made absolute)
+        """
+        return self._open("GET", url, self.config, stream=True)
 
     def download(self, url: str, destination: Any, *, fallback_name: str, chunk_size: int = 1 << 20) -> str:
         """
@@ -566,16 +454,15 @@ class VimmerseHook(BaseHook):
 
         from airflow_provider_vimmerse.api.files import filename_from_response
 
-        config = self.config
         folder = _as_folder(destination)
         folder.mkdir(parents=True, exist_ok=True)
-        describe = f"GET {urlsplit(url).path}"
+        describe = f"GET {path_of(url)}"
         partial = None
         try:
-            with self._get(url, config, stream=True) as response:
+            with self.open_download(url) as response:
                 if response.status_code >= 400:
                     raise error_from_response(
-                        method="GET", path=urlsplit(url).path, status=response.status_code, body=response.content[:2000]
+                        method="GET", path=path_of(url), status=response.status_code, body=response.content[:2000]
                     )
                 name = filename_from_response(response.headers.get("Content-Disposition"), response.url, fallback_name)
                 target = folder / name
@@ -632,16 +519,34 @@ class VimmerseHook(BaseHook):
 # ---------------------------------------------------------------------- helpers
 
 
-def _needs_full_object(kind: JobKind, snapshot: JobSnapshot, asked: bool) -> bool:
+def _full_object_read(kind: JobKind, job_id: str, snapshot: JobSnapshot, asked: bool) -> ApiRequest | None:
     """
-    Return True when a finished reading must be completed from the job's full object.
+    Return the read of the job's full object that completes a finished reading, or None when none is needed.
 
-    That is when the status route does not answer the full object (media) and either the caller
-    asked (a wait that checks for a new run) or the job failed without a reason in the reading.
+    One is needed when the status route does not answer the full object (media) and either the
+    caller asked (a wait that checks for a new run, or needs the output) or the job failed without a
+    reason in the reading (the full object may carry it).
     """
-    if kind.status_path == kind.detail_path or snapshot.state is None or not snapshot.state.is_terminal:
-        return False
-    return asked or (not snapshot.state.is_success and not snapshot.message)
+    state = snapshot.state
+    if kind.status_path == kind.detail_path or state is None or not state.is_terminal:
+        return None
+    if asked or (not state.is_success and not snapshot.message):
+        return endpoints.job_detail(kind, job_id)
+    return None
+
+
+def _aiohttp_data(req: ApiRequest) -> Any:
+    """Return aiohttp's ``data`` for a request: multipart when it uploads files, else the form fields."""
+    if not req.files:
+        return list(req.form) if req.form is not None else None
+    import aiohttp
+
+    form = aiohttp.FormData()
+    for name, value in req.form or ():
+        form.add_field(name, value)
+    for part in req.files:
+        form.add_field(part.field, part.content, filename=part.filename, content_type=part.content_type)
+    return form
 
 
 def _as_folder(destination: Any) -> Any:
@@ -671,7 +576,7 @@ def _day(value: date | str) -> str:
 def _decode(req: ApiRequest, status: int, body: bytes, retry_after: str | None) -> Any:
     if status >= 400:
         raise error_from_response(method=req.method, path=req.path, status=status, body=body, retry_after=retry_after)
-    if status in _REDIRECT_STATUSES:
+    if status in REDIRECT_STATUSES:
         raise VimmerseResponseError(f"{req.describe()} answered a redirect ({status}) that was not followed")
     if not body:
         return {}

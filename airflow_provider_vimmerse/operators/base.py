@@ -1,30 +1,33 @@
 """
-What every Vimmerse operator that starts a job shares: validate -> submit -> persist the id -> wait -> result.
+The bases of every Vimmerse operator that sends a request: validate -> submit once -> follow the answer.
 
-Never pay twice: the job id is written to Airflow's per-task state store (Airflow 3.3+) as soon as the
-job exists. A later try of the same task instance reads it first: a job still running is reattached,
-a finished one returns its result, a failed or cancelled one is submitted fresh. On Airflow below
-3.3 there is no such store: a try that ends before it defers (worker killed between submit and
-defer) resubmits on retry; once deferred, the wait itself survives triggerer restarts.
+* :class:`VimmerseSubmitOperator`: parameters declared once (:mod:`~airflow_provider_vimmerse.operators.params`),
+  checks, the submit, and never paying twice.
+* :class:`VimmerseJobOperator`: the answer is a job to wait on (in the triggerer, or here).
+* :class:`VimmerseGroupJobOperator`: the job is a batch or a story: each media is reported, and partial failures.
+* :class:`VimmerseAssetJobOperator`: a tool table's request, answered with an asset (or its output).
+* :class:`VimmerseStoryStepOperator`: a story step the API answers when its work is done.
+
+Never pay twice: what a submit started is written to Airflow's per-task state store (Airflow 3.3+) as
+soon as the answer is in. A later try of the same task instance reads it first: a job still running is
+reattached, a finished one returns its result, a failed or cancelled one is submitted fresh; a story
+step already answered reads the story back. On Airflow below 3.3 there is no such store: a try that
+ends before it defers (worker killed between submit and defer) resubmits on retry; once deferred, the
+wait itself survives triggerer restarts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest
-from airflow_provider_vimmerse.api.jobs import JobState
-from airflow_provider_vimmerse.api.responses import expect_object
-from airflow_provider_vimmerse.api.results import JobResult
-from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE, JobWatch, Rerun, WaitEvent, WaitStatus
+from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseError,
@@ -34,15 +37,28 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseJobMayExistError,
     VimmerseNotFoundError,
 )
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
+from airflow_provider_vimmerse.operators.params import EXTRA_PARAMS, Param, api_fields, declared, table_of, wire
 
 if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.fields import Tool
     from airflow_provider_vimmerse.api.responses import JobSnapshot
+    from airflow_provider_vimmerse.api.results import JobResult
+    from airflow_provider_vimmerse.api.submissions import Submission
+    from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
+#: The connection operators use unless told otherwise (the hook's ``default_conn_name``).
+DEFAULT_CONN_ID = "vimmerse_default"
 #: Key of the job reference in the per-task state store.
 STATE_KEY = "vimmerse_job"
 DEFAULT_TIMEOUT = timedelta(hours=2)
+#: Failed media whose reason is looked up (one ``GET /media/{id}`` each) for the log and the error.
+MAX_REASONS = 10
+#: XCom keys every story operator pushes besides its return value.
+STORY_ID_KEY = "story_id"
+STORYBOARD_KEY = "storyboard"
 #: Errors a task retry cannot fix, or where a retry could pay twice: fail at once, no task retry.
 _FINAL_ERRORS = (VimmerseInputError, VimmerseAuthError, VimmerseInsufficientCreditError, VimmerseJobMayExistError)
 
@@ -56,30 +72,228 @@ def fail_fast() -> Iterator[None]:
         raise AirflowFailException(str(error)) from error
 
 
+def _check_values(operator: VimmerseSubmitOperator) -> None:
+    operator.check_values()
+
+
 def _seconds(value: float | timedelta | None) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else value
 
 
-@dataclass(frozen=True)
-class Submission:
+class VimmerseHookMixin:
+    """Give an operator its hook, made on first use from ``vimmerse_conn_id`` (no I/O before)."""
+
+    vimmerse_conn_id: str
+
+    @cached_property
+    def hook(self) -> VimmerseHook:
+        """Return the hook (no I/O until first use)."""
+        from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
+
+
+class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
     """
-    What a submit started: the job to wait on, and, when the request re-ran a finished job, what
-    the wait must see before it believes ``success`` (see :class:`~airflow_provider_vimmerse.api.waiting.Rerun`).
+    Base of the operators that send a request which may spend credits, once: validate -> submit -> result.
 
-    :param job_id: the job's id
-    :param rerun: set when the request re-ran a job that had finished
+    Subclasses set ``job_kind``, declare their API fields as :class:`~.params.Param`\\ s in the class body,
+    implement :meth:`submit`, and check the values in :meth:`check_values` (execute-time checks, such
+    as a path id, in :meth:`check_inputs`). Every try reads the task state store first
+    (:meth:`resume`), so a retry takes back what an earlier try submitted instead of paying again.
+
+    :param vimmerse_conn_id: Vimmerse connection id
     """
 
-    job_id: str
-    rerun: Rerun | None = None
+    job_kind: ClassVar[str] = ""
+    #: Every parameter the class declares, its bases' included (set from the :class:`~.params.Param`\ s).
+    param_table: ClassVar[Mapping[str, Param]] = {}
+    ui_color = "#e8dcff"
+    operator_extra_links = (VimmerseJobLink(),)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.param_table = table_of(cls)
+        if cls.param_table:
+            wire(cls, declared(cls), _check_values)
+
+    def __init__(self, *, vimmerse_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.vimmerse_conn_id = vimmerse_conn_id
+
+    # ------------------------------------------------------------------ subclass API
+
+    def api_fields(self) -> dict[str, Any]:
+        """Return the API fields that are set, as the API names them, from the class's parameters."""
+        return api_fields(self, self.param_table)
+
+    def check_values(self) -> None:
+        """
+        Check the API field values that are set; raise :class:`.VimmerseInputError` naming the field. No I/O.
+
+        Runs when the operator is made (literal values; unrendered templates are skipped) and again
+        when the task runs, on the rendered values.
+        """
+
+    def check_inputs(self) -> None:
+        """Validate the rendered inputs before anything is sent: the field values, and what only a run can check."""
+        self.check_values()
+
+    def submit(self, context: Any) -> Submission:
+        """Send the request (:meth:`send`, or :meth:`~VimmerseJobOperator.rerun`) and return what its answer says."""
+        raise NotImplementedError
+
+    def send(
+        self, req: ApiRequest, *, job_id: str | None = None, done: bool = False, tool: Tool | None = None
+    ) -> Submission:
+        """
+        Send ``req`` and read its answer (:func:`~airflow_provider_vimmerse.api.submissions.parse_submission`).
+
+        :param req: the request
+        :param job_id: the job the request names in its path, for answers without an id
+        :param done: the request answers when its work is done (the result is read without waiting)
+        :param tool: the tool row, for the answers of the tool tables
+        """
+        from airflow_provider_vimmerse.api.submissions import parse_submission
+
+        return parse_submission(self.hook.request(req), req.describe(), job_id=job_id, done=done, tool=tool)
+
+    def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:
+        """
+        Return the result of a finished job: from ``obj`` when the answer was the finished job, else fetched once.
+
+        :param context: the task's context
+        :param job_id: the job
+        :param obj: the finished job's object as the answer showed it, if it did
+        """
+        if obj is not None:
+            result = self.hook.result_of(self.job_kind, job_id, obj)
+            self.log.info("%s %s was finished in the answer: %s", self.job_kind, job_id, result["video_urls"])
+            return result
+        result = self.hook.result_of(self.job_kind, job_id, self.hook.get_job(self.job_kind, job_id))
+        self.log.info(
+            "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
+        )
+        return result
+
+    def wait(self, context: Any, submission: Submission) -> JobResult:
+        """Wait for a job that the answer shows unfinished (:class:`VimmerseJobOperator` does)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot wait for {self.job_kind} {submission.job_id}")
+
+    # ------------------------------------------------------------------ flow
+
+    def execute(self, context: Any) -> JobResult:
+        """Validate, submit (or take back what an earlier try submitted), then follow the answer."""
+        with fail_fast():
+            self.check_inputs()
+            submission = self._reattach(context)
+            if submission is None:
+                submission = self.submit(context)
+                self._remember(context, submission)
+            return self.follow(context, submission)
+
+    def follow(self, context: Any, submission: Submission) -> JobResult:
+        """Return the output the answer carries, or the finished job's result, or wait for the job."""
+        if submission.output is not None:
+            self.log.info("The answer is the output itself; there is no job to wait for")
+            return submission.output
+        persist_job_link(context, self.hook.web_url(self.job_kind, submission.job_id))
+        if not submission.done:
+            return self.wait(context, submission)
+        result = self.finish(context, submission.job_id, submission.finished)
+        self._forget(context)
+        return result
+
+    # ------------------------------------------------------------------ never pay twice
+
+    def resume(self, context: Any, job_id: str, saved: Mapping[str, Any]) -> Submission | None:
+        """
+        Return the job an earlier try of this task submitted, when it is running or done; None submits anew.
+
+        A job that an earlier try re-ran (regeneration, process, concat) is always waited on again
+        with the same rerun check: its reading now may still be the one from before the request.
+
+        :param context: the task's context
+        :param job_id: the job the earlier try saved
+        :param saved: everything it saved (:meth:`saved_state`)
+        """
+        from airflow_provider_vimmerse.api.status import JobStatus
+        from airflow_provider_vimmerse.api.submissions import Submission
+        from airflow_provider_vimmerse.api.waiting import Rerun
+
+        rerun = Rerun.from_payload(saved.get("rerun"))
+        if rerun is not None:
+            self.log.info(
+                "%s %s: an earlier try already sent the %s; waiting for it, nothing is sent again",
+                self.job_kind,
+                job_id,
+                rerun.action,
+            )
+            return Submission(job_id, rerun=rerun)
+        try:
+            snapshot = self.hook.get_job_snapshot(self.job_kind, job_id)
+        except VimmerseNotFoundError:
+            self.log.warning("%s %s from an earlier try no longer exists; submitting a new job", self.job_kind, job_id)
+            return None
+        state = snapshot.effective_state
+        if state.is_failure:
+            self.log.warning(
+                "%s %s from an earlier try ended %s (%s); submitting a new job",
+                self.job_kind,
+                job_id,
+                snapshot.raw_status,
+                snapshot.message or "no message",
+            )
+            return None
+        verb = "already finished" if state is JobStatus.SUCCESS else "is still running"
+        self.log.info("%s %s from an earlier try %s: reattaching, nothing is submitted", self.job_kind, job_id, verb)
+        return Submission(job_id, status=snapshot)
+
+    def saved_state(self, submission: Submission) -> dict[str, Any]:
+        """Return what a later try of this task needs to take ``submission`` back (kept in the task state store)."""
+        saved: dict[str, Any] = {"kind": self.job_kind, "id": submission.job_id}
+        if submission.rerun is not None:
+            saved["rerun"] = submission.rerun.to_payload()
+        return saved
+
+    def _reattach(self, context: Any) -> Submission | None:
+        store = context.get("task_state_store")
+        if store is None:
+            return None
+        saved = store.get(STATE_KEY)
+        if not isinstance(saved, dict) or saved.get("kind") != self.job_kind or not saved.get("id"):
+            return None
+        return self.resume(context, str(saved["id"]), saved)
+
+    def _forget(self, context: Any) -> None:
+        """Drop the saved job once the task succeeds, so clearing the task later makes a new video."""
+        store = context.get("task_state_store")
+        if store is not None:
+            store.delete(STATE_KEY)
+
+    def _remember(self, context: Any, submission: Submission) -> None:
+        if not submission.job_id:
+            return  # the answer was the output itself: nothing to take back
+        store = context.get("task_state_store")
+        job_id = submission.job_id
+        if store is None:
+            self.log.info(
+                "%s %s submitted. This Airflow has no per-task state store (3.3+), so a retry of this task "
+                "%s would submit again.",
+                self.job_kind,
+                job_id,
+                "before it ends" if submission.done else "before it defers",
+            )
+            return
+        store.set(STATE_KEY, self.saved_state(submission))
+        self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
 
 
-class VimmerseJobOperator(BaseOperator):
+class VimmerseJobOperator(VimmerseSubmitOperator):
     """
     Base of the operators that start a Vimmerse job and wait for it.
 
-    Subclasses set ``job_kind`` and implement :meth:`submit` (and :meth:`check_inputs` when they
-    take input).
+    Subclasses set ``job_kind``, declare their fields and implement :meth:`submit`.
 
     :param vimmerse_conn_id: Vimmerse connection id
     :param wait_for_completion: wait until the job ends (default); False returns the id at once
@@ -90,20 +304,16 @@ class VimmerseJobOperator(BaseOperator):
     :param timeout: how long to wait for the job before failing (the job may go on remotely)
     """
 
-    job_kind: ClassVar[str] = ""
     #: A ``success`` without an output keeps the wait going (a story reads ``success`` before its
     #: composed video is there).
     need_output: ClassVar[bool] = False
     #: Seconds a re-run job may show no sign of its new run before the task fails (None: until
     #: ``timeout``); see :meth:`rerun`.
     rerun_grace: ClassVar[float | None] = DEFAULT_RERUN_GRACE
-    ui_color = "#e8dcff"
-    operator_extra_links = (VimmerseJobLink(),)
 
     def __init__(
         self,
         *,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float | None = None,
@@ -111,7 +321,6 @@ class VimmerseJobOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.vimmerse_conn_id = vimmerse_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.poll_interval = poll_interval
@@ -120,20 +329,6 @@ class VimmerseJobOperator(BaseOperator):
             raise VimmerseInputError("poll_interval", f"must be a positive number of seconds, got {poll_interval!r}")
         if (_seconds(timeout) or 0) <= 0:
             raise VimmerseInputError("timeout", f"must be positive, got {timeout!r}")
-
-    @cached_property
-    def hook(self) -> VimmerseHook:
-        """Return the hook (no I/O until first use)."""
-        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
-
-    # ------------------------------------------------------------------ subclass API
-
-    def check_inputs(self) -> None:
-        """Validate the rendered inputs; raise :class:`.VimmerseInputError` naming the field. No I/O."""
-
-    def submit(self, context: Any) -> str | Submission:
-        """Start the job and return its id (or a :class:`Submission` when it re-ran a finished job)."""
-        raise NotImplementedError
 
     def rerun(self, job_id: str, req: ApiRequest, action: str) -> Submission:
         """
@@ -147,48 +342,35 @@ class VimmerseJobOperator(BaseOperator):
         :param req: the request that re-runs it
         :param action: what it is, for messages (``regeneration``, ``process``, ``concat``)
         """
+        from dataclasses import replace
+
+        from airflow_provider_vimmerse.api.waiting import Rerun
+
         baseline = self.hook.run_fingerprint(self.job_kind, job_id)
         requested_at = time.time()
-        self.hook.request(req)
-        return Submission(job_id, Rerun(action, baseline, requested_at, self.rerun_grace))
+        submission = self.send(req, job_id=job_id)
+        return replace(submission, job_id=job_id, rerun=Rerun(action, baseline, requested_at, self.rerun_grace))
 
-    def first_reading(self, job_id: str) -> JobSnapshot | None:
-        """Return the job's status as the submit answer already showed it, or None to poll for it."""
-        return None
+    def follow(self, context: Any, submission: Submission) -> JobResult:
+        """Return at once what needs no wait (or when not waiting), else wait for the job."""
+        if submission.output is None and not submission.done and not self.wait_for_completion:
+            persist_job_link(context, self.hook.web_url(self.job_kind, submission.job_id))
+            self.log.info("%s %s submitted; not waiting (wait_for_completion=False)", self.job_kind, submission.job_id)
+            self._forget(context)
+            return self.submitted_result(submission.job_id)
+        return super().follow(context, submission)
 
-    def spends_credits(self) -> bool:
-        """Return True when :meth:`submit` starts a paid generation (so a retry must not repeat it)."""
-        return True
+    def wait(self, context: Any, submission: Submission) -> JobResult:
+        """Wait for the job in the triggerer (``deferrable``) or here, with the same rules."""
+        from airflow_provider_vimmerse.api.waiting import JobWatch
 
-    # ------------------------------------------------------------------ flow
-
-    def execute(self, context: Any) -> JobResult | dict[str, Any]:
-        """Validate, submit (or reattach), then wait in the triggerer or here."""
-        with fail_fast():
-            self.check_inputs()
-            job_id, snapshot, rerun = self._reattach(context)
-            if job_id is None:
-                submitted = self.submit(context)
-                if isinstance(submitted, str):
-                    submitted = Submission(submitted)
-                job_id, rerun = submitted.job_id, submitted.rerun
-                self._remember(context, job_id, rerun)
-            persist_job_link(context, self.hook.web_url(self.job_kind, job_id))
-            if not self.wait_for_completion:
-                self.log.info("%s %s submitted; not waiting (wait_for_completion=False)", self.job_kind, job_id)
-                self._forget(context)
-                return self.submitted_result(job_id)
-            return self._wait(context, job_id, snapshot, rerun)
-
-    def _wait(self, context: Any, job_id: str, snapshot: JobSnapshot | None, rerun: Rerun | None) -> JobResult:
+        job_id, rerun = submission.job_id, submission.rerun
         deadline = time.time() + (_seconds(self.timeout) or 0)
         watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval, rerun=rerun, need_output=self.need_output)
-        if rerun is None:
-            snapshot = snapshot or self.first_reading(job_id)
-        if snapshot is None:
+        if submission.status is None:
             event, _ = self._poll_once(watch)
-        else:  # already read while deciding to reattach
-            event = self._observe(watch, snapshot)
+        else:  # the answer, or the earlier try's reattach, already read it
+            event = self._observe(watch, submission.status)
         if event is None and self.deferrable:
             self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", self.job_kind, job_id)
             from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger  # only needed to defer
@@ -244,31 +426,18 @@ class VimmerseJobOperator(BaseOperator):
 
         Only events this provider sends are accepted. Success fetches the job's details once.
         """
+        from airflow_provider_vimmerse.api.status import JobStatus
+        from airflow_provider_vimmerse.api.waiting import WaitEvent
+
         try:
             outcome = WaitEvent.from_payload(event)
         except ValueError as error:
             raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
-        if outcome.status is not WaitStatus.SUCCESS:
+        if outcome.status is not JobStatus.SUCCESS:
             raise job_error(outcome)
         with fail_fast():
             result = self.finish(context, outcome.job_id)
         self._forget(context)
-        return result
-
-    def finish(self, context: Any, job_id: str) -> JobResult:
-        """Fetch the finished job once and return its small result."""
-        result = self.hook.result_of(self.job_kind, job_id, self.hook.get_job(self.job_kind, job_id))
-        self.log.info(
-            "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
-        )
-        return result
-
-    def edit_at_once(self, job_id: str, req: ApiRequest, changed: Iterable[str]) -> JobResult:
-        """Send an edit that regenerates nothing (no credits, no job) and return the result at once."""
-        with fail_fast():
-            obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
-            result = self.hook.result_of(self.job_kind, job_id, obj)
-        self.log.info("%s %s: metadata updated (%s); nothing regenerated", self.job_kind, job_id, ", ".join(changed))
         return result
 
     def submitted_result(self, job_id: str) -> JobResult:
@@ -282,93 +451,260 @@ class VimmerseJobOperator(BaseOperator):
             "web_url": self.hook.web_url(self.job_kind, job_id),
         }
 
-    # ------------------------------------------------------------------ never pay twice
 
-    def _reattach(self, context: Any) -> tuple[str | None, JobSnapshot | None, Rerun | None]:
+class VimmerseGroupJobOperator(VimmerseJobOperator):
+    """
+    Base of the operators that wait on a batch or a story: reports each media and partial failures.
+
+    :param fail_on_partial_failure: when some media of the batch or story failed (the rest succeeded),
+        fail the task naming them (True), or succeed with the failures listed in the result's
+        ``medias``, ``failed_media`` and ``failed_count`` (False). The log names them either way.
+        Default: ``partial_failure_fails`` of the class (True but for the concat operators)
+    """
+
+    #: A batch or story "is finished" when its composed video is there: its ``video_url`` is set after
+    #: the status reads ``success`` (batch.txt "if Batch is finished, you can get composed video from
+    #: video_url"; story.txt "wait for videos are composed internally"), so the wait needs the output.
+    need_output = True
+    #: What ``fail_on_partial_failure`` is when not given.
+    partial_failure_fails: ClassVar[bool] = True
+
+    def __init__(self, *, fail_on_partial_failure: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fail_on_partial_failure = (
+            self.partial_failure_fails if fail_on_partial_failure is None else fail_on_partial_failure
+        )
+
+    def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:
         """
-        Return the job of an earlier try of this task when it is running or done, else Nones.
+        Fetch the finished job once and check its media.
 
-        A job that an earlier try re-ran (regeneration, process, concat) is always waited on again
-        with the same rerun check: its reading now may still be the one from before the request.
+        Operators that need the composed video (``need_output``) waited for it in the trigger or
+        the wait, so it is there.
         """
-        store = context.get("task_state_store")
-        if store is None:
-            return None, None, None
-        saved = store.get(STATE_KEY)
-        if not isinstance(saved, dict) or saved.get("kind") != self.job_kind or not saved.get("id"):
-            return None, None, None
-        job_id = str(saved["id"])
-        rerun = Rerun.from_payload(saved.get("rerun"))
-        if rerun is not None:
-            self.log.info(
-                "%s %s: an earlier try already sent the %s; waiting for it, nothing is sent again",
-                self.job_kind,
-                job_id,
-                rerun.action,
+        result = self.hook.result_of(self.job_kind, job_id, obj or self.hook.get_job(self.job_kind, job_id))
+        total = len(result.get("medias", []))
+        self.log.info(
+            "%s %s finished: %d of %d media succeeded, %d failed; video %s",
+            self.job_kind,
+            job_id,
+            result.get("finished_count", 0),
+            total,
+            result.get("failed_count", 0),
+            result["video_urls"] or "(none)",
+        )
+        self.check_failures(result)
+        if self.need_output and not result["video_urls"]:
+            raise AirflowFailException(
+                f"{self.job_kind} {job_id} finished but has no composed video_url; see {result['web_url']}"
             )
-            return job_id, None, rerun
-        try:
-            snapshot = self.hook.get_job_snapshot(self.job_kind, job_id)
-        except VimmerseNotFoundError:
-            self.log.warning("%s %s from an earlier try no longer exists; submitting a new job", self.job_kind, job_id)
-            return None, None, None
-        state = snapshot.effective_state
-        if state in (JobState.FAILED, JobState.CANCELLED):
-            self.log.warning(
-                "%s %s from an earlier try ended %s (%s); submitting a new job",
-                self.job_kind,
-                job_id,
-                snapshot.raw_status,
-                snapshot.message or "no message",
-            )
-            return None, None, None
-        verb = "already finished" if state is JobState.SUCCEEDED else "is still running"
-        self.log.info("%s %s from an earlier try %s: reattaching, nothing is submitted", self.job_kind, job_id, verb)
-        return job_id, snapshot, None
+        return result
 
-    def _forget(self, context: Any) -> None:
-        """Drop the saved job once the task succeeds, so clearing the task later makes a new video."""
-        store = context.get("task_state_store")
-        if store is not None:
-            store.delete(STATE_KEY)
-
-    def _remember(self, context: Any, job_id: str, rerun: Rerun | None = None) -> None:
-        store = context.get("task_state_store")
-        if store is None:
-            self.log.info(
-                "%s %s submitted. This Airflow has no per-task state store (3.3+), so a retry of this task "
-                "before it defers would submit again.",
-                self.job_kind,
-                job_id,
-            )
+    def check_failures(self, result: JobResult) -> None:
+        """Log the media that failed, with their reasons; fail the task when ``fail_on_partial_failure``."""
+        failed = result.get("failed_media") or []
+        if not failed:
             return
-        saved: dict[str, Any] = {"kind": self.job_kind, "id": job_id}
-        if rerun is not None:
-            saved["rerun"] = rerun.to_payload()
-        store.set(STATE_KEY, saved)
-        self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
+        self._add_reasons(result)
+        reasons = {m["id"]: m.get("message") for m in result.get("medias", [])}
+        named = "; ".join(f"{media_id} ({reasons.get(media_id) or 'no reason given'})" for media_id in failed)
+        total = len(result.get("medias", [])) or len(failed)
+        message = f"{result['kind']} {result['id']}: {len(failed)} of {total} media failed: {named}"
+        self.log.warning(message)
+        if self.fail_on_partial_failure:
+            raise AirflowFailException(
+                f"{message}. Set fail_on_partial_failure=False to succeed with the failures listed in the result."
+            )
+
+    def _add_reasons(self, result: JobResult) -> None:
+        """Look up why failed media failed, when the group object does not say (a few requests at most)."""
+        from airflow_provider_vimmerse.api.responses import failure_message
+        from airflow_provider_vimmerse.api.results import media_status
+        from airflow_provider_vimmerse.api.status import JobStatus
+
+        medias = result.get("medias", [])
+        missing = [m for m in medias if media_status(m) is JobStatus.FAILED and not m.get("message")]
+        for media in missing[:MAX_REASONS]:
+            with contextlib.suppress(VimmerseError):
+                reason = failure_message(self.hook.get_job("media", media["id"]))
+                if reason:
+                    media["message"] = reason
+
+
+class VimmerseAssetJobOperator(VimmerseJobOperator):
+    """
+    Base of the operators over a tool table: each tool's request answers with an *asset*.
+
+    Tool fields are keyword arguments (``video_url=...``) or the ``inputs`` dict (use ``inputs`` to map
+    over them with ``.expand(inputs=[...])``); the table declares each tool's fields once
+    (:class:`~airflow_provider_vimmerse.api.fields.ToolField`). Literal values are checked when the
+    DAG is parsed, templated ones when the task runs, before any request. An answer that is already
+    finished (``async_mode: false``, or a route that answers synchronously) is returned without
+    waiting or deferring; an unfinished asset is waited on like any job.
+
+    :param tool: the tool's name, a key of the operator's table
+    :param inputs: tool fields, with the API's names (templated)
+    :param extra_params: more fields sent as they are, for fields the API adds later (templated)
+    """
+
+    job_kind = "asset"
+    template_fields = ("inputs", "extra_params")
+
+    @classmethod
+    def tool_table(cls) -> Mapping[str, Tool]:
+        """Return the operator's table of tools (imported on first use, not when the DAG file is parsed)."""
+        raise NotImplementedError
+
+    def __init__(
+        self,
+        *,
+        tool: str,
+        inputs: Mapping[str, Any] | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from airflow_provider_vimmerse.api import fields
+
+        table = self.tool_table()
+        known = {name for row in table.values() for name in row.field_names}
+        tool_kwargs = {name: kwargs.pop(name) for name in list(kwargs) if name in known}
+        super().__init__(**kwargs)
+        self.tool = tool
+        self.inputs = {**(inputs or {}), **tool_kwargs}
+        self.extra_params = dict(extra_params or {})
+        base = fields.get_tool(table, tool)
+        if not (base.option_routes and fields.is_templated(self.inputs.get(base.option_field))):
+            fields.prepare_values(self.row, self.inputs)  # literal values now; templated ones at execute
+
+    @property
+    def row(self) -> Tool:
+        """Return the row serving the inputs: the tool's, or the one its ``option`` is routed to."""
+        from airflow_provider_vimmerse.api.fields import resolve_tool
+
+        return resolve_tool(self.tool_table(), self.tool, self.inputs)
+
+    def check_values(self) -> None:
+        """Validate the rendered inputs against the tool's row (no request is sent)."""
+        from airflow_provider_vimmerse.api.fields import prepare_values
+
+        prepare_values(self.row, self.inputs)
+
+    def submit(self, context: Any) -> Submission:
+        """Send the tool's request; its answer is the asset (maybe finished already) or the output itself."""
+        from airflow_provider_vimmerse.api.fields import prepare_values
+
+        row = self.row
+        return self.send(self.build_request(row, prepare_values(row, self.inputs)), tool=row)
+
+    def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
+        """Return the tool's request for prepared values (subclasses handle local files)."""
+        raise NotImplementedError
+
+
+class VimmerseStoryStepOperator(VimmerseSubmitOperator):
+    """
+    Base of the story's advanced-flow steps that the API answers when their work is done (storyboard,
+    elements, scenes).
+
+    Subclasses set ``step``, declare their fields and implement :meth:`build_request`. The task reads
+    the story once the step is answered and returns its result, with its ``storyboard``, and pushes the
+    story id and storyboard under the XCom keys ``story_id`` and ``storyboard``.
+
+    These requests generate images and can take minutes on the real API, so they wait up to
+    :data:`~airflow_provider_vimmerse.api.story.SLOW_STEP_TIMEOUT` seconds for the answer (180 s, as the
+    API's own examples), whatever the connection's ``timeout``.
+
+    Never pay twice (Airflow 3.3+): once the step is answered, the story and the step are saved in the
+    task state store; a retry of the task reads the story back and returns it, sending nothing.
+    """
+
+    job_kind = "story"
+    #: What the step makes: ``storyboard``, ``elements`` or ``scenes``.
+    step: ClassVar[str] = ""
+
+    extra_params = EXTRA_PARAMS
+
+    def build_request(self) -> ApiRequest:
+        """Return the request of this step (local files are read here)."""
+        raise NotImplementedError
+
+    def sent_story_id(self) -> str | None:
+        """Return the id of the story this step works on, when the request names one."""
+        return None
+
+    def submit(self, context: Any) -> Submission:
+        """Send the step; its answer says the step is done."""
+        return self.send(self.build_request(), job_id=self.sent_story_id(), done=True)
+
+    def saved_state(self, submission: Submission) -> dict[str, Any]:
+        """Save the step too: a retry of this task takes back this step only."""
+        return {**super().saved_state(submission), "step": self.step}
+
+    def resume(self, context: Any, job_id: str, saved: Mapping[str, Any]) -> Submission | None:
+        """Take back the story whose step an earlier try of this task sent and got answered: nothing is sent."""
+        from airflow_provider_vimmerse.api.submissions import Submission
+
+        if saved.get("step") != self.step:
+            return None
+        self.log.info(
+            "story %s: an earlier try of this task already sent the %s step and got its answer; "
+            "reading the story, nothing is sent again",
+            job_id,
+            self.step,
+        )
+        return Submission(job_id, done=True)
+
+    def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:
+        """
+        Read the story and return it with its storyboard (read, not taken from the answer: story.txt's
+        elements answer is ``{"title": ""}``, and a retry has no answer).
+
+        A story that does not show the step done (:func:`~airflow_provider_vimmerse.api.story.step_done`)
+        is returned as it is, with a warning: the step was answered, so it is not sent again.
+        """
+        from airflow_provider_vimmerse.api import story
+
+        obj = self.hook.get_job("story", job_id)
+        result = self.hook.result_of("story", job_id, obj)
+        result.setdefault("storyboard", story.storyboard_of(obj))
+        scenes = result["storyboard"].get("scenes")
+        self.log.info(
+            "story %s: %s done (status %s); storyboard has %d scene(s)",
+            job_id,
+            self.step,
+            result["status"] or "(none)",
+            len(scenes) if isinstance(scenes, list) else 0,
+        )
+        if not story.step_done(self.step, obj):
+            self.log.warning(
+                "story %s does not show its %s done yet (see %s); the step was answered, so it is not sent again",
+                job_id,
+                self.step,
+                result["web_url"],
+            )
+        push_story_xcoms(self, context, result)
+        return result
+
+
+def push_story_xcoms(operator: BaseOperator, context: Any, result: JobResult) -> None:
+    """Push the story id and storyboard of a step's result under their own XCom keys."""
+    if not operator.do_xcom_push:
+        return
+    context["ti"].xcom_push(key=STORY_ID_KEY, value=result["id"])
+    context["ti"].xcom_push(key=STORYBOARD_KEY, value=result.get("storyboard", {}))
 
 
 def job_error(outcome: WaitEvent) -> VimmerseJobError:
     """Return the error that ends a task whose job did not succeed."""
+    from airflow_provider_vimmerse.api.status import JobStatus
+
     what = f"{outcome.kind} {outcome.job_id}"
     messages = {
-        WaitStatus.FAILED: f"{what} failed on the Vimmerse side: {outcome.message or 'no reason given'}",
-        WaitStatus.CANCELLED: f"{what} was cancelled: {outcome.message or 'no reason given'}",
-        WaitStatus.TIMEOUT: outcome.message or f"{what} was not finished in time; it may still be running remotely",
-        WaitStatus.ERROR: f"Could not follow {what}: {outcome.message}",
+        JobStatus.FAILED: f"{what} failed on the Vimmerse side: {outcome.message or 'no reason given'}",
+        JobStatus.CANCELLED: f"{what} was cancelled: {outcome.message or 'no reason given'}",
+        JobStatus.TIMEOUT: outcome.message or f"{what} was not finished in time; it may still be running remotely",
+        JobStatus.ERROR: f"Could not follow {what}: {outcome.message}",
     }
     return VimmerseJobError(
         messages[outcome.status], kind=outcome.kind, job_id=outcome.job_id, outcome=outcome.status.value
     )
-
-
-def as_list(value: Any) -> list[Any]:
-    """Return ``value`` as a list (None -> [], a single item -> [item])."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return list(value)
-    return [value]

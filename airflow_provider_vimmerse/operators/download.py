@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_vimmerse.api.jobs import get_job_kind
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.base import as_list
+from airflow_provider_vimmerse.operators.base import DEFAULT_CONN_ID, VimmerseHookMixin
+from airflow_provider_vimmerse.operators.params import as_list
 
 
-class VimmerseDownloadOperator(BaseOperator):
+class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     """
     Stream every output video of a job into ``destination`` and return the written paths.
 
@@ -39,24 +37,21 @@ class VimmerseDownloadOperator(BaseOperator):
         job: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         kind: str | None = None,
         job_id: str | None = None,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if job is None and not (kind and job_id):
             raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
         if kind is not None:
+            from airflow_provider_vimmerse.api.jobs import get_job_kind
+
             get_job_kind(kind)
         self.destination = destination
         self.job = job
         self.kind = kind
         self.job_id = job_id
         self.vimmerse_conn_id = vimmerse_conn_id
-
-    @cached_property
-    def hook(self) -> VimmerseHook:
-        """Return the hook (no I/O until first use)."""
-        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
 
     def execute(self, context: Any) -> list[str]:
         """Download every output; return the written paths in order."""

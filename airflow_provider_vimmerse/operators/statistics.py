@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
-from functools import cached_property
 from typing import Any, TypedDict
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.base import fail_fast
+from airflow_provider_vimmerse.operators.base import DEFAULT_CONN_ID, VimmerseHookMixin, fail_fast
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -33,7 +31,7 @@ class UsageReport(TypedDict):
     totals: dict[str, int | float]
 
 
-class VimmerseUsageStatisticsOperator(BaseOperator):
+class VimmerseUsageStatisticsOperator(VimmerseHookMixin, BaseOperator):
     """
     Return the daily usage figures of the Vimmerse account (``GET /customer-statistics/{start}/{end}``).
 
@@ -56,18 +54,13 @@ class VimmerseUsageStatisticsOperator(BaseOperator):
         *,
         start: date | str | None = None,
         end: date | str | None = None,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.start = start
         self.end = end
         self.vimmerse_conn_id = vimmerse_conn_id
-
-    @cached_property
-    def hook(self) -> VimmerseHook:
-        """Return the hook (no I/O until first use)."""
-        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
 
     def execute(self, context: Any) -> UsageReport:
         """Fetch the figures of every day of the range and add them up."""

@@ -17,39 +17,45 @@ returns the story's result with its ``storyboard`` and also pushes it to XCom un
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import cached_property
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
-
-from airflow_provider_vimmerse.api import story
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
-from airflow_provider_vimmerse.api.responses import expect_object
-from airflow_provider_vimmerse.api.results import JobResult
-from airflow_provider_vimmerse.exceptions import (
-    VimmerseResponseError,
+from airflow_provider_vimmerse.operators.base import (
+    STORY_ID_KEY,
+    STORYBOARD_KEY,
+    VimmerseGroupJobOperator,
+    VimmerseStoryStepOperator,
+    push_story_xcoms,
 )
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.operators.base import Submission, as_list, fail_fast
-from airflow_provider_vimmerse.operators.batch import VimmerseGroupJobOperator
-from airflow_provider_vimmerse.operators.media import new_job_id, read_images
+from airflow_provider_vimmerse.operators.params import (
+    BOOL,
+    EXTRA_PARAMS,
+    FILES,
+    INT,
+    JSON,
+    KEPT,
+    LISTED,
+    URLS,
+    Param,
+)
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import TaskGroup
+    from airflow.providers.common.compat.sdk import BaseOperator, TaskGroup
 
-#: XCom keys every story operator pushes besides its return value.
-STORY_ID_KEY = "story_id"
-STORYBOARD_KEY = "storyboard"
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.results import JobResult
+    from airflow_provider_vimmerse.api.submissions import Submission
 
-
-def push_story_xcoms(operator: BaseOperator, context: Any, result: JobResult) -> None:
-    """Push the story id and storyboard of a step's result under their own XCom keys."""
-    if not operator.do_xcom_push:
-        return
-    context["ti"].xcom_push(key=STORY_ID_KEY, value=result["id"])
-    context["ti"].xcom_push(key=STORYBOARD_KEY, value=result.get("storyboard", {}))
+_STORY = "~airflow_provider_vimmerse.api.story"
+#: The story a step works on: its id, or the result of the step before.
+STORY = "str | dict[str, Any]"
+#: A storyboard: a dict, its JSON, or the result of the step before.
+BOARD = "dict[str, Any] | str | None"
+_STORY_ID_DOC = "the story, or the result of the previous step"
+_BOARD_DOC = (
+    "the storyboard to use, e.g. edited by an earlier task; a dict, its JSON, or the previous step's result. "
+    "None keeps the story's own"
+)
 
 
 class _StoryJobOperator(VimmerseGroupJobOperator):
@@ -57,9 +63,9 @@ class _StoryJobOperator(VimmerseGroupJobOperator):
 
     job_kind = "story"
 
-    def finish(self, context: Any, job_id: str) -> JobResult:
+    def finish(self, context: Any, job_id: str, obj: Any = None) -> JobResult:
         """Return the finished story's result (with its storyboard) and push its id and storyboard."""
-        result = super().finish(context, job_id)
+        result = super().finish(context, job_id, obj)
         push_story_xcoms(self, context, result)
         return result
 
@@ -72,167 +78,38 @@ class VimmerseIdeaToVideoOperator(_StoryJobOperator):
     story video in ``video_urls``, the ``storyboard``, each scene's media (``medias``) and
     ``used_credits`` when the API reports them.
 
-    :param idea: what the story is about (templated)
-    :param title: story title (templated)
-    :param scene_count: number of scenes, at least 1 (the maximum depends on the subscription plan)
-    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``
-    :param image_tool: image model for the scenes, one of :data:`~airflow_provider_vimmerse.api.story.IMAGE_TOOLS`
-    :param video_tool: motion model for the scenes, one of :data:`~airflow_provider_vimmerse.api.story.VIDEO_TOOLS`
-    :param scene_duration: seconds per scene, 5 or 10
-    :param is_transition: make transitions between scenes
-    :param elements: pre-defined ``characters``/``environments``/``objects`` (dict or JSON; templated)
-    :param audio_option: ``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON; templated)
-    :param language: language of the storyboard and narration, one of
-        :data:`~airflow_provider_vimmerse.api.story.LANGUAGES`
-    :param seed: refused: ``POST /story/idea-2-video`` has no seed (the advanced flow's image steps take one)
-    :param webhook_url: URL the API calls when the story is done (templated)
     :param fail_on_partial_failure: fail the task when some scene videos failed (default)
-    :param extra_params: more body fields passed through as they are, for fields the API adds later
     """
 
-    template_fields: Sequence[str] = (
-        "idea", "title", "scene_count", "aspect_ratio", "image_tool", "video_tool", "scene_duration", "elements",
-        "audio_option", "language", "seed", "webhook_url", "extra_params",
-    )  # fmt: skip
+    idea = Param("what the story is about", "str", required=True)
+    title = Param("story title")
+    scene_count = Param("number of scenes, at least 1 (the maximum depends on the subscription plan)", INT)
+    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
+    image_tool = Param(f"image model for the scenes, one of :data:`{_STORY}.IMAGE_TOOLS`")
+    video_tool = Param(f"motion model for the scenes, one of :data:`{_STORY}.VIDEO_TOOLS`")
+    scene_duration = Param("seconds per scene, 5 or 10", INT)
+    is_transition = Param("make transitions between scenes", BOOL, templated=False)
+    elements = Param("pre-defined ``characters``/``environments``/``objects`` (dict or JSON)", JSON)
+    audio_option = Param("``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON)", JSON)
+    language = Param(f"language of the storyboard and narration, one of :data:`{_STORY}.LANGUAGES`")
+    seed = Param("refused: ``POST /story/idea-2-video`` has no seed (the advanced flow's image steps take one)", INT)
+    webhook_url = Param("URL the API calls when the story is done")
+    extra_params = EXTRA_PARAMS
 
-    def __init__(
-        self,
-        *,
-        idea: str,
-        title: str | None = None,
-        scene_count: int | None = None,
-        aspect_ratio: str | None = None,
-        image_tool: str | None = None,
-        video_tool: str | None = None,
-        scene_duration: int | None = None,
-        is_transition: bool | None = None,
-        elements: dict[str, Any] | str | None = None,
-        audio_option: dict[str, Any] | str | None = None,
-        language: str | None = None,
-        seed: int | None = None,
-        webhook_url: str | None = None,
-        extra_params: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.idea = idea
-        self.title = title
-        self.scene_count = scene_count
-        self.aspect_ratio = aspect_ratio
-        self.image_tool = image_tool
-        self.video_tool = video_tool
-        self.scene_duration = scene_duration
-        self.is_transition = is_transition
-        self.elements = elements
-        self.audio_option = audio_option
-        self.language = language
-        self.seed = seed
-        self.webhook_url = webhook_url
-        self.extra_params = extra_params
-        self.check_inputs()  # literal values now; templated ones at execute
-
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set, as the API names them."""
-        names = (
-            "idea", "title", "scene_count", "aspect_ratio", "image_tool", "video_tool", "scene_duration",
-            "is_transition", "elements", "audio_option", "language", "seed", "webhook_url",
-        )  # fmt: skip
-        values = {name: getattr(self, name) for name in names}
-        values.update(self.extra_params or {})
-        return {name: value for name, value in values.items() if value is not None}
-
-    def check_inputs(self) -> None:
+    def check_values(self) -> None:
         """Validate the fields (no request is sent)."""
-        values = self.fields()
+        from airflow_provider_vimmerse.api import story
+
+        values = self.api_fields()
         story.check_idea(values)
         story.check_story_fields(values, route=story.IDEA_TO_VIDEO)
 
-    def submit(self, context: Any) -> str:
-        """Send ``POST /story/idea-2-video`` and return the story id."""
-        req = story.idea_to_video(self.fields())
+    def submit(self, context: Any) -> Submission:
+        """Send ``POST /story/idea-2-video``."""
+        from airflow_provider_vimmerse.api import story
+
         self.log.info("Creating a story from an idea in one step (spends credits)")
-        return new_job_id(self.hook.request(req), req.describe())
-
-
-class VimmerseStoryStepOperator(BaseOperator):
-    """
-    Base of the advanced-flow steps that answer at once (storyboard, elements, scenes).
-
-    Subclasses implement :meth:`fields`, :meth:`build_request` and, when they take input,
-    :meth:`check_inputs`. The task returns the story's result, with its ``storyboard``, and pushes the
-    story id and storyboard under the XCom keys ``story_id`` and ``storyboard``.
-
-    These requests generate images and can take minutes on the real API, so they wait up to
-    :data:`~airflow_provider_vimmerse.api.story.SLOW_STEP_TIMEOUT` seconds for the answer (180 s, as the
-    API's own examples), whatever the connection's ``timeout``.
-
-    :param vimmerse_conn_id: Vimmerse connection id
-    :param extra_params: more form fields passed through as they are, for fields the API adds later
-    """
-
-    ui_color = "#e8dcff"
-    operator_extra_links = (VimmerseJobLink(),)
-    #: What the step makes, for the log.
-    step: str = ""
-
-    def __init__(
-        self,
-        *,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
-        extra_params: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.vimmerse_conn_id = vimmerse_conn_id
-        self.extra_params = extra_params
-
-    @cached_property
-    def hook(self) -> VimmerseHook:
-        """Return the hook (no I/O until first use)."""
-        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
-
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set, as the API names them."""
-        raise NotImplementedError
-
-    def check_inputs(self) -> None:
-        """Validate the rendered inputs; raise :class:`.VimmerseInputError` naming the field. No I/O."""
-        story.check_story_fields(self.fields())
-
-    def build_request(self) -> ApiRequest:
-        """Return the request of this step."""
-        raise NotImplementedError
-
-    def sent_story_id(self) -> str | None:
-        """Return the id of the story this step works on, when the request names one."""
-        return None
-
-    def _values(self, values: dict[str, Any]) -> dict[str, Any]:
-        values.update(self.extra_params or {})
-        return {name: value for name, value in values.items() if value is not None}
-
-    def execute(self, context: Any) -> JobResult:
-        """Validate, send the step, and return the story's result with its storyboard."""
-        with fail_fast():
-            self.check_inputs()
-            req = self.build_request()
-            obj = expect_object(self.hook.request(req), method=req.method, path=req.path)
-        story_id = obj.get("id") or self.sent_story_id()
-        if not isinstance(story_id, str) or not story_id:
-            raise VimmerseResponseError(f"{req.describe()} answered without a story id: {str(obj)[:200]!r}")
-        persist_job_link(context, self.hook.web_url("story", story_id))
-        result = self.hook.result_of("story", story_id, obj)
-        result.setdefault("storyboard", story.storyboard_of(obj))
-        scenes = result["storyboard"].get("scenes")
-        self.log.info(
-            "story %s: %s done (status %s); storyboard has %d scene(s)",
-            story_id,
-            self.step,
-            result["status"] or "(none)",
-            len(scenes) if isinstance(scenes, list) else 0,
-        )
-        push_story_xcoms(self, context, result)
-        return result
+        return self.send(story.idea_to_video(self.api_fields()))
 
 
 class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
@@ -241,129 +118,74 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
 
     With images (``image_files`` uploaded multipart, or ``image_urls``) the API makes one scene per image
     and ignores ``scene_count``.
-
-    :param idea: what the story is about (templated)
-    :param title: story title (templated)
-    :param scene_count: number of scenes, at least 1 (the maximum depends on the subscription plan)
-    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``
-    :param language: language of the storyboard and narration (free text, e.g. ``Portuguese``)
-    :param audio_option: ``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON; templated)
-    :param elements: pre-defined ``characters``/``environments``/``objects`` to use (dict or JSON; templated)
-    :param image_files: local paths or ``ObjectStoragePath``\\ s of images, one scene each (templated)
-    :param image_urls: public image URLs, one scene each (templated)
-    :param story_id: an existing story whose storyboard to write again (templated)
     """
 
     step = "storyboard"
-    template_fields: Sequence[str] = (
-        "idea", "title", "scene_count", "aspect_ratio", "language", "audio_option", "elements", "image_files",
-        "image_urls", "story_id", "extra_params",
-    )  # fmt: skip
 
-    def __init__(
-        self,
-        *,
-        idea: str,
-        title: str | None = None,
-        scene_count: int | None = None,
-        aspect_ratio: str | None = None,
-        language: str | None = None,
-        audio_option: dict[str, Any] | str | None = None,
-        elements: dict[str, Any] | str | None = None,
-        image_files: Sequence[Any] | str | None = None,
-        image_urls: Sequence[str] | str | None = None,
-        story_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.idea = idea
-        self.title = title
-        self.scene_count = scene_count
-        self.aspect_ratio = aspect_ratio
-        self.language = language
-        self.audio_option = audio_option
-        self.elements = elements
-        self.image_files = image_files
-        self.image_urls = image_urls
-        self.story_id = story_id
-        self.check_inputs()
+    story_id = Param("an existing story whose storyboard to write again")
+    idea = Param("what the story is about", "str", required=True)
+    title = Param("story title")
+    scene_count = Param("number of scenes, at least 1 (the maximum depends on the subscription plan)", INT)
+    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
+    language = Param("language of the storyboard and narration (free text, e.g. ``Portuguese``)")
+    audio_option = Param("``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON)", JSON)
+    elements = Param("pre-defined ``characters``/``environments``/``objects`` to use (dict or JSON)", JSON)
+    image_files = Param("local paths or ``ObjectStoragePath``\\ s of images, one scene each", FILES, send=KEPT)
+    image_urls = Param("public image URLs, one scene each", URLS, send=LISTED)
 
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set (image files excluded)."""
-        return self._values(
-            {
-                "story_id": self.story_id,
-                "idea": self.idea,
-                "title": self.title,
-                "scene_count": self.scene_count,
-                "aspect_ratio": self.aspect_ratio,
-                "language": self.language,
-                "audio_option": self.audio_option,
-                "elements": self.elements,
-                "image_urls": as_list(self.image_urls) or None,
-            }
-        )
-
-    def check_inputs(self) -> None:
+    def check_values(self) -> None:
         """Require an idea and validate the fields (no request is sent)."""
-        values = self.fields()
+        from airflow_provider_vimmerse.api import story
+
+        values = self.api_fields()
         story.check_idea(values)
         story.check_story_fields(values, route=story.CREATE_STORY)
 
+    def sent_story_id(self) -> str | None:
+        """Return the story whose storyboard is written again, when one is given."""
+        return str(self.story_id) if self.story_id else None
+
     def build_request(self) -> ApiRequest:
         """Read the image files (a missing one fails here) and build ``POST /story``."""
-        files: list[FilePart] = read_images(self.image_files)
-        return story.create_storyboard(self.fields(), files)
+        from airflow_provider_vimmerse.api import story
+        from airflow_provider_vimmerse.operators.files import read_images
+
+        return story.create_storyboard(self.api_fields(), read_images(self.image_files))
 
 
 class _StoryImagesStepOperator(VimmerseStoryStepOperator):
     """Elements and scenes: image steps on an existing story, optionally with an edited storyboard."""
 
-    template_fields: Sequence[str] = ("story_id", "storyboard", "option", "aspect_ratio", "seed", "extra_params")
+    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
+    storyboard = Param(_BOARD_DOC, BOARD)
+    option = Param(f"image model, one of :data:`{_STORY}.IMAGE_OPTIONS`")
+    aspect_ratio = Param("aspect ratio of the images")
+    seed = Param("image generation seed", INT)
+    enhance_image = Param("apply super-resolution to the images", BOOL, templated=False)
 
-    def __init__(
-        self,
-        *,
-        story_id: str | dict[str, Any],
-        storyboard: dict[str, Any] | str | None = None,
-        option: str | None = None,
-        aspect_ratio: str | None = None,
-        seed: int | None = None,
-        enhance_image: bool | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.story_id = story_id
-        self.storyboard = storyboard
-        self.option = option
-        self.aspect_ratio = aspect_ratio
-        self.seed = seed
-        self.enhance_image = enhance_image
-        story.check_story_fields(_StoryImagesStepOperator.fields(self))
+    def check_values(self) -> None:
+        """Validate the fields (no request is sent)."""
+        from airflow_provider_vimmerse.api import story
+
+        story.check_story_fields(self.api_fields())
 
     def check_inputs(self) -> None:
         """Validate the story id and fields (no request is sent)."""
-        story.story_id_from(self.story_id)
-        story.check_story_fields(self.fields())
+        from airflow_provider_vimmerse.api import story
 
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set."""
-        return self._values(
-            {
-                "storyboard": self.storyboard,
-                "option": self.option,
-                "aspect_ratio": self.aspect_ratio,
-                "seed": self.seed,
-                "enhance_image": self.enhance_image,
-            }
-        )
+        story.story_id_from(self.story_id)
+        super().check_inputs()
 
     def build_request(self) -> ApiRequest:
         """Build ``POST /story/{id}/<step>``."""
-        return story.story_step(story.story_id_from(self.story_id), self.step, self.fields())
+        from airflow_provider_vimmerse.api import story
+
+        return story.story_step(story.story_id_from(self.story_id), self.step, self.api_fields())
 
     def sent_story_id(self) -> str | None:
         """Return the story id the step was sent for."""
+        from airflow_provider_vimmerse.api import story
+
         return story.story_id_from(self.story_id)
 
 
@@ -371,14 +193,6 @@ class VimmerseCreateStoryElementsOperator(_StoryImagesStepOperator):
     """
     Advanced flow, step 1.5 (optional): draw the storyboard's characters, environments and objects
     with ``POST /story/{id}/elements`` (spends credits). Each element gets an ``image_url``.
-
-    :param story_id: the story, or the result of the previous step (templated)
-    :param storyboard: the storyboard to use, e.g. edited by an earlier task; a dict, its JSON, or the
-        previous step's result. None keeps the story's own (templated)
-    :param option: image model, one of :data:`~airflow_provider_vimmerse.api.story.IMAGE_OPTIONS`
-    :param aspect_ratio: aspect ratio of the images
-    :param seed: image generation seed
-    :param enhance_image: apply super-resolution to the images
     """
 
     step = "elements"
@@ -388,31 +202,11 @@ class VimmerseCreateStoryScenesOperator(_StoryImagesStepOperator):
     """
     Advanced flow, step 2: draw each scene and write its narration with ``POST /story/{id}/scenes``
     (spends credits). Each scene gets an ``image_url``.
-
-    :param story_id: the story, or the result of the previous step (templated)
-    :param storyboard: the storyboard to use, e.g. edited by an earlier task; a dict, its JSON, or the
-        previous step's result. None keeps the story's own (templated)
-    :param option: image model, one of :data:`~airflow_provider_vimmerse.api.story.IMAGE_OPTIONS`
-    :param aspect_ratio: aspect ratio of the images
-    :param seed: image generation seed
-    :param enhance_image: apply super-resolution to the images
-    :param audio_option: override the story's audio options (dict or JSON; templated)
     """
 
     step = "scenes"
-    template_fields: Sequence[str] = (*_StoryImagesStepOperator.template_fields, "audio_option")
 
-    def __init__(self, *, audio_option: dict[str, Any] | str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.audio_option = audio_option
-        story.check_audio_option(audio_option)
-
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set."""
-        values = super().fields()
-        if self.audio_option is not None:
-            values["audio_option"] = self.audio_option
-        return values
+    audio_option = Param("override the story's audio options (dict or JSON)", JSON)
 
 
 class VimmerseCreateStoryVideosOperator(_StoryJobOperator):
@@ -420,74 +214,39 @@ class VimmerseCreateStoryVideosOperator(_StoryJobOperator):
     Advanced flow, step 3: animate every scene and compose the story video with
     ``POST /story/{id}/videos`` (spends credits), and wait until the video is ready.
 
-    :param story_id: the story, or the result of the previous step (templated)
-    :param storyboard: the storyboard to use, e.g. edited by an earlier task; a dict, its JSON, or the
-        previous step's result. None keeps the story's own (templated)
-    :param title: final title of the story video (templated)
-    :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.story.STORY_MOTION_TYPES`
-    :param duration: seconds per scene, 1-10
-    :param loop: motion repeats per scene, 1-6
-    :param is_transition: make transitions between scenes
-    :param webhook_url: URL the API calls when the story is done (templated)
     :param fail_on_partial_failure: fail the task when some scene videos failed (default)
-    :param extra_params: more form fields passed through as they are, for fields the API adds later
     """
 
-    template_fields: Sequence[str] = (
-        "story_id", "storyboard", "title", "motion_type", "duration", "loop", "webhook_url", "extra_params",
-    )  # fmt: skip
+    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
+    title = Param("final title of the story video")
+    storyboard = Param(_BOARD_DOC, BOARD)
+    is_transition = Param("make transitions between scenes", BOOL, templated=False)
+    motion_type = Param(f"AI model, one of :data:`{_STORY}.STORY_MOTION_TYPES`")
+    duration = Param("seconds per scene, 1-10", INT)
+    loop = Param("motion repeats per scene, 1-6", INT)
+    webhook_url = Param("URL the API calls when the story is done")
+    extra_params = EXTRA_PARAMS
 
-    def __init__(
-        self,
-        *,
-        story_id: str | dict[str, Any],
-        storyboard: dict[str, Any] | str | None = None,
-        title: str | None = None,
-        motion_type: str | None = None,
-        duration: int | None = None,
-        loop: int | None = None,
-        is_transition: bool | None = None,
-        webhook_url: str | None = None,
-        extra_params: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.story_id = story_id
-        self.storyboard = storyboard
-        self.title = title
-        self.motion_type = motion_type
-        self.duration = duration
-        self.loop = loop
-        self.is_transition = is_transition
-        self.webhook_url = webhook_url
-        self.extra_params = extra_params
-        story.check_story_fields(self.fields())
+    def check_values(self) -> None:
+        """Validate the fields (no request is sent)."""
+        from airflow_provider_vimmerse.api import story
 
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set."""
-        values = {
-            "title": self.title,
-            "storyboard": self.storyboard,
-            "is_transition": self.is_transition,
-            "motion_type": self.motion_type,
-            "duration": self.duration,
-            "loop": self.loop,
-            "webhook_url": self.webhook_url,
-        }
-        values.update(self.extra_params or {})
-        return {name: value for name, value in values.items() if value is not None}
+        story.check_story_fields(self.api_fields())
 
     def check_inputs(self) -> None:
         """Validate the story id and fields (no request is sent)."""
-        story.story_id_from(self.story_id)
-        story.check_story_fields(self.fields())
+        from airflow_provider_vimmerse.api import story
 
-    def submit(self, context: Any) -> str:
-        """Ask for the scene videos and return the story id."""
+        story.story_id_from(self.story_id)
+        super().check_inputs()
+
+    def submit(self, context: Any) -> Submission:
+        """Ask for the scene videos of the story."""
+        from airflow_provider_vimmerse.api import story
+
         story_id = story.story_id_from(self.story_id)
         self.log.info("story %s: generating the scene videos (spends credits)", story_id)
-        self.hook.request(story.story_step(story_id, "videos", self.fields()))
-        return story_id
+        return self.send(story.story_step(story_id, "videos", self.api_fields()), job_id=story_id)
 
 
 class VimmerseConcatStoryOperator(_StoryJobOperator):
@@ -495,49 +254,39 @@ class VimmerseConcatStoryOperator(_StoryJobOperator):
     Compose a finished story's videos again with ``POST /story/{id}/concat`` (spends credits), then wait
     for the new ``video_url``.
 
-    :param story_id: the story, or the result of the previous step (templated)
-    :param concat_video_urls: videos to compose instead of the story's own scene videos (templated)
-    :param audio_urls: background audio to mix over the composed video (templated)
     :param fail_on_partial_failure: fail when the story has failed scene videos (default False here:
         composing uses the videos that succeeded, and the videos step already reported the failures)
     """
 
-    template_fields: Sequence[str] = ("story_id", "concat_video_urls", "audio_urls")
-
-    def __init__(
-        self,
-        *,
-        story_id: str | dict[str, Any],
-        concat_video_urls: Sequence[str] | None = None,
-        audio_urls: Sequence[str] | None = None,
-        fail_on_partial_failure: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(fail_on_partial_failure=fail_on_partial_failure, **kwargs)
-        self.story_id = story_id
-        self.concat_video_urls = concat_video_urls
-        self.audio_urls = audio_urls
-        story.check_story_fields(self.fields())
-
-    def fields(self) -> dict[str, Any]:
-        """Return the API fields that are set."""
-        values = {"concat_video_urls": as_list(self.concat_video_urls), "audio_urls": as_list(self.audio_urls)}
-        return {name: value for name, value in values.items() if value}
-
-    def check_inputs(self) -> None:
-        """Validate the story id and URLs (no request is sent)."""
-        story.story_id_from(self.story_id)
-        story.check_story_fields(self.fields())
-
+    partial_failure_fails = False
     #: Composition "typically takes 1-3 minutes" and the status may read ``success`` all along: wait
     #: for the new video_url until ``timeout``.
     rerun_grace = None
 
+    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
+    concat_video_urls = Param("videos to compose instead of the story's own scene videos", URLS, send=LISTED)
+    audio_urls = Param("background audio to mix over the composed video", URLS, send=LISTED)
+
+    def check_values(self) -> None:
+        """Validate the URLs (no request is sent)."""
+        from airflow_provider_vimmerse.api import story
+
+        story.check_story_fields(self.api_fields())
+
+    def check_inputs(self) -> None:
+        """Validate the story id and URLs (no request is sent)."""
+        from airflow_provider_vimmerse.api import story
+
+        story.story_id_from(self.story_id)
+        super().check_inputs()
+
     def submit(self, context: Any) -> Submission:
         """Ask for the composition (its documented answer is ``{}``); the wait takes only a new video_url."""
+        from airflow_provider_vimmerse.api import story
+
         story_id = story.story_id_from(self.story_id)
         self.log.info("story %s: composing its videos again (spends credits)", story_id)
-        return self.rerun(story_id, story.story_step(story_id, "concat", self.fields()), "concat")
+        return self.rerun(story_id, story.story_step(story_id, "concat", self.api_fields()), "concat")
 
 
 #: Keyword arguments that only the waiting steps (videos, concat) take.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.api import video
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
-from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS, split_files
-from airflow_provider_vimmerse.api.video import Tool
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.video import VimmerseAssetJobOperator, read_file
+from airflow_provider_vimmerse.operators.base import VimmerseAssetJobOperator
+from airflow_provider_vimmerse.operators.files import read_file
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.fields import Tool
 
 
 class VimmerseToolOperator(VimmerseAssetJobOperator):
@@ -43,7 +45,12 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     :param extra_params: more form fields sent as they are, for fields the API adds later (templated)
     """
 
-    tools = LEGACY_TOOLS
+    @classmethod
+    def tool_table(cls) -> Mapping[str, Tool]:
+        """Return :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`."""
+        from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
+
+        return LEGACY_TOOLS
 
     def __init__(self, *, tool: str, max_credits: float | None = None, **kwargs: Any) -> None:
         super().__init__(tool=tool, **kwargs)
@@ -54,15 +61,15 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
                 "video tools only), so there is no credit guard for it; remove max_credits",
             )
 
-    def spends_credits(self) -> bool:
-        """Return True unless the tool is free (``text/prompt``)."""
-        return self.row.spends_credits
-
     def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
         """Read local files into their file parts, then build the form request."""
+        from airflow_provider_vimmerse.api.endpoints import FilePart
+        from airflow_provider_vimmerse.api.fields import content_type, tool_request
+        from airflow_provider_vimmerse.api.tools import split_files
+
         form, local = split_files(row, values)
         parts = []
         for part, (field, source) in local.items():
             filename, content = read_file(field, source)
-            parts.append(FilePart(part, filename, content, video.content_type(filename)))
-        return video.tool_request(row, {**form, **self.extra_params}, parts)
+            parts.append(FilePart(part, filename, content, content_type(filename)))
+        return tool_request(row, {**form, **self.extra_params}, parts)

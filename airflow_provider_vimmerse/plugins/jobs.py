@@ -26,10 +26,10 @@ from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote, unquote, urlsplit
 
-from airflow_provider_vimmerse.api.config import origin
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+from airflow_provider_vimmerse.api.urls import origin
 
-#: An origin: scheme, host and port (:func:`airflow_provider_vimmerse.api.config.origin`).
+#: An origin: scheme, host and port (:func:`airflow_provider_vimmerse.api.urls.origin`).
 Origin = tuple[str, str, int | None]
 
 #: ``status`` of a row whose task has neither a result nor a task instance state.

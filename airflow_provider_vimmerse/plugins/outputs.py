@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
-from airflow_provider_vimmerse.api.config import ApiConfig, origin
+from airflow_provider_vimmerse.api.config import ApiConfig
+from airflow_provider_vimmerse.api.urls import origin
 from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.plugins.jobs import Origin
@@ -158,7 +159,7 @@ def stream_output(url: str, conn_ids: Sequence[str], *, byte_range: str | None =
         if byte_range:
             hook.session.headers["Range"] = byte_range
         try:
-            response = hook._get(url, hook.config, stream=True)
+            response = hook.open_download(url)
         except (requests.exceptions.RequestException, VimmerseError) as error:
             log.warning("Cannot stream a Vimmerse output through %s: %s", conn_id, type(error).__name__)
             return _failure(502, "The Vimmerse API could not be reached for this output.")

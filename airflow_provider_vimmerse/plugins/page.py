@@ -31,7 +31,8 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import urlsplit
 
-from airflow_provider_vimmerse.api.jobs import JOB_KINDS, JobState
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.plugins.jobs import JobRow, http_url
 
 #: Shown in a cell whose value is unknown.
@@ -208,7 +209,7 @@ def status_tone(row: JobRow) -> str:
     kind = JOB_KINDS.get(row["kind"])
     state = kind.state_of(row["status"]) if kind else None
     if state is not None:
-        return {JobState.SUCCEEDED: "success", JobState.RUNNING: "running"}.get(state, "failed")
+        return {JobStatus.SUCCESS: "success", JobStatus.RUNNING: "running"}.get(state, "failed")
     if row["status"] == "success":
         return "success"
     if row["status"] in _FAILED_TASK_STATES:

@@ -13,8 +13,8 @@ from typing import Any
 #: ``sandbox`` extra (FastAPI, uvicorn) until a server is actually started.
 _EXPORTS = {
     "DEFAULT_API_KEY": "state",
-    "SAMPLE_MP4": "views",
-    "SAMPLE_PNG": "views",
+    "SAMPLE_MP4": "files",
+    "SAMPLE_PNG": "files",
     "SandboxClient": "client",
     "SandboxServer": "server",
     "SandboxSettings": "state",

@@ -11,17 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from airflow_provider_vimmerse.sandbox.routes import base_url, get_state, read_json
+from airflow_provider_vimmerse.sandbox.bodies import read_json
+from airflow_provider_vimmerse.sandbox.files import SAMPLE_MP3, SAMPLE_MP4, SAMPLE_PNG
+from airflow_provider_vimmerse.sandbox.routing import base_url, get_state
 from airflow_provider_vimmerse.sandbox.state import SandboxState
-from airflow_provider_vimmerse.sandbox.views import (
-    SAMPLE_MP3,
-    SAMPLE_MP4,
-    SAMPLE_PNG,
-    asset_view,
-    batch_view,
-    media_view,
-    story_view,
-)
+from airflow_provider_vimmerse.sandbox.timing import asset_status, group_state, media_state
+from airflow_provider_vimmerse.sandbox.views import asset_view, group_view, media_view
 
 router = APIRouter(prefix="/_sandbox")
 
@@ -105,16 +100,15 @@ async def show_jobs(request: Request) -> Response:
     jobs: list[dict[str, Any]] = []
     with state.lock:
         for media in state.media.values():
-            status, progress = state.media_status(media, now)
+            seen = media_state(state, media, now)
             obj = media_view(state, media, url, now)
-            jobs.append(_job_entry("media", media.id, status, progress, media.outcome, media.run, obj))
+            jobs.append(_job_entry("media", media.id, seen.status, seen.progress, media.outcome, media.run, obj))
         for group in state.groups.values():
-            status, progress = state.group_status(group, now)
-            view = batch_view if group.kind == "batch" else story_view
-            obj = view(state, group, url, now)
-            jobs.append(_job_entry(group.kind, group.id, status, progress, group.outcome, group.run, obj))
+            shown = group_state(state, group, now)
+            obj = group_view(state, group, url, now)
+            jobs.append(_job_entry(group.kind, group.id, shown.status, shown.progress, group.outcome, group.run, obj))
         for asset in state.assets.values():
-            status, progress = state.asset_status(asset, now)
+            status, progress = asset_status(state, asset, now)
             obj = asset_view(state, asset, url, now)
             jobs.append(_job_entry("asset", asset.id, status, progress, asset.outcome, asset.run, obj))
     return JSONResponse(jobs)

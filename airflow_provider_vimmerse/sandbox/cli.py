@@ -1,6 +1,6 @@
 """Command line entry point: ``vimmerse-sandbox --port 8099 --api-key KEY --job-seconds 5``.
 
-Every :class:`~.state.SandboxSettings` field with a ``help`` in its metadata is also a flag, e.g.
+Every :class:`~.state.SandboxSettings` field with a ``help`` in its metadata is a flag, e.g.
 ``--stale-success-seconds 0 --media-outputs result --story-wrapping twice``.
 """
 
@@ -13,23 +13,18 @@ import threading
 from types import FrameType
 
 from airflow_provider_vimmerse.sandbox.server import SandboxServer
-from airflow_provider_vimmerse.sandbox.state import DEFAULT_API_KEY, OUTCOMES, SandboxSettings
+from airflow_provider_vimmerse.sandbox.state import DEFAULT_API_KEY, SandboxSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of ``vimmerse-sandbox``."""
+    """Return the argument parser of ``vimmerse-sandbox``: the server's flags, then one flag per setting."""
     defaults = SandboxSettings()
     parser = argparse.ArgumentParser(
         prog="vimmerse-sandbox",
         description="Run a local fake of the Vimmerse Platform API (no real key, no internet).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=8099,
-        help="port to listen on, 0 for any free one (default: %(default)s)",
-    )
+    parser.add_argument("--port", type=int, default=8099, help="port, 0 for any free one (default: %(default)s)")
     parser.add_argument(
         "--api-key",
         dest="api_keys",
@@ -37,45 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help=f"accepted X-Api-Key value; repeat for several (default: {DEFAULT_API_KEY})",
     )
-    parser.add_argument(
-        "--job-seconds",
-        type=float,
-        default=defaults.job_seconds,
-        help="seconds a job takes from submit to its outcome (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--credits",
-        type=int,
-        default=defaults.credits,
-        help="credit balance (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=defaults.seed,
-        help="seed of the fault probability draws (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--customer-id",
-        default=defaults.customer_id,
-        help="customer id in objects and webhooks (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--default-outcome",
-        choices=OUTCOMES,
-        default=defaults.default_outcome,
-        help="how jobs without a [sandbox:...] marker end (default: %(default)s)",
-    )
-    for setting in _documented_settings():
+    for setting in _flag_settings():
         flag = "--" + setting.name.replace("_", "-")
         default = getattr(defaults, setting.name)
-        help_text = setting.metadata.get("help", "") + " (default: %(default)s)"
+        help_text = setting.metadata["help"] + " (default: %(default)s)"
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif "choices" in setting.metadata:
             parser.add_argument(flag, choices=setting.metadata["choices"], default=default, help=help_text)
         else:
-            parser.add_argument(flag, type=float, default=default, help=help_text)
+            parser.add_argument(flag, type=type(default), default=default, help=help_text)
     parser.add_argument("--ssl-certfile", help="certificate file, to serve HTTPS")
     parser.add_argument("--ssl-keyfile", help="key file of the certificate")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
@@ -90,12 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = SandboxSettings(
         api_keys=args.api_keys or [DEFAULT_API_KEY],
-        job_seconds=args.job_seconds,
-        credits=args.credits,
-        seed=args.seed,
-        customer_id=args.customer_id,
-        default_outcome=args.default_outcome,
-        **{setting.name: getattr(args, setting.name) for setting in _documented_settings()},
+        **{setting.name: getattr(args, setting.name) for setting in _flag_settings()},
     )
     server = SandboxServer(
         settings,
@@ -126,13 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _documented_settings() -> list[dataclasses.Field[object]]:
-    # The settings that choose between documented behaviours (and their timings); each one is a flag.
-    return [
-        setting
-        for setting in dataclasses.fields(SandboxSettings)
-        if "help" in setting.metadata and setting.name != "default_outcome"
-    ]
+def _flag_settings() -> list[dataclasses.Field[object]]:
+    # The settings with a help text; each one is a flag (``--job-seconds``, ``--media-outputs``, ...).
+    return [setting for setting in dataclasses.fields(SandboxSettings) if "help" in setting.metadata]
 
 
 if __name__ == "__main__":

@@ -5,55 +5,28 @@ Output URLs point at the sandbox itself (``<base_url>/_sandbox/files/...``), so 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from airflow_provider_vimmerse.sandbox.files import EXTENSIONS, file_url
+from airflow_provider_vimmerse.sandbox.files import SAMPLE_MP4 as SAMPLE_MP4  # re-exported: tests and plugins
+from airflow_provider_vimmerse.sandbox.files import SAMPLE_PNG as SAMPLE_PNG
 from airflow_provider_vimmerse.sandbox.state import (
     FAIL,
     SUCCESS,
     AssetJob,
     GroupJob,
-    GroupState,
     MediaJob,
-    MediaRun,
-    MediaState,
     SandboxState,
     format_time,
 )
-
-ASSETS_DIR = Path(__file__).parent / "assets"
-SAMPLE_MP4 = ASSETS_DIR / "sample.mp4"
-SAMPLE_PNG = ASSETS_DIR / "sample.png"
-SAMPLE_MP3 = ASSETS_DIR / "sample.mp3"
-#: File name extension of an asset's outputs, by MIME type.
-EXTENSIONS = {"video/mp4": "mp4", "image/png": "png", "audio/mp3": "mp3"}
-
-
-def file_url(base_url: str, name: str) -> str:
-    """Return the URL of an output file served by the sandbox.
-
-    :param base_url: the sandbox URL as the client sees it, without a trailing slash.
-    :param name: the file name; ``.mp4`` names serve the sample video, ``.png`` names the sample image.
-    """
-    return f"{base_url}/_sandbox/files/{name}"
-
-
-def add_image_urls(storyboard: dict[str, Any], sections: tuple[str, ...], base_url: str, prefix: str) -> None:
-    """Give every element of some storyboard sections an ``image_url`` (a sandbox PNG) unless it has one.
-
-    :param storyboard: the storyboard to change in place.
-    :param sections: the list sections to fill, e.g. ``("characters", "environments", "objects")``.
-    :param base_url: the sandbox URL as the client sees it.
-    :param prefix: start of the image file names (the story id).
-    """
-    for section in sections:
-        elements = storyboard.get(section)
-        if not isinstance(elements, list):
-            continue
-        for index, element in enumerate(elements):
-            if isinstance(element, dict) and not element.get("image_url"):
-                element["image_url"] = file_url(base_url, f"{prefix}-{section}-{index + 1}.png")
-
+from airflow_provider_vimmerse.sandbox.timing import (
+    GroupState,
+    MediaRun,
+    MediaState,
+    asset_status,
+    group_state,
+    media_state,
+)
 
 #: Output resolution by aspect ratio, for ``video_history[].resolution`` (openapi.json GET /media/{media_id}
 #: 200 example shows ``[1280, 704]`` for 16:9; the exact sizes here are the sandbox's own).
@@ -72,7 +45,7 @@ def media_view(state: SandboxState, job: MediaJob, base_url: str, now: float | N
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    seen = state.media_state(job, now)
+    seen = media_state(state, job, now)
     gen = seen.run.generation
     images = list(gen.get("image_files") or []) + list(gen.get("image_urls") or [])
     view: dict[str, Any] = {
@@ -177,7 +150,8 @@ def media_status_view(state: SandboxState, job: MediaJob, now: float | None = No
     :param job: the media.
     :param now: the time to look at; default now.
     """
-    status, progress = state.media_status(job, now)
+    seen = media_state(state, job, now)
+    status, progress = seen.status, seen.progress
     mode = state.settings.status_progress
     shown: int | str = progress
     if mode == "string" or (mode == "mixed" and status == SUCCESS):
@@ -197,7 +171,7 @@ def batch_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    view = _group_view(state, job, base_url, state.group_state(job, now))
+    view = _group_view(state, job, base_url, group_state(state, job, now))
     gen = job.generation
     params = (
         f"Prompt={gen['prompt']}|CameraPath=|Quantity={gen['quantity']}|MotionAmount=5"
@@ -236,7 +210,7 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    seen = state.group_state(job, now)
+    seen = group_state(state, job, now)
     view = _group_view(state, job, base_url, seen)
     gen = job.generation
     view.update(
@@ -265,6 +239,18 @@ def story_view(state: SandboxState, job: GroupJob, base_url: str, now: float | N
         }
     )
     return view
+
+
+def group_view(state: SandboxState, job: GroupJob, base_url: str, now: float | None = None) -> dict[str, Any]:
+    """Return a batch or a story object (:func:`batch_view` or :func:`story_view`, by the group's kind).
+
+    :param state: the sandbox state.
+    :param job: the batch or story.
+    :param base_url: the sandbox URL as the client sees it.
+    :param now: the time to look at; default now.
+    """
+    view = batch_view if job.kind == "batch" else story_view
+    return view(state, job, base_url, now)
 
 
 def _story_media(job: GroupJob, base_url: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +288,7 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
     :param now: the time to look at; default now.
     """
     now = state.clock() if now is None else now
-    status, _ = state.asset_status(job, now)
+    status, _ = asset_status(state, job, now)
     results = []
     if status == SUCCESS:
         extension = EXTENSIONS.get(job.mime_type, "bin")

@@ -18,7 +18,8 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_vimmerse.api.jobs import get_job_kind
-from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent, WaitStatus
+from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
 from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
@@ -114,14 +115,14 @@ class VimmerseJobSensor(BaseSensorOperator):
             outcome = WaitEvent.from_payload(event)
         except ValueError as error:
             raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
-        if outcome.status is WaitStatus.TIMEOUT:
+        if outcome.status is JobStatus.TIMEOUT:
             raise AirflowSensorTimeout(outcome.message or f"{self.kind} {self.job_id}: timed out")
         return self._finish(outcome)
 
     def _finish(self, outcome: WaitEvent) -> Any:
-        if outcome.status is WaitStatus.SUCCESS:
+        if outcome.status is JobStatus.SUCCESS:
             return self.hook.result_of(self.kind, self.job_id, self.hook.get_job(self.kind, self.job_id))
         error = job_error(outcome)
-        if self.skip_on_job_failure and outcome.status in (WaitStatus.FAILED, WaitStatus.CANCELLED):
+        if self.skip_on_job_failure and outcome.status.is_failure:
             raise AirflowSkipException(f"{error} (skipped: skip_on_job_failure=True)")
         raise error

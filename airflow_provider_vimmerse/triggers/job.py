@@ -27,7 +27,8 @@ class VimmerseJobTrigger(BaseTrigger):
     loop): when more polls are due than that, each waits its turn instead of overloading the loop.
 
     Events (``event.payload``): ``status`` is one of ``success``, ``failed``, ``cancelled``,
-    ``timeout``, ``error``; plus ``kind``, ``job_id``, ``raw_status``, ``progress``, ``message``.
+    ``timeout``, ``error`` (:data:`~airflow_provider_vimmerse.api.status.WAIT_OUTCOMES`); plus ``kind``,
+    ``job_id``, ``raw_status``, ``progress``, ``message``.
 
     :param conn_id: Vimmerse connection id
     :param kind: job kind (``media``, ``batch``, ``story``, ``asset``)

@@ -15,10 +15,9 @@ from airflow_provider_vimmerse.api.config import (
     DEFAULT_WEB_URL,
     FORM_BEHAVIOUR,
     ApiConfig,
-    origin,
     user_agent,
 )
-from airflow_provider_vimmerse.api.endpoints import job_path
+from airflow_provider_vimmerse.api.urls import job_path, origin
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 KEY = "vk_live_7Qx2LmP9sTz4"

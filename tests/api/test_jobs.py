@@ -6,37 +6,38 @@ import json
 
 import pytest
 
+from airflow_provider_vimmerse.api.endpoints import job_detail, job_status
 from airflow_provider_vimmerse.api.jobs import (
     DEFAULT_ASSET_STATUS_PATH,
     JOB_KINDS,
-    JobState,
     get_job_kind,
     output_urls,
 )
+from airflow_provider_vimmerse.api.status import JOB_STATES, WAIT_OUTCOMES, JobStatus
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 # Status values the reference documents name for each kind, and what they must mean.
 DOCUMENTED_STATUSES = [
-    ("media", "new", JobState.RUNNING),
-    ("media", "queue_bullet", JobState.RUNNING),
-    ("media", "processing_bullet", JobState.RUNNING),
-    ("media", "success", JobState.SUCCEEDED),
-    ("media", "fail", JobState.FAILED),
-    ("media", "cancel", JobState.CANCELLED),
-    ("batch", "new", JobState.RUNNING),
-    ("batch", "processing", JobState.RUNNING),
-    ("batch", "success", JobState.SUCCEEDED),
-    ("batch", "fail", JobState.FAILED),
-    ("story", "new", JobState.RUNNING),
-    ("story", "processing", JobState.RUNNING),
-    ("story", "success", JobState.SUCCEEDED),
-    ("story", "fail", JobState.FAILED),
-    ("asset", "success", JobState.SUCCEEDED),
+    ("media", "new", JobStatus.RUNNING),
+    ("media", "queue_bullet", JobStatus.RUNNING),
+    ("media", "processing_bullet", JobStatus.RUNNING),
+    ("media", "success", JobStatus.SUCCESS),
+    ("media", "fail", JobStatus.FAILED),
+    ("media", "cancel", JobStatus.CANCELLED),
+    ("batch", "new", JobStatus.RUNNING),
+    ("batch", "processing", JobStatus.RUNNING),
+    ("batch", "success", JobStatus.SUCCESS),
+    ("batch", "fail", JobStatus.FAILED),
+    ("story", "new", JobStatus.RUNNING),
+    ("story", "processing", JobStatus.RUNNING),
+    ("story", "success", JobStatus.SUCCESS),
+    ("story", "fail", JobStatus.FAILED),
+    ("asset", "success", JobStatus.SUCCESS),
 ]
 
 
 @pytest.mark.parametrize(("kind", "raw", "state"), DOCUMENTED_STATUSES)
-def test_documented_status_values_mean_what_the_api_says(kind: str, raw: str, state: JobState) -> None:
+def test_documented_status_values_mean_what_the_api_says(kind: str, raw: str, state: JobStatus) -> None:
     assert get_job_kind(kind).state_of(raw) is state
 
 
@@ -48,7 +49,7 @@ def test_a_status_the_table_does_not_know_is_reported_as_unknown(kind: str, raw:
 
 
 def test_surrounding_whitespace_in_a_status_does_not_change_its_meaning() -> None:
-    assert get_job_kind("media").state_of(" success\n") is JobState.SUCCEEDED
+    assert get_job_kind("media").state_of(" success\n") is JobStatus.SUCCESS
 
 
 @pytest.mark.parametrize("kind", sorted(JOB_KINDS))
@@ -71,50 +72,55 @@ def test_every_kind_has_a_success_value_and_a_failure_value(kind: str) -> None:
 @pytest.mark.parametrize(
     ("state", "terminal", "success"),
     [
-        (JobState.RUNNING, False, False),
-        (JobState.SUCCEEDED, True, True),
-        (JobState.FAILED, True, False),
-        (JobState.CANCELLED, True, False),
+        (JobStatus.RUNNING, False, False),
+        (JobStatus.SUCCESS, True, True),
+        (JobStatus.FAILED, True, False),
+        (JobStatus.CANCELLED, True, False),
     ],
 )
 def test_only_a_succeeded_job_counts_as_success_and_only_running_keeps_the_wait_going(
-    state: JobState, terminal: bool, success: bool
+    state: JobStatus, terminal: bool, success: bool
 ) -> None:
     assert state.is_terminal is terminal
     assert state.is_success is success
 
 
 def test_job_states_serialize_as_plain_json_strings_for_trigger_events() -> None:
-    assert json.dumps({"state": JobState.CANCELLED}) == '{"state": "cancelled"}'
-    assert JobState("failed") is JobState.FAILED
+    assert json.dumps({"state": JobStatus.CANCELLED}) == '{"state": "cancelled"}'
+    assert JobStatus("failed") is JobStatus.FAILED
 
 
-@pytest.mark.parametrize(
-    ("kind", "status_path", "detail_path"),
-    [
-        ("media", "/media/1f2e/processing-status", "/media/1f2e"),
-        ("batch", "/batch/1f2e", "/batch/1f2e"),
-        ("story", "/story/1f2e", "/story/1f2e"),
-        ("asset", "/asset/1f2e", "/asset/1f2e"),
-    ],
-)
-def test_each_kind_is_polled_and_fetched_at_its_documented_path(kind: str, status_path: str, detail_path: str) -> None:
-    row = get_job_kind(kind)
-    assert row.status_url_path("1f2e") == status_path
-    assert row.detail_url_path("1f2e") == detail_path
+def test_a_wait_ends_only_with_the_five_documented_event_statuses() -> None:
+    # Users and docs rely on these exact strings in the trigger's event payload.
+    assert [s.value for s in WAIT_OUTCOMES] == ["success", "failed", "cancelled", "timeout", "error"]
+    assert JobStatus.RUNNING not in WAIT_OUTCOMES
+
+
+def test_a_raw_status_only_ever_means_a_job_state_never_a_wait_outcome() -> None:
+    every_raw = [
+        (row, raw) for row in JOB_KINDS.values() for raw in row.running | row.succeeded | row.failed | row.cancelled
+    ]
+    assert {row.state_of(raw) for row, raw in every_raw} == set(JOB_STATES)
+    assert not {JobStatus.TIMEOUT, JobStatus.ERROR} & set(JOB_STATES)
+    for status in (JobStatus.TIMEOUT, JobStatus.ERROR):
+        assert not status.is_terminal, "a wait that timed out or lost the job says nothing about the job's end"
+
+
+# Where each kind is polled and fetched: tests/api/test_endpoints.py
+# (test_status_polls_and_detail_fetches_are_plain_gets_that_spend_nothing asserts the same paths).
 
 
 def test_the_asset_polling_path_can_be_moved_without_touching_other_kinds() -> None:
     moved = get_job_kind("asset").with_status_path("/v2/asset/{job_id}")
-    assert moved.status_url_path("a1") == "/v2/asset/a1"
-    assert moved.detail_url_path("a1") == "/v2/asset/a1"
-    assert moved.state_of("success") is JobState.SUCCEEDED
+    assert job_status(moved, "a1").path == "/v2/asset/a1"
+    assert job_detail(moved, "a1").path == "/v2/asset/a1"
+    assert moved.state_of("success") is JobStatus.SUCCESS
     assert get_job_kind("asset").status_path == DEFAULT_ASSET_STATUS_PATH
 
 
 @pytest.mark.parametrize("path", [None, ""])
 def test_an_empty_asset_path_setting_keeps_the_default(path: str | None) -> None:
-    assert get_job_kind("asset").with_status_path(path).status_url_path("a1") == "/asset/a1"
+    assert job_status(get_job_kind("asset").with_status_path(path), "a1").path == "/asset/a1"
 
 
 @pytest.mark.parametrize("name", ["video", "Media", "", None, ["media"]])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -312,6 +313,8 @@ def test_the_api_key_never_shows_in_the_config_repr_or_in_connection_errors(
         assert all(key not in repr(value) for value in vars(error).values())
         return
     assert config.api_key == key
+    # A key that is a piece of the repr's own text (a field name, the URL) shows up there without leaking.
+    assume(key not in repr(replace(config, api_key="")))
     assert key not in repr(config)
     assert key not in str(config)
 

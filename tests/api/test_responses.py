@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from airflow_provider_vimmerse.api.jobs import JobState, get_job_kind
+from airflow_provider_vimmerse.api.jobs import get_job_kind
 from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
     error_from_response,
@@ -21,6 +21,8 @@ from airflow_provider_vimmerse.api.responses import (
     parse_snapshot,
     unwrap,
 )
+from airflow_provider_vimmerse.api.results import build_result, media_status, status_of
+from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseAuthError,
@@ -362,14 +364,14 @@ def test_a_wrapped_media_status_with_string_progress_is_read() -> None:
     body = {"data": {"processing_status": "processing_bullet", "progress_percentage": "40"}}
     snapshot = parse_snapshot(MEDIA, "1f2e", body)
     assert snapshot == JobSnapshot(
-        kind="media", job_id="1f2e", raw_status="processing_bullet", state=JobState.RUNNING, progress=40
+        kind="media", job_id="1f2e", raw_status="processing_bullet", state=JobStatus.RUNNING, progress=40
     )
     assert snapshot.describe() == "media 1f2e: 40% processing_bullet"
 
 
 def test_a_bare_v2_asset_is_read() -> None:
     snapshot = parse_snapshot(ASSET, "a1", {"id": "a1", "status": "success", "results": ["https://x/1.png"]})
-    assert snapshot.state is JobState.SUCCEEDED
+    assert snapshot.state is JobStatus.SUCCESS
     assert snapshot.effective_state.is_success
     assert snapshot.progress is None
     assert snapshot.describe() == "asset a1: success"
@@ -378,13 +380,13 @@ def test_a_bare_v2_asset_is_read() -> None:
 def test_an_unknown_status_counts_as_running() -> None:
     snapshot = parse_snapshot(MEDIA, "m1", {"processing_status": "rendering_v3", "progress_percentage": 10})
     assert snapshot.state is None
-    assert snapshot.effective_state is JobState.RUNNING
+    assert snapshot.effective_state is JobStatus.RUNNING
     assert not snapshot.effective_state.is_terminal
     assert snapshot.raw_status == "rendering_v3"
 
 
-@pytest.mark.parametrize(("raw", "state"), [("fail", JobState.FAILED), ("cancel", JobState.CANCELLED)])
-def test_a_failed_or_cancelled_job_carries_the_server_reason(raw: str, state: JobState) -> None:
+@pytest.mark.parametrize(("raw", "state"), [("fail", JobStatus.FAILED), ("cancel", JobStatus.CANCELLED)])
+def test_a_failed_or_cancelled_job_carries_the_server_reason(raw: str, state: JobStatus) -> None:
     body = {"data": {"processing_status": raw, "error_message": "  Image rejected by safety filter  "}}
     snapshot = parse_snapshot(MEDIA, "m1", body)
     assert snapshot.state is state
@@ -419,7 +421,7 @@ def test_an_infinite_progress_from_json_does_not_crash_the_poll() -> None:
         b'{"processing_status": "processing_bullet", "progress_percentage": 1e400}', method="GET", path="/", status=200
     )
     snapshot = parse_snapshot(MEDIA, "m1", body)
-    assert snapshot.effective_state is JobState.RUNNING
+    assert snapshot.effective_state is JobStatus.RUNNING
     assert snapshot.progress is None or 0 <= snapshot.progress <= 100
 
 
@@ -439,3 +441,23 @@ def test_an_infinite_progress_from_json_does_not_crash_the_poll() -> None:
 )
 def test_the_failure_reason_is_the_first_non_blank_text_field(obj: dict, expected: str | None) -> None:
     assert failure_message(obj) == expected
+
+
+# ---------------------------------------------------------------------- result statuses as members
+
+
+def test_a_results_raw_status_is_read_as_a_member_of_its_kind() -> None:
+    done = build_result(MEDIA, "m1", {"id": "m1", "processing_status": "success"}, web_url="https://w/m1")
+    failed = build_result(ASSET, "a1", {"id": "a1", "status": "error"}, web_url="https://w/a1")
+    odd = build_result(MEDIA, "m2", {"id": "m2", "processing_status": "rendering"}, web_url="https://w/m2")
+    assert done["status"] == "success", "the result keeps the API's raw value"
+    assert status_of(done) is JobStatus.SUCCESS
+    assert status_of(failed) is JobStatus.FAILED
+    assert status_of(odd) is None
+
+
+def test_each_media_of_a_batch_is_read_as_a_member() -> None:
+    obj = {"id": "b1", "status": "success", "medias": ["m1", "m2", "m3"], "finished_medias": ["m1"]}
+    obj["failed_medias"] = ["m2"]
+    medias = build_result(get_job_kind("batch"), "b1", obj, web_url="https://w/b1")["medias"]
+    assert [media_status(m) for m in medias] == [JobStatus.SUCCESS, JobStatus.FAILED, None]

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from airflow_provider_vimmerse.api.jobs import JobState
 from airflow_provider_vimmerse.api.responses import JobSnapshot
+from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.api.waiting import (
     ADAPTIVE_SCHEDULE,
     POLL_CEILING,
@@ -17,7 +17,6 @@ from airflow_provider_vimmerse.api.waiting import (
     PollBudget,
     Rerun,
     WaitEvent,
-    WaitStatus,
     poll_delay,
 )
 from airflow_provider_vimmerse.exceptions import (
@@ -28,7 +27,7 @@ from airflow_provider_vimmerse.exceptions import (
 )
 
 
-def snap(raw: str, state: JobState | None, progress: int | None = None, message: str | None = None) -> JobSnapshot:
+def snap(raw: str, state: JobStatus | None, progress: int | None = None, message: str | None = None) -> JobSnapshot:
     return JobSnapshot(kind="media", job_id="m1", raw_status=raw, state=state, progress=progress, message=message)
 
 
@@ -52,25 +51,25 @@ def test_a_five_minute_job_costs_at_most_a_dozen_polls():
 
 def test_fixed_interval_is_kept_within_jitter_and_never_passes_the_deadline():
     w = watch(poll_interval=10)
-    w.observe(snap("processing_bullet", JobState.RUNNING, 5))
+    w.observe(snap("processing_bullet", JobStatus.RUNNING, 5))
     assert 9 <= w.next_delay() <= 11
     short = watch(seconds=1, poll_interval=10)
-    short.observe(snap("processing_bullet", JobState.RUNNING, 5))
+    short.observe(snap("processing_bullet", JobStatus.RUNNING, 5))
     assert short.next_delay() <= 1
 
 
 def test_progress_is_logged_only_when_it_changes_and_terminal_states_end_the_wait():
     w = watch()
-    assert w.observe(snap("queue_bullet", JobState.RUNNING, 0)) == (["media m1: 0% queue_bullet"], None)
-    assert w.observe(snap("queue_bullet", JobState.RUNNING, 0)) == ([], None)
-    lines, event = w.observe(snap("fail", JobState.FAILED, 40, "model overloaded"))
+    assert w.observe(snap("queue_bullet", JobStatus.RUNNING, 0)) == (["media m1: 0% queue_bullet"], None)
+    assert w.observe(snap("queue_bullet", JobStatus.RUNNING, 0)) == ([], None)
+    lines, event = w.observe(snap("fail", JobStatus.FAILED, 40, "model overloaded"))
     assert lines == ["media m1: 40% fail"]
-    assert event is not None and event.status is WaitStatus.FAILED and event.message == "model overloaded"
+    assert event is not None and event.status is JobStatus.FAILED and event.message == "model overloaded"
 
 
 @pytest.mark.parametrize(
     ("state", "status"),
-    [(JobState.SUCCEEDED, WaitStatus.SUCCESS), (JobState.CANCELLED, WaitStatus.CANCELLED)],
+    [(JobStatus.SUCCESS, JobStatus.SUCCESS), (JobStatus.CANCELLED, JobStatus.CANCELLED)],
 )
 def test_each_terminal_state_maps_to_its_event(state, status):
     _, event = watch().observe(snap("x", state, 100))
@@ -99,23 +98,24 @@ def test_transient_errors_back_off_and_keep_waiting():
 
 def test_a_final_error_ends_the_wait_with_an_error_event():
     _, event = watch().observe_error(VimmerseAuthError("GET /media/m1 answered 401", status=401))
-    assert event is not None and event.status is WaitStatus.ERROR and "401" in (event.message or "")
+    assert event is not None and event.status is JobStatus.ERROR and "401" in (event.message or "")
 
 
 def test_timeout_event_names_the_job_and_says_it_may_still_run():
     w = watch(seconds=-1)
     assert w.expired()
     event = w.timeout_event()
-    assert event.status is WaitStatus.TIMEOUT and "m1" in event.message and "may still be running" in event.message
+    assert event.status is JobStatus.TIMEOUT and "m1" in event.message and "may still be running" in event.message
 
 
 def test_events_round_trip_and_only_allowed_payloads_are_accepted():
-    event = WaitEvent(WaitStatus.SUCCESS, "media", "m1", "success", 100, None)
+    event = WaitEvent(JobStatus.SUCCESS, "media", "m1", "success", 100, None)
     assert WaitEvent.from_payload(event.to_payload()) == event
     for bad in (
         None,
         {"status": "success"},
         {"status": "done", "kind": "media", "job_id": "m1"},
+        {"status": "running", "kind": "media", "job_id": "m1"},  # a job state, never how a wait ends
         {"status": "success", "kind": "media", "job_id": "m1", "response": object()},
     ):
         with pytest.raises(ValueError):
@@ -156,7 +156,7 @@ def rerun_watch(grace: float | None = 600, requested_ago: float = 0, need_output
 
 def finished(version: str, history: int, has_output: bool = True) -> JobSnapshot:
     return replace(
-        snap("success", JobState.SUCCEEDED, 100),
+        snap("success", JobStatus.SUCCESS, 100),
         fingerprint={"bullet_version": version, "video_history": history},
         has_output=has_output,
     )
@@ -176,23 +176,23 @@ def test_a_changed_fingerprint_is_the_new_run_even_without_a_running_status_seen
     w = rerun_watch()
     w.observe(finished("1", 1))
     _, event = w.observe(finished("2", 2))
-    assert event is not None and event.status is WaitStatus.SUCCESS
+    assert event is not None and event.status is JobStatus.SUCCESS
     assert w.new_run_seen
 
 
 def test_a_running_status_after_the_request_marks_the_new_run():
     w = rerun_watch()
     w.observe(finished("1", 1))
-    assert w.observe(snap("processing_bullet", JobState.RUNNING, 30))[1] is None
+    assert w.observe(snap("processing_bullet", JobStatus.RUNNING, 30))[1] is None
     assert w.new_run_seen and not w.wants_full_object
-    _, event = w.observe(snap("success", JobState.SUCCEEDED, 100))
-    assert event is not None and event.status is WaitStatus.SUCCESS
+    _, event = w.observe(snap("success", JobStatus.SUCCESS, 100))
+    assert event is not None and event.status is JobStatus.SUCCESS
 
 
 def test_an_old_failure_does_not_end_the_wait_either():
     w = rerun_watch()
     _, event = w.observe(
-        replace(snap("fail", JobState.FAILED), fingerprint={"bullet_version": "1", "video_history": 1})
+        replace(snap("fail", JobStatus.FAILED), fingerprint={"bullet_version": "1", "video_history": 1})
     )
     assert event is None, "processing a failed media again: its old 'fail' is not the new run's outcome"
 
@@ -200,7 +200,7 @@ def test_an_old_failure_does_not_end_the_wait_either():
 def test_no_new_run_within_the_grace_period_is_a_clear_error_never_the_old_result():
     w = rerun_watch(grace=60, requested_ago=61)
     _, event = w.observe(finished("1", 1))
-    assert event is not None and event.status is WaitStatus.ERROR
+    assert event is not None and event.status is JobStatus.ERROR
     assert "still shows the run from before the regeneration" in (event.message or "")
     assert "earlier result is not taken" in (event.message or "")
 
@@ -213,11 +213,11 @@ def test_without_a_grace_period_the_rerun_waits_until_the_deadline_and_says_why_
 
 def test_a_success_without_output_keeps_a_wait_that_needs_one_going():
     w = JobWatch("story", "s1", time.time() + 600, need_output=True)
-    composing = replace(snap("success", JobState.SUCCEEDED, 100), has_output=False)
+    composing = replace(snap("success", JobStatus.SUCCESS, 100), has_output=False)
     lines, event = w.observe(composing)
     assert event is None and any("no output yet" in line for line in lines)
     _, event = w.observe(replace(composing, has_output=True))
-    assert event is not None and event.status is WaitStatus.SUCCESS
+    assert event is not None and event.status is JobStatus.SUCCESS
 
 
 def test_a_concat_waits_for_a_new_video_url_through_an_emptied_one():
@@ -225,12 +225,12 @@ def test_a_concat_waits_for_a_new_video_url_through_an_emptied_one():
     w = JobWatch("story", "s1", time.time() + 600, rerun=rerun, need_output=True)
 
     def story(url: str | None) -> JobSnapshot:
-        return replace(snap("success", JobState.SUCCEEDED, 100), fingerprint={"video_url": url}, has_output=bool(url))
+        return replace(snap("success", JobStatus.SUCCESS, 100), fingerprint={"video_url": url}, has_output=bool(url))
 
     assert w.observe(story("https://cdn/v1.mp4"))[1] is None, "the old composed video is not the new one"
     assert w.observe(story(None))[1] is None, "emptied: composing"
     _, event = w.observe(story("https://cdn/v1.mp4"))
-    assert event is not None and event.status is WaitStatus.SUCCESS, "same URL again after it was emptied: new video"
+    assert event is not None and event.status is JobStatus.SUCCESS, "same URL again after it was emptied: new video"
 
 
 def test_a_rerun_round_trips_as_plain_json():

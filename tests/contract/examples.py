@@ -3,8 +3,8 @@ The API documents' response examples, and JSON *shapes* to compare answers with 
 
 Examples come only from files inside the repository (CI clones it alone):
 
-* ``data/openapi.json``: every ``example`` (and ``examples``) under ``responses``, read as they are, so an
-  example added to the document is picked up without touching the tests;
+* the sandbox's ``openapi.json``: every ``example`` (and ``examples``) under ``responses``, read as they are, so
+  an example added to the document is picked up without touching the tests;
 * ``data/examples/<name>.json``: the examples of the ``.txt`` documents, transcribed by hand (the text
   prints them with ``- `` bullets); ``data/examples/index.json`` cites the file, section and lines of each.
 
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from airflow_provider_vimmerse.sandbox.documented_routes import openapi
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = DATA / "examples"
@@ -56,12 +58,6 @@ class DocExample:
     def route(self) -> str:
         """Return ``METHOD /path``."""
         return f"{self.method} {self.path}"
-
-
-@cache
-def openapi() -> dict[str, Any]:
-    """Return the repository's copy of openapi.json."""
-    return json.loads((DATA / "openapi.json").read_text(encoding="utf-8"))
 
 
 def openapi_examples() -> list[DocExample]:

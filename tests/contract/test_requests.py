@@ -5,8 +5,8 @@ Real operator instances are built with each option a user can set (every documen
 range end, JSON option and file/URL form), their request-building path runs the way ``submit()`` runs
 it, and a recorder standing in for the hook's ``request`` keeps the :class:`ApiRequest`\\ s. Each one
 is encoded exactly as the hook sends it (:func:`tests.contract.wire.encode`) and compared with the
-documented request: ``data/openapi.json`` where it describes the route, else
-:mod:`tests.contract.documented_routes` (written from ``video-v2.txt``, ``batch.txt`` and the legacy
+documented request: ``openapi.json`` where it describes the route, else
+:mod:`airflow_provider_vimmerse.sandbox.documented_routes` (written from ``video-v2.txt``, ``batch.txt`` and the legacy
 reference). No server is involved.
 """
 
@@ -22,9 +22,11 @@ import pytest
 from airflow_provider_vimmerse.api import batch, media, story
 from airflow_provider_vimmerse.api.config import ApiConfig
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
+from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
-from airflow_provider_vimmerse.api.video import ESTIMATE_PATH, VIDEO_TOOLS, FieldType, Tool, ToolField
+from airflow_provider_vimmerse.api.video import ESTIMATE_PATH, VIDEO_TOOLS
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.operators.base import VimmerseStoryStepOperator
 from airflow_provider_vimmerse.operators.batch import (
     VimmerseConcatBatchOperator,
     VimmerseCreateBatchOperator,
@@ -42,12 +44,18 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseCreateStoryScenesOperator,
     VimmerseCreateStoryVideosOperator,
     VimmerseIdeaToVideoOperator,
-    VimmerseStoryStepOperator,
 )
 from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
-from tests.contract.documented_routes import DOCUMENTED_ROUTES, EXAMPLE_VALUES, OPENAPI_ROUTES, PROSE_ENUMS
-from tests.contract.wire import Route, check_request, find_route
+from airflow_provider_vimmerse.sandbox.documented_routes import (
+    DOCUMENTED_ROUTES,
+    EXAMPLE_VALUES,
+    OPENAPI_ROUTES,
+    PROSE_ENUMS,
+    Route,
+    find_route,
+)
+from tests.contract.wire import check_request
 
 IDEA = "A lighthouse keeper adopts a seagull"
 STORYBOARD = {"scenes": [{"description": "The keeper climbs the stairs", "narrator": "Every night..."}]}

@@ -2,7 +2,7 @@
 Every documented response example goes through the provider's parsers and means what the documents say.
 
 The expected values below were written by reading the documents (the example, and the prose around it),
-not by running the provider. Examples come from ``data/openapi.json`` (all of them, read programmatically:
+not by running the provider. Examples come from the sandbox's ``openapi.json`` (all of them, read programmatically:
 a new example fails :func:`test_every_openapi_example_has_an_expectation` until it is given one) and from
 the hand transcriptions in ``data/examples`` (cited in ``data/examples/index.json``).
 """

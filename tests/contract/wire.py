@@ -4,7 +4,7 @@ What the provider really puts on the wire, and the check of it against a documen
 :func:`encode` turns an :class:`ApiRequest` into bytes exactly as ``VimmerseHook._send`` does
 (``requests`` with ``data=list(req.form)``, ``files=...``, ``json=req.json``) and decodes the prepared
 body back, so a check sees what the server would see. :func:`check_request` compares that with a
-:class:`Route` (from ``data/openapi.json`` or from :mod:`tests.contract.documented_routes`): method,
+:class:`Route` (from :mod:`airflow_provider_vimmerse.sandbox.documented_routes`): method,
 path template, content type, every field name, type, enum, range, required fields, repeated fields
 for arrays and JSON text for the fields documented as a string holding JSON.
 """
@@ -16,10 +16,8 @@ import email.parser
 import email.policy
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,20 +25,9 @@ import jsonschema
 import requests
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
+from airflow_provider_vimmerse.sandbox.documented_routes import JSON, JSON_TEXT_FIELDS, MULTIPART, URLENCODED, Route
 
-OPENAPI = Path(__file__).parent / "data" / "openapi.json"
 BASE = "https://api.vimmerse.net"
-MULTIPART = "multipart/form-data"
-URLENCODED = "application/x-www-form-urlencoded"
-JSON = "application/json"
-#: Form fields the documents describe as a string holding JSON, and where they say so.
-JSON_TEXT_FIELDS: Mapping[str, str] = {
-    "audio_option": "media.txt (POST /media, audio_option: JSON string); openapi.json Body_create_story_api_story_post",
-    "media_items": "media.txt (POST /media, media_items: JSON string)",
-    "storyboard": "story.txt (scenes example: 'storyboard': json.dumps(...))",
-    "elements": "openapi.json Body_create_story_api_story_post.elements (example is a JSON string)",
-    "reframe_parameters": "openapi.json /image/edit-image ('JSON string for reframe parameters')",
-}
 
 
 @dataclass
@@ -101,71 +88,6 @@ def encode(req: ApiRequest) -> Wire:
     elif content_type == JSON:
         wire.json = json.loads(body)
     return wire
-
-
-# ---------------------------------------------------------------------- documented routes
-
-
-@dataclass(frozen=True)
-class Route:
-    """
-    One documented request: method, path template, accepted body types and the body's JSON schema.
-
-    :param method: HTTP method
-    :param template: path template, ``{name}`` for a path parameter
-    :param content_types: the documented request body media types (empty: no body)
-    :param schema: the body's schema, ``$ref``\\ s resolved
-    :param source: where it is documented
-    """
-
-    method: str
-    template: str
-    content_types: tuple[str, ...]
-    schema: Mapping[str, Any]
-    source: str
-
-    def matches(self, method: str, path: str) -> bool:
-        """Return True when ``method`` and ``path`` are this route's."""
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(self.template))
-        return method == self.method and re.fullmatch(pattern, path) is not None
-
-
-@cache
-def openapi() -> dict[str, Any]:
-    """Return the OpenAPI document (the repository's copy)."""
-    return json.loads(OPENAPI.read_text())
-
-
-def resolve(node: Any, doc: Mapping[str, Any]) -> Any:
-    """Return ``node`` with every ``$ref`` to ``#/components/schemas/...`` inlined."""
-    if isinstance(node, Mapping):
-        if "$ref" in node:
-            name = node["$ref"].rsplit("/", 1)[-1]
-            return resolve(doc["components"]["schemas"][name], doc)
-        return {key: resolve(value, doc) for key, value in node.items()}
-    if isinstance(node, list):
-        return [resolve(item, doc) for item in node]
-    return node
-
-
-@cache
-def openapi_routes() -> tuple[Route, ...]:
-    """Return every operation of the OpenAPI document as a :class:`Route`."""
-    doc = openapi()
-    routes = []
-    for template, operations in doc["paths"].items():
-        for method, operation in operations.items():
-            content = operation.get("requestBody", {}).get("content", {})
-            schema = next((resolve(c.get("schema", {}), doc) for c in content.values()), {})
-            source = f"openapi.json paths[{template!r}].{method}"
-            routes.append(Route(method.upper(), template, tuple(content), schema, source))
-    # A literal path wins over a template that also matches it (/story/idea-2-video over /story/{id}).
-    return tuple(sorted(routes, key=lambda r: r.template.count("{")))
-
-
-def find_route(routes: Iterable[Route], method: str, path: str) -> Route | None:
-    """Return the first route matching ``method`` and ``path``."""
-    return next((route for route in routes if route.matches(method, path)), None)
 
 
 # ---------------------------------------------------------------------- the check

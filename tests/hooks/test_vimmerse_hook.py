@@ -26,7 +26,7 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseResponseError,
     VimmerseValidationError,
 )
-from airflow_provider_vimmerse.hooks import vimmerse as hook_module
+from airflow_provider_vimmerse.hooks.sessions import SESSIONS
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.sandbox.pytest_plugin import sandbox_conn_uri
 
@@ -263,7 +263,7 @@ def test_async_path_shares_one_session_per_loop_and_closes_it(vimmerse_sandbox):
                 return await VimmerseHook().aget_job_snapshot("media", media_id)
 
         results = await asyncio.gather(*(one() for _ in range(50)))
-        return results, sessions, len(hook_module._SESSIONS)
+        return results, sessions, len(SESSIONS)
 
     results, sessions, open_after = asyncio.run(many_waits())
     assert {r.job_id for r in results} == {media_id}

@@ -12,9 +12,13 @@ import re
 import shutil
 
 import pytest
+from airflow import __version__ as airflow_version
+from packaging.version import Version
 
 from airflow_provider_vimmerse.api import story
+from airflow_provider_vimmerse.api.responses import unwrap
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.story import (
     VimmerseConcatStoryOperator,
     VimmerseCreateStoryboardOperator,
@@ -24,10 +28,15 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseIdeaToVideoOperator,
     story_task_group,
 )
+from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_PNG
 from tests.dag_runs import new_dag, python_task, run_dag
 
 FAST = {"poll_interval": 0.2}
+NEEDS_STATE_STORE = pytest.mark.skipif(
+    Version(airflow_version).release < (3, 3),
+    reason="Airflow < 3.3 has no per-task state store: a retry cannot know what the try before it sent",
+)
 IDEA = "A paper boat crosses a lake at dawn"
 BOARD = {"characters": [], "environments": [], "objects": [], "scenes": [{"description": "a lake"}]}
 
@@ -301,3 +310,42 @@ def test_the_task_group_chains_the_steps_with_an_edit(vimmerse_sandbox, airflow_
     assert group.storyboard["scenes"][0]["description"] == "EDITED: the boat glows at sunset"
     assert len(group.media_ids) == 3, "the edited storyboard's three scenes were animated"
     assert result.xcom("launch.videos")["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
+
+
+# ---------------------------------------------------------------------- never pay twice across task retries
+
+
+@NEEDS_STATE_STORE
+@pytest.mark.parametrize("step", ["storyboard", "elements", "scenes"])
+def test_a_retried_step_whose_paid_answer_came_reads_the_story_back_and_sends_nothing(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch, capsys, caplog, step
+):
+    sandbox = vimmerse_sandbox
+    story_id = None
+    if step != "storyboard":  # the story the step works on, made before the DAG runs
+        story_id = unwrap(VimmerseHook().request(story.create_storyboard({"idea": IDEA, "scene_count": 2})))["id"]
+    # The crash: the step is answered (and paid), then the task's read of the story fails (no hook retries on
+    # this connection), so the first try ends between its paid request and the end of the task.
+    monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(sandbox.url, sandbox.api_key, retries=0))
+    sandbox.client.add_fault(fault="status", status=500, method="GET", path="^/story/[^/]+$")
+    dag = new_dag(f"story_{step}_retry", tmp_path, retries=1)
+    with dag:
+        if step == "storyboard":
+            VimmerseCreateStoryboardOperator(task_id="step", idea=IDEA, scene_count=2)
+        elif step == "elements":
+            VimmerseCreateStoryElementsOperator(task_id="step", story_id=story_id, option="Seedream")
+        else:
+            VimmerseCreateStoryScenesOperator(task_id="step", story_id=story_id, seed=4669)
+    result = run_dag(dag, tmp_path, ["step"], keys=["return_value", "story_id"])
+
+    assert result.states == {"step": "success"}
+    [first_try] = result.errors_of("step")
+    assert "500" in first_try, "the first try failed after its paid answer"
+    group = the_story(sandbox)
+    route = "/story" if step == "storyboard" else f"/story/{group.id}/{step}"
+    assert len(sandbox.client.ledger(path=route, method="POST")) == 1, f"POST {route} was paid once, not again"
+    value = result.xcom("step")
+    assert (value["kind"], value["id"]) == ("story", group.id)
+    assert value["storyboard"] == group.storyboard and story.step_done(step, {"storyboard": value["storyboard"]})
+    assert result.xcom("step", "story_id") == group.id
+    assert f"story {group.id}: an earlier try of this task already sent the {step} step" in logged(capsys, caplog)

@@ -13,7 +13,8 @@ import shutil
 import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request, prepare_values
+from airflow_provider_vimmerse.api.fields import prepare_values
+from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4, SAMPLE_PNG

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from airflow_provider_vimmerse.api.config import DEFAULT_WEB_URL
-from airflow_provider_vimmerse.api.endpoints import job_path
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.plugins.jobs import build_row, http_url, parse_job_url, task_path
 
 WEB = "https://app.example.test"
@@ -152,7 +152,7 @@ def test_a_return_value_that_is_not_a_result_counts_as_no_result():
 
 
 def test_an_output_on_a_vimmerse_api_origin_plays_through_the_proxy_and_any_other_from_its_url():
-    from airflow_provider_vimmerse.api.config import origin
+    from airflow_provider_vimmerse.api.urls import origin
 
     download = "https://api.example.test/media/m-1/download?object_type=bullet_video_mp4"
     public = "https://cdn.example.test/m-1/a.mp4"

@@ -1,0 +1,497 @@
+"""
+API fields as data: how a field is declared (its type, allowed values, range, whether a local file may
+stand for it), how a value is checked and converted before anything is sent, and the tool rows built
+from these declarations.
+
+The tool tables (:data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`,
+:data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`) are rows of :class:`Tool`, each a tuple of
+:class:`ToolField`\\ s: adding a tool is adding a row, adding a field is adding a :class:`ToolField`.
+The generic checks (:func:`check_enum`, :func:`check_range`, :func:`check_urls`) also serve the media,
+batch and story routes, whose fields are checked by their own modules.
+
+Every check skips a value Airflow has not rendered yet (:func:`is_templated`): literal values are
+checked when the DAG is parsed, templated ones when the task runs.
+
+Pure module: no Airflow imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
+from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+RATIO_PATTERN = re.compile(r"^(\d+):(\d+)$")
+#: MIME types of the files operators upload, by extension.
+CONTENT_TYPES: Mapping[str, str] = {
+    ".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".aac": "audio/aac",
+}  # fmt: skip
+
+
+# ---------------------------------------------------------------------- generic checks
+
+
+def is_templated(value: Any) -> bool:
+    """Return True for a value Airflow has not rendered yet (a Jinja string or an XCom reference)."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, Mapping):
+        return any(is_templated(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_templated(v) for v in value)
+    return value is not None and not isinstance(value, (int, float, bool, str, bytes)) and hasattr(value, "resolve")
+
+
+def allowed_values(values: Sequence[Any]) -> str:
+    """Return the allowed values of a field for a message: ``'a', 'b'``."""
+    return ", ".join(repr(v) for v in values)
+
+
+def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or one of ``allowed``."""
+    if value is None or is_templated(value):
+        return
+    if not isinstance(value, str) or value not in allowed:
+        raise VimmerseInputError(field, f"got {value!r}; allowed values: {allowed_values(allowed)}")
+
+
+def check_range(field: str, value: Any, low: int, high: int) -> None:
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or an integer in ``low..high``."""
+    if value is None or is_templated(value):
+        return
+    number = value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        raise VimmerseInputError(field, f"got {value!r}; must be an integer from {low} to {high}")
+
+
+def check_urls(field: str, value: Any) -> None:
+    """Validate one public http(s) URL or a list of them (``field[index]`` names a bad one)."""
+    if value is None or is_templated(value):
+        return
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for index, url in enumerate(items):
+        if not isinstance(url, str) or not url.startswith(HTTP_PREFIXES):
+            raise VimmerseInputError(f"{field}[{index}]", f"must be a public http(s) URL, got {url!r}")
+
+
+# ---------------------------------------------------------------------- declaring fields and tools
+
+
+class FieldType(str, Enum):
+    """How a field's value is checked and sent."""
+
+    TEXT = "text"
+    #: an http(s) URL; a field with ``media`` also takes a local file (uploaded, or sent as a file part)
+    URL = "url"
+    #: a non-empty list of URLs
+    URLS = "urls"
+    INT = "int"
+    NUMBER = "number"
+    #: a number the API takes as a string, such as ``compression_scale: "0.5"``
+    NUMBER_TEXT = "number_text"
+    BOOL = "bool"
+    #: an aspect ratio ``W:H``
+    RATIO = "ratio"
+    LIST = "list"
+    #: a dict or list sent as a JSON string (form routes)
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ToolField:
+    """
+    One input of a tool.
+
+    :param name: the API's field name
+    :param type: how the value is checked and sent
+    :param required: the route refuses a request without it
+    :param allowed: the documented values (empty: any)
+    :param low: smallest allowed number
+    :param high: largest allowed number
+    :param media: ``video``, ``image`` or ``audio`` when a local file is accepted here
+    :param file_field: form routes: the multipart field a local file is sent as (``image_file``);
+        empty on JSON routes, where a local file is uploaded first and its hosted URL sent
+    :param file_only: the route documents only the file part, no URL field: a local file is required
+    """
+
+    name: str
+    type: FieldType = FieldType.TEXT
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    media: str = ""
+    file_field: str = ""
+    file_only: bool = False
+
+    def describe(self) -> str:
+        """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
+        if self.allowed:
+            return f"{self.name} ({'|'.join(self.allowed)})"
+        if self.low is not None and self.high is not None:
+            return f"{self.name} ({self.low:g}-{self.high:g})"
+        if self.file_only:
+            return f"{self.name} (local {self.media} file)"
+        if self.media:
+            return f"{self.name} (URL or local {self.media} file)"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Tool:
+    """
+    One tool route.
+
+    :param name: the tool's name as operators take it (``enhance``, ``image/edit-image``)
+    :param path: the route
+    :param fields: every documented input
+    :param one_of: groups of fields of which at least one must be given
+    :param needs: ``option`` value -> more groups of which at least one must be given
+        (``Inpaint`` needs a mask and a prompt)
+    :param option_routes: ``option`` value -> the name of the row that serves it (an option the
+        documents put on another route, such as ``image/edit-image`` with ``RemoveBackground``)
+    :param option_field: the field naming the model or mode (priced by the estimate)
+    :param default_option: the option the API uses when none is given, or a descriptive name for
+        estimates of routes without an option field
+    :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
+        give no ``app_name`` (or no ``option``) that prices this tool
+    :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
+    :param spends_credits: the route charges credits (so it is never resent after reaching the server)
+    :param output: what the tool makes: ``video``, ``image``, ``audio`` or ``text``
+    """
+
+    name: str
+    path: str
+    fields: tuple[ToolField, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+    needs: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    option_routes: Mapping[str, str] = field(default_factory=dict)
+    option_field: str = ""
+    default_option: str = ""
+    app_name: str = ""
+    body: str = "json"
+    spends_credits: bool = True
+    output: str = "video"
+
+    def field(self, name: str) -> ToolField | None:
+        """Return the field called ``name``, or None."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Return the names of every field, in the documented order."""
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def can_estimate(self) -> bool:
+        """Return True when ``POST /v2/video/estimate-credits`` prices this tool."""
+        return bool(self.app_name)
+
+
+def get_tool(table: Mapping[str, Tool], name: Any) -> Tool:
+    """
+    Return the row of ``table`` called ``name``.
+
+    :raises VimmerseInputError: naming the tools there are
+    """
+    if isinstance(name, str) and name in table:
+        return table[name]
+    raise VimmerseInputError("tool", f"got {name!r}; allowed values: {', '.join(repr(t) for t in table)}")
+
+
+def resolve_tool(table: Mapping[str, Tool], name: Any, values: Mapping[str, Any]) -> Tool:
+    """
+    Return the row that serves ``values``: the row called ``name``, or the row its ``option`` routes to.
+
+    An unrendered ``option`` keeps the row called ``name``.
+
+    :raises VimmerseInputError: naming the tools there are
+    """
+    row = get_tool(table, name)
+    option = values.get(row.option_field) if row.option_field else None
+    if isinstance(option, str) and option in row.option_routes:
+        return get_tool(table, row.option_routes[option])
+    return row
+
+
+# ---------------------------------------------------------------------- checking and converting values
+
+
+def is_local_file(value: Any) -> bool:
+    """Return True for a local file reference: a path, an ``ObjectStoragePath`` or a non-http(s) string."""
+    if isinstance(value, str):
+        return bool(value.strip()) and not value.startswith(HTTP_PREFIXES) and not is_templated(value)
+    return isinstance(value, os.PathLike) or (hasattr(value, "read_bytes") and hasattr(value, "name"))
+
+
+def prepare_values(tool: Tool, values: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    Check every given field of a tool and return the values as the API wants them.
+
+    Values still waiting for Airflow to render them (Jinja strings, XCom references) are kept as they
+    are and checked on the next call, after rendering. Empty values (None, ``""``) count as not given.
+    A job result (a dict with ``urls``/``video_urls``, e.g. another task's output) given for a URL field
+    stands for its first output URL.
+
+    :param tool: the tool's row
+    :param values: field name -> value
+    :raises VimmerseInputError: naming the field and what is allowed
+    """
+    unknown = [name for name in values if tool.field(name) is None]
+    if unknown:
+        fields = ", ".join(f.describe() for f in tool.fields)
+        raise VimmerseInputError(unknown[0], f"is not a field of tool {tool.name!r}; its fields: {fields}")
+    prepared: dict[str, Any] = {}
+    for spec in tool.fields:
+        value = values.get(spec.name)
+        if _is_empty(value):
+            continue
+        prepared[spec.name] = value if is_templated(value) else convert(spec, value)
+    _check_presence(tool, prepared)
+    return prepared
+
+
+def _check_presence(tool: Tool, values: Mapping[str, Any]) -> None:
+    for spec in tool.fields:
+        if spec.required and spec.name not in values:
+            raise VimmerseInputError(spec.name, f"is required by tool {tool.name!r}")
+    groups = list(tool.one_of)
+    option = values.get(tool.option_field) if tool.option_field else None
+    if isinstance(option, str):
+        groups.extend(tool.needs.get(option, ()))
+    for group in groups:
+        if not any(name in values for name in group):
+            what = f"tool {tool.name!r}" + (f" with {tool.option_field}={option!r}" if option in tool.needs else "")
+            raise VimmerseInputError(group[0], f"{what} needs at least one of: {', '.join(group)}")
+
+
+def convert(spec: ToolField, value: Any) -> Any:
+    """
+    Return one rendered value as the API wants it.
+
+    :raises VimmerseInputError: naming the field and what is allowed
+    """
+    name = spec.name
+    if spec.type is FieldType.URL:
+        return _url(name, _first_output(name, value), spec)
+    if spec.type is FieldType.URLS:
+        items = _as_items(name, value)
+        if not items:
+            raise VimmerseInputError(name, "must hold at least one URL")
+        return [_url(f"{name}[{index}]", item, spec) for index, item in enumerate(items)]
+    if spec.type in (FieldType.INT, FieldType.NUMBER, FieldType.NUMBER_TEXT):
+        number = _number(name, value, integer=spec.type is FieldType.INT)
+        _check_bounds(spec, number, value)
+        return str(value).strip() if spec.type is FieldType.NUMBER_TEXT else number
+    if spec.type is FieldType.BOOL:
+        return _bool(name, value)
+    if spec.type is FieldType.LIST:
+        return _as_items(name, value)
+    if spec.type is FieldType.JSON:
+        return _json_text(name, value)
+    if not isinstance(value, str):
+        raise VimmerseInputError(name, f"must be a string, got {type(value).__name__} {value!r}")
+    if spec.type is FieldType.RATIO and not RATIO_PATTERN.match(value):
+        raise VimmerseInputError(name, f"got {value!r}; must be an aspect ratio W:H such as '16:9' or '9:16'")
+    if spec.allowed:
+        check_enum(name, value, spec.allowed)
+    return value
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _first_output(name: str, value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    urls = _result_urls(value)
+    if not urls:
+        raise VimmerseInputError(name, f"the job result given has no output URL: {str(value)[:120]!r}")
+    return urls[0]
+
+
+def _result_urls(value: Mapping[str, Any]) -> list[Any]:
+    urls = value.get("urls") or value.get("video_urls") or []
+    return list(urls) if isinstance(urls, (list, tuple)) else [urls]
+
+
+def _url(name: str, value: Any, spec: ToolField) -> Any:
+    if spec.file_only and not is_local_file(value):
+        raise VimmerseInputError(
+            name,
+            f"must be a local {spec.media} file (a path or ObjectStoragePath): the route documents only "
+            f"the file part {spec.file_field!r}, no URL field; got {value!r}",
+        )
+    if isinstance(value, str) and value.startswith(HTTP_PREFIXES):
+        return value
+    if spec.media and is_local_file(value):
+        return value
+    also = f" or a local {spec.media} file (a path or ObjectStoragePath)" if spec.media else ""
+    raise VimmerseInputError(name, f"must be an http(s) URL{also}, got {value!r}")
+
+
+def _as_items(name: str, value: Any) -> list[Any]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                try:
+                    value = ast.literal_eval(text)  # a rendered Python list: "['a', 'b']"
+                except (ValueError, SyntaxError):
+                    raise VimmerseInputError(name, f"is not a list: {text[:80]!r}") from None
+        else:
+            return [value]
+    if isinstance(value, Mapping):
+        return _result_urls(value)
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        for item in value:
+            items.extend(_result_urls(item) if isinstance(item, Mapping) else [item])
+        return items
+    return [value]
+
+
+def _number(name: str, value: Any, *, integer: bool) -> float | int:
+    number: Any = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        kind = "an integer" if integer else "a number"
+        raise VimmerseInputError(name, f"must be {kind}, got {value!r}")
+    if integer:
+        if number != int(number):
+            raise VimmerseInputError(name, f"must be an integer, got {value!r}")
+        return int(number)
+    return number
+
+
+def _check_bounds(spec: ToolField, number: float, value: Any) -> None:
+    low, high = spec.low, spec.high
+    if (low is not None and number < low) or (high is not None and number > high):
+        if low is not None and high is not None:
+            bounds = f"from {low:g} to {high:g}"
+        else:
+            bounds = f"at least {low:g}" if low is not None else f"at most {high:g}"
+        kind = "an integer" if spec.type is FieldType.INT else "a number"
+        raise VimmerseInputError(spec.name, f"got {value!r}; must be {kind} {bounds}")
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise VimmerseInputError(name, f"must be true or false, got {value!r}")
+
+
+def _json_text(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            raise VimmerseInputError(name, f"is not valid JSON: {value[:80]!r}") from None
+        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value)
+    raise VimmerseInputError(name, f"must be a dict, a list or a JSON string, got {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------- local files
+
+
+@dataclass(frozen=True)
+class LocalInput:
+    """
+    A local file given for a field, to upload (JSON routes) or send as a file part (form routes).
+
+    :param field: the field name
+    :param index: the position in a list field, or None
+    :param source: the path or ``ObjectStoragePath`` as given
+    :param media: ``video``, ``image`` or ``audio``
+    """
+
+    field: str
+    index: int | None
+    source: Any
+    media: str
+
+    @property
+    def label(self) -> str:
+        """Return ``field`` or ``field[index]`` for messages."""
+        return self.field if self.index is None else f"{self.field}[{self.index}]"
+
+
+def local_inputs(tool: Tool, values: Mapping[str, Any]) -> list[LocalInput]:
+    """Return every local file among prepared values, in field order."""
+    return media_inputs(tool, values, is_local_file)
+
+
+def media_inputs(tool: Tool, values: Mapping[str, Any], accept: Callable[[Any], bool]) -> list[LocalInput]:
+    """Return the media inputs (files or URLs) among prepared values that ``accept`` takes, in field order."""
+    found: list[LocalInput] = []
+    for spec in tool.fields:
+        value = values.get(spec.name)
+        if not spec.media or value is None:
+            continue
+        if spec.type is FieldType.URLS:
+            found.extend(LocalInput(spec.name, i, v, spec.media) for i, v in enumerate(value) if accept(v))
+        elif accept(value):
+            found.append(LocalInput(spec.name, None, value, spec.media))
+    return found
+
+
+def replace_inputs(values: Mapping[str, Any], replacements: Mapping[tuple[str, int | None], Any]) -> dict[str, Any]:
+    """Return ``values`` with some fields (or list items) replaced, e.g. local files by their hosted URLs."""
+    result = dict(values)
+    for (name, index), new in replacements.items():
+        if index is None:
+            result[name] = new
+        else:
+            items = list(result[name])
+            items[index] = new
+            result[name] = items
+    return result
+
+
+def content_type(filename: str) -> str:
+    """Return the MIME type of a file name, by its extension."""
+    return CONTENT_TYPES.get(os.path.splitext(filename)[1].lower(), "application/octet-stream")
+
+
+# ---------------------------------------------------------------------- requests
+
+
+def tool_request(tool: Tool, values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
+    """
+    Build the request of a tool from prepared values (local files already replaced or split off).
+
+    JSON routes send the values as a JSON object; form routes as form fields, multipart with ``files``.
+    """
+    if tool.body == "json":
+        return ApiRequest("POST", tool.path, json=dict(values), spends_credits=tool.spends_credits)
+    return ApiRequest(
+        "POST", tool.path, form=form_fields(values), files=tuple(files), spends_credits=tool.spends_credits
+    )
