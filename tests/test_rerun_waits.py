@@ -78,8 +78,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airfl
         images = f"{server.url}/_sandbox/files"
         (dags / "rerun_dags.py").write_text(textwrap.dedent(DAGS.format(poll=POLL_SECONDS, images=images)))
         api_key = server.state.settings.api_keys[0]
+        # 4 slots for 3 tasks: with fewer, the executor reports a deferred try's first stint late, and
+        # Airflow 3.3's scheduler then fails the already resumed try ("task state changed externally").
         cluster = stack.enter_context(
-            AirflowCluster(dags, parallelism=2, env={CONN_ENV_VAR: sandbox_conn_uri(server.url, api_key)})
+            AirflowCluster(dags, parallelism=4, env={CONN_ENV_VAR: sandbox_conn_uri(server.url, api_key)})
         )
         yield cluster, stack.enter_context(SandboxClient(server.url))
 
@@ -101,7 +103,9 @@ def when(entry: dict[str, Any]) -> dt.datetime:
 def test_regeneration_and_concat_take_only_the_new_run_while_deferred(deployment):
     cluster, sandbox = deployment
     sandbox.reset()
-    sandbox.configure(job_seconds=3, stale_success_seconds=1, compose_seconds=2)
+    # Jobs of 10 s: a trigger that fires within a second or two of the deferral can race the executor's
+    # report of the first stint (see the deployment fixture).
+    sandbox.configure(job_seconds=10, stale_success_seconds=1, compose_seconds=2)
     setup = cluster.trigger("rerun_setup")
     assert cluster.wait_for_run("rerun_setup", setup, timeout=240) == "success", failures(cluster, "rerun_setup", setup)
     before = {task: cluster.xcom("rerun_setup", setup, task) for task in ("media", "batch", "story")}
