@@ -20,6 +20,8 @@ from airflow_provider_vimmerse.api.jobs import DEFAULT_ASSET_STATUS_PATH
 from airflow_provider_vimmerse.api.urls import absolute_url, same_origin
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
+#: The connection the hook and the operators use unless told otherwise.
+DEFAULT_CONN_ID = "vimmerse_default"
 DEFAULT_BASE_URL = "https://api.vimmerse.net"
 DEFAULT_WEB_URL = "https://www.vimmerse.net"
 DEFAULT_TIMEOUT = 60.0

@@ -27,7 +27,13 @@ from urllib.parse import urlsplit
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_vimmerse.api import endpoints
-from airflow_provider_vimmerse.api.config import API_KEY_HEADER, EXTRA_FIELDS, FORM_BEHAVIOUR, ApiConfig
+from airflow_provider_vimmerse.api.config import (
+    API_KEY_HEADER,
+    DEFAULT_CONN_ID,
+    EXTRA_FIELDS,
+    FORM_BEHAVIOUR,
+    ApiConfig,
+)
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, run_fingerprint
 from airflow_provider_vimmerse.api.responses import (
@@ -76,7 +82,7 @@ class VimmerseHook(BaseHook):
     """
 
     conn_name_attr = "vimmerse_conn_id"
-    default_conn_name = "vimmerse_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "vimmerse"
     hook_name = "Vimmerse"
 

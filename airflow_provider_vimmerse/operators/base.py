@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
-#: The connection operators use unless told otherwise (the hook's ``default_conn_name``).
-DEFAULT_CONN_ID = "vimmerse_default"
 #: Key of the job reference in the per-task state store.
 STATE_KEY = "vimmerse_job"
 DEFAULT_TIMEOUT = timedelta(hours=2)

@@ -7,8 +7,9 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import DEFAULT_CONN_ID, VimmerseHookMixin
+from airflow_provider_vimmerse.operators.base import VimmerseHookMixin
 from airflow_provider_vimmerse.operators.params import as_list
 
 

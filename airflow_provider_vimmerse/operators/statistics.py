@@ -9,8 +9,9 @@ from typing import Any, TypedDict
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import DEFAULT_CONN_ID, VimmerseHookMixin, fail_fast
+from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, fail_fast
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 

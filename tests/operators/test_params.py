@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from airflow.exceptions import AirflowException
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.base import DEFAULT_CONN_ID, VimmerseSubmitOperator
+from airflow_provider_vimmerse.operators.base import VimmerseSubmitOperator
 from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator, VimmerseUpdateMediaOperator
 from airflow_provider_vimmerse.operators.params import INT, Param
