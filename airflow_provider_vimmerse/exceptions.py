@@ -5,12 +5,18 @@ One small hierarchy under :class:`VimmerseError`. HTTP answers are translated on
 :func:`airflow_provider_vimmerse.api.responses.error_from_response`; transport failures in the hook.
 No message, ``repr`` or attribute of these errors ever holds the API key.
 
+Each error declares what it carries as keyword-only dataclass fields (``repr`` and equality stay the
+exception's own); the message is the exception's single argument.
+
 This module imports nothing from Airflow so the pure API modules can use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 
+
+@dataclass(eq=False, repr=False)
 class VimmerseError(Exception):
     """
     Base class of every error this provider raises.
@@ -23,23 +29,16 @@ class VimmerseError(Exception):
     :param server_message: the server's own message, when it sent one
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        server_message: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.method = method
-        self.path = path
-        self.status = status
-        self.code = code
-        self.server_message = server_message
+    message: str
+    _: KW_ONLY
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    code: str | None = None
+    server_message: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         # Keep keyword-only attributes when the error crosses a process boundary (pickle).
@@ -61,6 +60,7 @@ class VimmerseInputError(VimmerseError, ValueError):
         self.field = field
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class VimmerseConnectionError(VimmerseError):
     """
     The request did not get a complete answer (network error, dropped connection, timeout).
@@ -69,9 +69,7 @@ class VimmerseConnectionError(VimmerseError):
     DNS failure, connect timeout); then resending it cannot create a second job.
     """
 
-    def __init__(self, message: str, *, sent: bool, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.sent = sent
+    sent: bool
 
 
 class VimmerseTimeoutError(VimmerseConnectionError):
@@ -94,28 +92,25 @@ class VimmerseNotFoundError(VimmerseAPIError):
     """404: the job or route does not exist."""
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class VimmerseValidationError(VimmerseAPIError):
     """400/422: the server refused the input; ``fields`` names the offending fields."""
 
-    def __init__(self, message: str, *, fields: list[str] | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.fields = fields or []
+    fields: list[str] = field(default_factory=list)
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class VimmerseRateLimitError(VimmerseAPIError):
-    """429: rate or concurrency limit, after the retries were spent."""
+    """429: rate or concurrency limit, after the retries were spent; ``retry_after`` is the server's wait, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+    retry_after: float | None = None
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class VimmerseServerError(VimmerseAPIError):
-    """5xx from the API."""
+    """5xx from the API; ``retry_after`` is the server's wait, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+    retry_after: float | None = None
 
 
 class VimmerseResponseError(VimmerseError):
@@ -130,11 +125,10 @@ class VimmerseJobMayExistError(VimmerseError):
     """
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class VimmerseJobError(VimmerseError):
-    """A job ended without success (failed, cancelled) or was not finished in time."""
+    """A job ended without success (failed, cancelled) or was not finished in time: its kind, id and outcome."""
 
-    def __init__(self, message: str, *, kind: str, job_id: str, outcome: str, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.kind = kind
-        self.job_id = job_id
-        self.outcome = outcome
+    kind: str
+    job_id: str
+    outcome: str

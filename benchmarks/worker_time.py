@@ -67,23 +67,18 @@ import pendulum
 from airflow.sdk import DAG
 '''
 
-_OPERATOR_DAG = """
+#: What each variant puts before the DAG (imports, a task function) and inside it (the mapped tasks).
+_OPERATOR_PRELUDE = """
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
-
-with DAG(
-    dag_id={dag_id!r},
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_tasks=1000,
-    tags=["benchmark"],
-):
-    VimmerseCreateMediaOperator.partial(
-        task_id="media", deferrable={deferrable}, poll_interval={poll_interval}, timeout={timeout}
-    ).expand(prompt=[f"worker time benchmark job {{n}}" for n in range({jobs})])
 """
 
-_LOOP_DAG = """
+_OPERATOR_TASKS = """
+VimmerseCreateMediaOperator.partial(
+    task_id="media", deferrable={deferrable}, poll_interval={poll_interval}, timeout={timeout}
+).expand(prompt=[f"worker time benchmark job {{n}}" for n in range({jobs})])
+"""
+
+_LOOP_PRELUDE = """
 import time
 
 import requests
@@ -110,7 +105,14 @@ def media(prompt: str) -> str:
     if status != "success":
         raise RuntimeError(f"media {{media_id}} ended {{status}}")
     return media_id
+"""
 
+_LOOP_TASKS = """
+media.expand(prompt=[f"worker time benchmark job {{n}}" for n in range({jobs})])
+"""
+
+#: The DAG every variant runs its tasks in (``{tasks}``: the variant's tasks, indented).
+_DAG = """
 
 with DAG(
     dag_id={dag_id!r},
@@ -120,22 +122,25 @@ with DAG(
     max_active_tasks=1000,
     tags=["benchmark"],
 ):
-    media.expand(prompt=[f"worker time benchmark job {{n}}" for n in range({jobs})])
-"""
+{tasks}"""
 
 
 def dag_source(
     variant: str, dag_id: str, *, jobs: int, poll_interval: float, timeout: float, url: str, api_key: str
 ) -> str:
     """Return the text of the DAG file of one variant."""
-    header = _HEADER.format(jobs=jobs, variant=variant)
-    if variant == "loop":
-        body = _LOOP_DAG.format(dag_id=dag_id, jobs=jobs, poll_interval=poll_interval, url=url, api_key=api_key)
-    else:
-        body = _OPERATOR_DAG.format(
-            dag_id=dag_id, jobs=jobs, poll_interval=poll_interval, timeout=timeout, deferrable=variant == "deferrable"
-        )
-    return header + textwrap.dedent(body)
+    values = {
+        "jobs": jobs, "poll_interval": poll_interval, "timeout": timeout, "deferrable": variant == "deferrable",
+        "url": url, "api_key": api_key,
+    }  # fmt: skip
+    prelude, tasks = (_LOOP_PRELUDE, _LOOP_TASKS) if variant == "loop" else (_OPERATOR_PRELUDE, _OPERATOR_TASKS)
+    body = textwrap.indent(tasks.format(**values).strip("\n"), "    ")
+    return (
+        _HEADER.format(jobs=jobs, variant=variant)
+        + prelude.format(**values)
+        + _DAG.format(dag_id=dag_id, tasks=body)
+        + "\n"
+    )
 
 
 def write_dags(

@@ -36,8 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -197,7 +196,49 @@ def parent_pid(pid: int) -> int | None:
     return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
-class AirflowCluster:
+def cluster_test_marks(*, reason: str, timeout: float) -> list[Any]:
+    """
+    Return the ``pytestmark`` of a test module that runs an :class:`AirflowCluster`: slow, Airflow 3 only.
+
+    :param reason: why the module is skipped on Airflow 2
+    :param timeout: seconds each test may take (starting the deployment counts against the first)
+    """
+    import pytest
+
+    return [
+        pytest.mark.airflow_run,
+        pytest.mark.skipif(airflow_major() < 3, reason=reason),
+        pytest.mark.timeout(timeout),
+    ]
+
+
+_S = TypeVar("_S", bound="Service")
+
+
+class Service:
+    """Processes that ``start()`` starts and ``stop()`` kills; a ``with`` block stops them even if starting fails."""
+
+    def start(self) -> None:
+        """Start the processes; return when they serve."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop whatever ``start()`` started, even half of it."""
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class AirflowCluster(Service):
     """
     Airflow 3 with each component in its own process, in a temporary ``AIRFLOW_HOME``.
 
@@ -309,19 +350,6 @@ class AirflowCluster:
         return env
 
     # ------------------------------------------------------------------ life cycle
-
-    def __enter__(self) -> AirflowCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def start(self, timeout: float = 120) -> None:
         """Migrate the database, then start the api-server, scheduler, dag-processor and one triggerer."""
@@ -693,7 +721,7 @@ def _find_postgres_bin() -> Path | None:
     return None
 
 
-class PostgresServer:
+class PostgresServer(Service):
     """
     A throwaway PostgreSQL cluster in a temporary folder, on a free port of 127.0.0.1 (trust auth).
 
@@ -714,17 +742,6 @@ class PostgresServer:
             shutil.chown(self.root, user=owner)
             self.root.chmod(0o700)
             self._run_as = ["runuser", "-u", owner, "--"]
-
-    def __enter__(self) -> PostgresServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def _run(self, tool: str, *args: str) -> None:
         result = subprocess.run(

@@ -17,7 +17,9 @@ Use the ``airflow_db`` fixture in the test, and a dag id no other test uses.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
+
+from tests.conftest import REPO
 
 try:
     from airflow.sdk import DAG
@@ -77,6 +81,24 @@ def new_dag(dag_id: str, out_dir: Path, **default_args: Any) -> DAG:
         catchup=False,
         default_args={**args, **default_args},
     )
+
+
+def load_example_dag(name: str) -> DAG:
+    """
+    Import ``example_dags/<name>.py`` the way Airflow parses a DAG file and return its ``dag``.
+
+    The module is registered in ``sys.modules`` only while it runs, so each call parses the file afresh
+    and tests may change the DAG they get.
+    """
+    spec = importlib.util.spec_from_file_location(f"example_{name}", REPO / "example_dags" / f"{name}.py")
+    assert spec is not None and spec.loader is not None, f"no example DAG file named {name}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module.dag
 
 
 def run_dag(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import REPO, airflow_env, run_airflow
+from tests.conftest import airflow_env, run_airflow
+from tests.dag_runs import load_example_dag
 
 DAG_ID = "vimmerse_content_production"
 LOGICAL_DATE = "2026-03-06"  # a Friday in spring
@@ -66,20 +67,11 @@ def test_the_dag_runs_end_to_end_and_writes_the_videos_and_a_summary(vimmerse_sa
 
 
 def test_every_task_that_starts_a_job_runs_in_the_pool():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("example_content_production", REPO / "example_dags" / f"{DAG_ID}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    pools = {task.task_id: task.pool for task in module.dag.tasks}
+    dag = load_example_dag(DAG_ID)
+    pools = {task.task_id: task.pool for task in dag.tasks}
     assert {t: p for t, p in pools.items() if p == POOL} == {
         "product_video": POOL,
         "showcase_batch": POOL,
         "daily_story": POOL,
     }, "the jobs, and only they, take pool slots"
-    assert module.dag.schedule_interval if hasattr(module.dag, "schedule_interval") else module.dag.timetable
+    assert dag.schedule_interval if hasattr(dag, "schedule_interval") else dag.timetable

@@ -46,21 +46,17 @@ from tests.cluster import (
     PostgresServer,
     PostgresUnavailable,
     TaskInstanceInfo,
-    airflow_major,
+    cluster_test_marks,
     parent_pid,
     sandbox_in_thread,
     wait_until,
 )
 
-pytestmark = [
-    pytest.mark.airflow_run,
-    pytest.mark.skipif(
-        airflow_major() < 3,
-        reason="the crash harness drives Airflow 3 components (api-server with the execution API, "
-        "dag-processor); Airflow 2 is not supported by tests/cluster.py",
-    ),
-    pytest.mark.timeout(900),
-]
+pytestmark = cluster_test_marks(
+    reason="the crash harness drives Airflow 3 components (api-server with the execution API, "
+    "dag-processor); Airflow 2 is not supported by tests/cluster.py",
+    timeout=900,
+)
 
 WORKER_SLOTS = 2
 POLL_SECONDS = 2

@@ -22,11 +22,8 @@ from airflow_provider_vimmerse.operators.media import (
 )
 from airflow_provider_vimmerse.operators.story import (
     VimmerseConcatStoryOperator,
-    VimmerseCreateStoryboardOperator,
-    VimmerseCreateStoryElementsOperator,
-    VimmerseCreateStoryScenesOperator,
-    VimmerseCreateStoryVideosOperator,
     VimmerseIdeaToVideoOperator,
+    story_task_group,
 )
 from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
@@ -39,22 +36,23 @@ CLIP = "https://cdn.test/clip.mp4"
 IMAGES = ["https://cdn.test/a.png", "https://cdn.test/b.png"]
 
 
-def variant(setting: str, value: object) -> object:
-    """Return one pytest parameter: a sandbox setting and its non-default value, named ``setting=value``."""
-    return pytest.param({setting: value}, id=f"{setting}={value}")
+def variants(**values: list[object]) -> list[object]:
+    """Return a pytest parameter per sandbox setting and non-default value given, named ``setting=value``."""
+    return [pytest.param({setting: value}, id=f"{setting}={value}") for setting in values for value in values[setting]]
 
 
-@pytest.fixture(autouse=True)
-def quick_jobs(vimmerse_sandbox):
-    """Jobs, stale windows and composition short enough for a DAG run of a few seconds."""
+@pytest.fixture
+def sandbox(vimmerse_sandbox, airflow_db, settings):
+    """
+    Return the sandbox serving the test's variant (its ``settings`` parameter), checked to have taken it.
+
+    Its jobs, stale windows and composition are short enough for a DAG run of a few seconds.
+    """
     vimmerse_sandbox.client.configure(job_seconds=0.5, stale_success_seconds=0.3, compose_seconds=0.3)
-
-
-def serve(sandbox, settings: dict) -> None:
-    """Make the sandbox serve a variant, and check that it took."""
-    sandbox.client.configure(**settings)
-    served = sandbox.client.state()["settings"]
+    vimmerse_sandbox.client.configure(**settings)
+    served = vimmerse_sandbox.client.state()["settings"]
     assert {name: served[name] for name in settings} == settings
+    return vimmerse_sandbox
 
 
 def is_mp4(path: str) -> bool:
@@ -72,17 +70,9 @@ def files_of(sandbox, name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "settings",
-    [
-        variant("media_outputs", "result"),
-        variant("status_progress", "integer"),
-        variant("status_progress", "mixed"),
-        variant("media_get_wrapping", "once"),
-    ],
+    "settings", variants(media_outputs=["result"], status_progress=["integer", "mixed"], media_get_wrapping=["once"])
 )
-def test_media_operators_handle_every_documented_media_answer(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+def test_media_operators_handle_every_documented_media_answer(sandbox, tmp_path, settings):
     out = tmp_path / "videos"
     dag = new_dag("variants_media", tmp_path, **FAST)
     with dag:
@@ -131,27 +121,17 @@ def test_media_operators_handle_every_documented_media_answer(vimmerse_sandbox, 
 
 
 @pytest.mark.parametrize(
-    "settings",
-    [
-        variant("story_wrapping", "twice"),
-        variant("story_step_status", "processing"),
-        variant("group_is_transition", "boolean"),
-    ],
+    "settings", variants(story_wrapping=["twice"], story_step_status=["processing"], group_is_transition=["boolean"])
 )
-def test_story_operators_handle_every_documented_story_answer(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+def test_story_operators_handle_every_documented_story_answer(sandbox, tmp_path, settings):
     dag = new_dag("variants_story", tmp_path, **FAST)
     with dag:
         VimmerseIdeaToVideoOperator(task_id="idea", idea=IDEA, scene_count=2, is_transition=True, deferrable=True)
-        board = VimmerseCreateStoryboardOperator(task_id="storyboard", idea=IDEA, scene_count=2)
-        elements = VimmerseCreateStoryElementsOperator(task_id="elements", story_id=board.output)
-        scenes = VimmerseCreateStoryScenesOperator(task_id="scenes", story_id=elements.output)
-        videos = VimmerseCreateStoryVideosOperator(
-            task_id="videos", story_id=scenes.output, is_transition=True, deferrable=False
-        )
+        # the advanced flow, one task per step: storyboard -> elements -> scenes -> videos (not deferred)
+        story_task_group("steps", idea=IDEA, scene_count=2, is_transition=True, deferrable=False)
+        videos = dag.get_task("steps.videos")
         VimmerseConcatStoryOperator(task_id="concat", story_id=videos.output, deferrable=True)
-    tasks = ["idea", "storyboard", "elements", "scenes", "videos", "concat"]
+    tasks = ["idea", "steps.storyboard", "steps.elements", "steps.scenes", "steps.videos", "concat"]
     result = run_dag(dag, tmp_path, tasks)
 
     assert set(result.states.values()) == {"success"}, result.errors
@@ -175,17 +155,8 @@ def test_story_operators_handle_every_documented_story_answer(vimmerse_sandbox, 
 # ---------------------------------------------------------------------- concat of a batch and of a story
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        variant("concat_answer", "bare"),
-        variant("concat_answer", "wrapped"),
-        variant("group_is_transition", "boolean"),
-    ],
-)
-def test_concat_operators_handle_every_documented_concat_answer(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+@pytest.mark.parametrize("settings", variants(concat_answer=["bare", "wrapped"], group_is_transition=["boolean"]))
+def test_concat_operators_handle_every_documented_concat_answer(sandbox, tmp_path, settings):
     out = tmp_path / "videos"
     dag = new_dag("variants_concat", tmp_path, **FAST)
     with dag:
@@ -217,10 +188,8 @@ def test_concat_operators_handle_every_documented_concat_answer(vimmerse_sandbox
 # ---------------------------------------------------------------------- audio tools
 
 
-@pytest.mark.parametrize("settings", [variant("audio_answer", "url_list"), variant("audio_answer", "legacy")])
-def test_audio_tools_return_the_audio_in_every_documented_answer(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+@pytest.mark.parametrize("settings", variants(audio_answer=["url_list", "legacy"]))
+def test_audio_tools_return_the_audio_in_every_documented_answer(sandbox, tmp_path, settings):
     dag = new_dag("variants_audio", tmp_path, **FAST)
     with dag:
         VimmerseToolOperator(task_id="speech", tool="audio/text-2-speech", prompt="Welcome!", voice="Aria")
@@ -243,10 +212,8 @@ def test_audio_tools_return_the_audio_in_every_documented_answer(vimmerse_sandbo
 # ---------------------------------------------------------------------- assets read through GET /asset/{id}
 
 
-@pytest.mark.parametrize("settings", [variant("asset_get_wrapping", "once")])
-def test_asset_waits_read_every_documented_asset_answer(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+@pytest.mark.parametrize("settings", variants(asset_get_wrapping=["once"]))
+def test_asset_waits_read_every_documented_asset_answer(sandbox, tmp_path, settings):
     dag = new_dag("variants_asset", tmp_path, **FAST)
     with dag:
         VimmerseVideoOperator(task_id="deferred", tool="enhance", video_url=CLIP, deferrable=True)
@@ -269,10 +236,8 @@ def test_asset_waits_read_every_documented_asset_answer(vimmerse_sandbox, airflo
 # ---------------------------------------------------------------------- error bodies with a code
 
 
-@pytest.mark.parametrize("settings", [variant("error_code_field", True)])
-def test_errors_name_the_servers_message_and_code(vimmerse_sandbox, airflow_db, tmp_path, settings):
-    sandbox = vimmerse_sandbox
-    serve(sandbox, settings)
+@pytest.mark.parametrize("settings", variants(error_code_field=[True]))
+def test_errors_name_the_servers_message_and_code(sandbox, tmp_path, settings):
     sandbox.client.configure(credits=0)
     missing_video = f"{sandbox.url}/media/no-such-media/download?object_type=bullet_video_mp4"
     dag = new_dag("variants_errors", tmp_path, **FAST)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REPO, airflow_env, run_airflow
+from tests.conftest import airflow_env, run_airflow
+from tests.dag_runs import load_example_dag
 
 LOGICAL_DATE = "2026-01-01"
 
@@ -37,15 +34,6 @@ def assert_fetched_from_the_download_route(sandbox, count: int) -> None:
     assert sandbox.state.settings.media_outputs == "download", "the sandbox answers as the documents show"
 
 
-def load_example(name: str):
-    """Import an example DAG file the way Airflow would and return its DAG."""
-    spec = importlib.util.spec_from_file_location(f"example_{name}", REPO / "example_dags" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.dag
-
-
 def test_quickstart_runs_deferred_in_airflow_dags_test(vimmerse_sandbox, airflow_db, tmp_path):
     result = run_airflow(
         "dags", "test", "vimmerse_quickstart", LOGICAL_DATE, env=airflow_env(VIMMERSE_OUTPUT_DIR=str(tmp_path))
@@ -62,7 +50,7 @@ def test_quickstart_runs_deferred_in_airflow_dags_test(vimmerse_sandbox, airflow
 
 def test_quickstart_runs_without_deferral(vimmerse_sandbox, airflow_db, tmp_path, monkeypatch):
     monkeypatch.setenv("VIMMERSE_OUTPUT_DIR", str(tmp_path))
-    dag = load_example("vimmerse_quickstart")
+    dag = load_example_dag("vimmerse_quickstart")
     for task in dag.tasks:
         if hasattr(task, "deferrable"):
             task.deferrable = False
@@ -84,16 +72,9 @@ def _logical_date():
     return pendulum.parse(LOGICAL_DATE)
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_example_modules():
-    yield
-    for name in [m for m in sys.modules if m.startswith("example_")]:
-        del sys.modules[name]
-
-
 def test_first_video_dag_of_the_readme_runs(vimmerse_sandbox, airflow_db, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # it downloads into the relative folder videos/<ds>
-    dag = load_example("vimmerse_first_video")
+    dag = load_example_dag("vimmerse_first_video")
     dag_run = dag.test(logical_date=_logical_date()) if _is_airflow_3() else dag.test(execution_date=_logical_date())
     assert str(dag_run.state).endswith("success")
     assert_real_videos(run_day_folder(tmp_path / "videos"), 1)

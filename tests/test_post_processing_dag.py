@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO
-from tests.dag_runs import run_dag
+from tests.dag_runs import load_example_dag, run_dag
 
 TASKS = ["create_media", "enhance", "add_sound_effect", "crop_for_social", "download"]
-
-
-def load_post_processing():
-    path = REPO / "example_dags/vimmerse_post_processing.py"
-    spec = importlib.util.spec_from_file_location("example_post_processing", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module.dag
 
 
 def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
@@ -30,7 +15,7 @@ def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
     sandbox = vimmerse_sandbox
     sandbox.client.configure(job_seconds=1)
     monkeypatch.setenv("VIMMERSE_OUTPUT_DIR", str(tmp_path / "output"))
-    dag = load_post_processing()
+    dag = load_example_dag("vimmerse_post_processing")
     for task in dag.tasks:
         if hasattr(task, "poll_interval"):
             task.poll_interval = 0.2

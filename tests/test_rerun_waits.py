@@ -26,16 +26,12 @@ import pytest
 
 from airflow_provider_vimmerse.sandbox.client import SandboxClient
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
-from tests.cluster import AirflowCluster, airflow_major, sandbox_in_thread, wait_until
+from tests.cluster import AirflowCluster, cluster_test_marks, sandbox_in_thread, wait_until
 
-pytestmark = [
-    pytest.mark.airflow_run,
-    pytest.mark.skipif(
-        airflow_major() < 3,
-        reason="drives Airflow 3 components (tests/cluster.py); the same waits run on 2.11 in tests/operators",
-    ),
-    pytest.mark.timeout(900),
-]
+pytestmark = cluster_test_marks(
+    reason="drives Airflow 3 components (tests/cluster.py); the same waits run on 2.11 in tests/operators",
+    timeout=900,
+)
 
 STALE_SECONDS = 12
 COMPOSE_SECONDS = 185

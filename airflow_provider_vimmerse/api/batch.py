@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import check_enum, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.fields import EditRoute, check_enum, check_range, check_urls, is_templated
 from airflow_provider_vimmerse.api.media import (
     ASPECT_RATIOS,
     MOTION_TYPES,
@@ -100,20 +100,6 @@ def check_batch_images(image_files: Sequence[Any], image_urls: Sequence[Any]) ->
         )
 
 
-def check_edit_fields(changes: Mapping[str, Any]) -> None:
-    """
-    Validate the changes of a batch edit: known fields only, at least one, valid values.
-
-    :raises VimmerseInputError: naming the field and the allowed fields or values
-    """
-    unknown = sorted(set(changes) - set(EDIT_FIELDS))
-    if unknown:
-        raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(EDIT_FIELDS)}")
-    if not changes:
-        raise VimmerseInputError("changes", "nothing to change: give at least one field")
-    check_batch_fields(changes)
-
-
 def encode_batch_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the fields as the API wants them: ``sound_effects`` as ``"Yes"``/``"No"``, None dropped."""
     encoded = {name: value for name, value in values.items() if value is not None}
@@ -134,21 +120,15 @@ def create_batch(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> A
     )
 
 
-def edit_batch(batch_id: str, values: Mapping[str, Any]) -> ApiRequest:
-    """Build ``PUT /batch/{id}/edit``; it spends credits when a regenerating field is set."""
-    return ApiRequest(
-        "PUT",
-        job_path("/batch/{job_id}/edit", batch_id),
-        form=form_fields(encode_batch_fields(values)),
-        spends_credits=bool(regenerating_fields(values)),
-    )
-
-
 def concat_batch(batch_id: str) -> ApiRequest:
     """Build ``POST /batch/{id}/concat`` (empty body): compose the batch's videos again (spends credits)."""
     return ApiRequest("POST", job_path("/batch/{job_id}/concat", batch_id), spends_credits=True)
 
 
-def regenerating_fields(values: Mapping[str, Any]) -> list[str]:
-    """Return the set fields of an edit that regenerate the batch (and cost credits)."""
-    return [name for name in REGENERATING_FIELDS if values.get(name) is not None]
+#: ``PUT /batch/{id}/edit``: its fields, which of them regenerate the batch, the check and the request.
+EDIT = EditRoute("/batch/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_batch_fields, encode_batch_fields)
+
+
+def edit_batch(batch_id: str, values: Mapping[str, Any]) -> ApiRequest:
+    """Build ``PUT /batch/{id}/edit``; it spends credits when a regenerating field is set."""
+    return EDIT.request(batch_id, values)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from airflow_provider_vimmerse.api import urls
 from airflow_provider_vimmerse.api.jobs import JobKind
-from airflow_provider_vimmerse.api.urls import job_path
 
 #: A form body: ordered (name, value) pairs, so a field may repeat (``image_urls``).
 FormFields = Sequence[tuple[str, str]]
@@ -75,12 +75,12 @@ class ApiRequest:
 
 def job_status(kind: JobKind, job_id: str) -> ApiRequest:
     """Build the status poll of a job."""
-    return ApiRequest("GET", job_path(kind.status_path, job_id))
+    return ApiRequest("GET", urls.job_path(kind.status_path, job_id))
 
 
 def job_detail(kind: JobKind, job_id: str) -> ApiRequest:
     """Build the fetch of a job's full object."""
-    return ApiRequest("GET", job_path(kind.detail_path, job_id))
+    return ApiRequest("GET", urls.job_path(kind.detail_path, job_id))
 
 
 def customer_statistics(start: str, end: str) -> ApiRequest:

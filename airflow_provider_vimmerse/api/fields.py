@@ -7,7 +7,8 @@ The tool tables (:data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`,
 :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`) are rows of :class:`Tool`, each a tuple of
 :class:`ToolField`\\ s: adding a tool is adding a row, adding a field is adding a :class:`ToolField`.
 The generic checks (:func:`check_enum`, :func:`check_range`, :func:`check_urls`) also serve the media,
-batch and story routes, whose fields are checked by their own modules.
+batch and story routes, whose fields are checked by their own modules; their edit routes are rows of
+:class:`EditRoute`.
 
 Every check skips a value Airflow has not rendered yet (:func:`is_templated`): literal values are
 checked when the DAG is parsed, templated ones when the task runs.
@@ -28,7 +29,7 @@ from enum import Enum
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
+from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 RATIO_PATTERN = re.compile(r"^(\d+):(\d+)$")
@@ -67,15 +68,62 @@ def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
         raise VimmerseInputError(field, f"got {value!r}; allowed values: {allowed_values(allowed)}")
 
 
-def check_range(field: str, value: Any, low: int, high: int) -> None:
-    """Raise :class:`.VimmerseInputError` unless ``value`` is None or an integer in ``low..high``."""
+def check_range(field: str, value: Any, low: int, high: int | None = None) -> None:
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or an integer from ``low`` to ``high`` (if given)."""
     if value is None or is_templated(value):
         return
     number = value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         number = int(value)
-    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-        raise VimmerseInputError(field, f"got {value!r}; must be an integer from {low} to {high}")
+    if isinstance(number, bool) or not isinstance(number, int) or number < low or (high is not None and number > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise VimmerseInputError(field, f"got {value!r}; must be an integer {bounds}")
+
+
+def json_value(field: str, value: Any, kind: type[dict] | type[list]) -> Any:
+    """
+    Return a dict or a list given as itself or as its JSON string.
+
+    :param field: the field, for messages
+    :param value: the value or its JSON text
+    :param kind: ``dict`` or ``list``
+    :raises VimmerseInputError: for text that is not JSON, or a value of another type
+    """
+    if isinstance(value, str):
+        value = _parse_json(field, value)
+    if not isinstance(value, kind):
+        expected = "an object (dict)" if kind is dict else "a list"
+        raise VimmerseInputError(field, f"must be {expected}, got {type(value).__name__}")
+    return value
+
+
+def json_object(
+    field: str, value: Any, keys: Sequence[str], *, what: str = "keys", enums: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """
+    Return a dict field (given as itself or as its JSON string) whose keys and their values are documented.
+
+    :param field: the field, for messages (a key is named ``field.key``)
+    :param value: the value or its JSON text
+    :param keys: the documented keys
+    :param what: what the keys are called in messages (``keys``, ``sections``)
+    :param enums: key -> its allowed values
+    :raises VimmerseInputError: naming the field or the key and what is allowed
+    """
+    obj: dict[str, Any] = json_value(field, value, dict)
+    unknown = sorted(set(obj) - set(keys))
+    if unknown:
+        raise VimmerseInputError(field, f"unknown {what} {unknown}; allowed {what}: {allowed_values(keys)}")
+    for key, allowed in (enums or {}).items():
+        check_enum(f"{field}.{key}", obj.get(key), allowed)
+    return obj
+
+
+def _parse_json(field: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise VimmerseInputError(field, f"is not valid JSON: {text[:80]!r}") from None
 
 
 def check_urls(field: str, value: Any) -> None:
@@ -126,6 +174,7 @@ class ToolField:
     :param file_field: form routes: the multipart field a local file is sent as (``image_file``);
         empty on JSON routes, where a local file is uploaded first and its hosted URL sent
     :param file_only: the route documents only the file part, no URL field: a local file is required
+    :param default: the value the API uses when none is given (empty: none documented); not sent
     """
 
     name: str
@@ -137,6 +186,7 @@ class ToolField:
     media: str = ""
     file_field: str = ""
     file_only: bool = False
+    default: str = ""
 
     def describe(self) -> str:
         """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
@@ -164,9 +214,10 @@ class Tool:
         (``Inpaint`` needs a mask and a prompt)
     :param option_routes: ``option`` value -> the name of the row that serves it (an option the
         documents put on another route, such as ``image/edit-image`` with ``RemoveBackground``)
-    :param option_field: the field naming the model or mode (priced by the estimate)
-    :param default_option: the option the API uses when none is given, or a descriptive name for
-        estimates of routes without an option field
+    :param option_field: the field naming the model or mode (priced by the estimate); by default
+        ``option`` when the tool has a field of that name
+    :param default_option: the option the API uses when none is given; by default the option field's
+        ``default``. A route without an option field may name one for its estimate
     :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
         give no ``app_name`` (or no ``option``) that prices this tool
     :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
@@ -186,6 +237,13 @@ class Tool:
     body: str = "json"
     spends_credits: bool = True
     output: str = "video"
+
+    def __post_init__(self) -> None:
+        # The option field and its default are declared once, on the field (frozen: set them here, once).
+        option = self.field(self.option_field or "option")
+        if option is not None:
+            object.__setattr__(self, "option_field", option.name)
+            object.__setattr__(self, "default_option", self.default_option or option.default)
 
     def field(self, name: str) -> ToolField | None:
         """Return the field called ``name``, or None."""
@@ -409,10 +467,7 @@ def _bool(name: str, value: Any) -> bool:
 
 def _json_text(name: str, value: Any) -> str:
     if isinstance(value, str):
-        try:
-            json.loads(value)
-        except ValueError:
-            raise VimmerseInputError(name, f"is not valid JSON: {value[:80]!r}") from None
+        _parse_json(name, value)
         return value
     if isinstance(value, (Mapping, list, tuple)):
         return json.dumps(value)
@@ -482,6 +537,57 @@ def content_type(filename: str) -> str:
 
 
 # ---------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class EditRoute:
+    """
+    The edit route of a job (``PUT /media/{id}/edit``, ``PUT /batch/{id}/edit``): its fields, which of
+    them spend credits, how their values are checked and sent.
+
+    :param path: the route; ``{job_id}`` is replaced
+    :param regenerating: fields that regenerate the job and spend credits
+    :param metadata: fields that only change metadata (free)
+    :param check_values: validates the values of the set fields (enums, ranges, URLs)
+    :param encode: returns the fields as the API wants them in its form
+    """
+
+    path: str
+    regenerating: tuple[str, ...]
+    metadata: tuple[str, ...]
+    check_values: Callable[[Mapping[str, Any]], None]
+    encode: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Return every field the route takes."""
+        return self.regenerating + self.metadata
+
+    def check(self, changes: Mapping[str, Any]) -> None:
+        """
+        Validate the changes of an edit: known fields only, at least one, valid values.
+
+        :raises VimmerseInputError: naming the field and the allowed fields or values
+        """
+        unknown = sorted(set(changes) - set(self.fields))
+        if unknown:
+            raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(self.fields)}")
+        if not changes:
+            raise VimmerseInputError("changes", "nothing to change: give at least one field")
+        self.check_values(changes)
+
+    def regenerating_fields(self, values: Mapping[str, Any]) -> list[str]:
+        """Return the set fields of an edit that regenerate the job (and cost credits)."""
+        return [name for name in self.regenerating if values.get(name) is not None]
+
+    def request(self, job_id: str, values: Mapping[str, Any]) -> ApiRequest:
+        """Build the edit of ``job_id``; it spends credits when a regenerating field is set."""
+        return ApiRequest(
+            "PUT",
+            job_path(self.path, job_id),
+            form=form_fields(self.encode(values)),
+            spends_credits=bool(self.regenerating_fields(values)),
+        )
 
 
 def tool_request(tool: Tool, values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:

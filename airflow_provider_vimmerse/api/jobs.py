@@ -23,9 +23,6 @@ from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.api.urls import absolute_url, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
-#: Former name of :class:`~airflow_provider_vimmerse.api.status.JobStatus`; to be removed once no caller uses it.
-JobState = JobStatus
-
 
 @dataclass(frozen=True)
 class JobKind:

@@ -15,7 +15,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import allowed_values, check_enum, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.fields import (
+    EditRoute,
+    check_enum,
+    check_range,
+    check_urls,
+    is_templated,
+    json_object,
+    json_value,
+)
 from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
@@ -64,12 +72,7 @@ def check_audio_option(value: Any) -> None:
     """Validate ``audio_option``: a dict (or its JSON string) with the documented keys and voices."""
     if value is None or is_templated(value):
         return
-    option = _json_object("audio_option", value, dict)
-    unknown = sorted(set(option) - set(AUDIO_OPTION_KEYS))
-    if unknown:
-        allowed = allowed_values(AUDIO_OPTION_KEYS)
-        raise VimmerseInputError("audio_option", f"unknown keys {unknown}; allowed keys: {allowed}")
-    check_enum("audio_option.narrator", option.get("narrator"), NARRATORS)
+    option = json_object("audio_option", value, AUDIO_OPTION_KEYS, enums={"narrator": NARRATORS})
     if option.get("narration") and not option.get("narrator") and not option.get("narration_url"):
         raise VimmerseInputError("audio_option", "'narration' needs a 'narrator' voice (or use 'narration_url')")
 
@@ -78,7 +81,7 @@ def check_media_items(value: Any) -> None:
     """Validate ``media_items``: a list of ``{"type", "url", "position"}`` dicts (or its JSON string)."""
     if value is None or is_templated(value):
         return
-    items = _json_object("media_items", value, list)
+    items = json_value("media_items", value, list)
     if not items:
         raise VimmerseInputError("media_items", "must not be empty when given")
     for index, item in enumerate(items):
@@ -114,20 +117,6 @@ def check_media_fields(values: Mapping[str, Any]) -> None:
         check_range("rating", values["rating"], 1, 5)
 
 
-def check_edit_fields(changes: Mapping[str, Any]) -> None:
-    """
-    Validate the changes of a media edit: known fields only, at least one, valid values.
-
-    :raises VimmerseInputError: naming the field and the allowed fields or values
-    """
-    unknown = sorted(set(changes) - set(EDIT_FIELDS))
-    if unknown:
-        raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(EDIT_FIELDS)}")
-    if not changes:
-        raise VimmerseInputError("changes", "nothing to change: give at least one field")
-    check_media_fields(changes)
-
-
 def check_has_input(values: Mapping[str, Any], *, has_files: bool) -> None:
     """Raise unless at least one of prompt, image files, image URLs or media items is given."""
     if has_files or any(values.get(name) for name in ("prompt", "image_urls", "media_items")):
@@ -153,32 +142,15 @@ def create_media(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> A
     )
 
 
-def edit_media(media_id: str, values: Mapping[str, Any]) -> ApiRequest:
-    """Build ``PUT /media/{id}/edit``; it spends credits when a regenerating field is set."""
-    return ApiRequest(
-        "PUT",
-        job_path("/media/{job_id}/edit", media_id),
-        form=form_fields(encode_media_fields(values)),
-        spends_credits=bool(regenerating_fields(values)),
-    )
-
-
 def process_media(media_id: str) -> ApiRequest:
     """Build ``POST /media/{id}/process`` (resubmits with the stored parameters; spends credits)."""
     return ApiRequest("POST", job_path("/media/{job_id}/process", media_id), json={}, spends_credits=True)
 
 
-def regenerating_fields(values: Mapping[str, Any]) -> list[str]:
-    """Return the set fields of an edit that regenerate the video (and cost credits)."""
-    return [name for name in REGENERATING_FIELDS if values.get(name) is not None]
+#: ``PUT /media/{id}/edit``: its fields, which of them regenerate the video, the check and the request.
+EDIT = EditRoute("/media/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_media_fields, encode_media_fields)
 
 
-def _json_object(field: str, value: Any, kind: type) -> Any:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise VimmerseInputError(field, f"is not valid JSON: {value[:80]!r}") from None
-    if not isinstance(value, kind):
-        raise VimmerseInputError(field, f"must be a {'dict' if kind is dict else 'list'}, got {type(value).__name__}")
-    return value
+def edit_media(media_id: str, values: Mapping[str, Any]) -> ApiRequest:
+    """Build ``PUT /media/{id}/edit``; it spends credits when a regenerating field is set."""
+    return EDIT.request(media_id, values)

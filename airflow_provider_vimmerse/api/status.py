@@ -30,8 +30,6 @@ class JobStatus(str, Enum):
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
     ERROR = "error"
-    #: Former name of :attr:`SUCCESS` (``JobState.SUCCEEDED``); same member. To be removed.
-    SUCCEEDED = "success"
 
     @property
     def is_terminal(self) -> bool:

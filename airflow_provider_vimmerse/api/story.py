@@ -24,7 +24,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import check_enum, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.fields import (
+    check_enum,
+    check_range,
+    check_urls,
+    is_templated,
+    json_object,
+    json_value,
+)
 from airflow_provider_vimmerse.api.media import (
     ASPECT_RATIOS,
     MOTION_TYPES,
@@ -105,7 +112,7 @@ def check_story_fields(
     for field, allowed in {**ENUMS, **ROUTE_ENUMS.get(route, {})}.items():
         check_enum(field, values.get(field), allowed)
     check_enum("motion_type", values.get("motion_type"), motion_types)
-    _check_at_least("scene_count", values.get("scene_count"), SCENE_COUNT_MIN)
+    check_range("scene_count", values.get("scene_count"), SCENE_COUNT_MIN)
     check_range("seed", values.get("seed"), *SEED_RANGE)
     for field in ("duration", "loop"):
         check_range(field, values.get(field), *RANGES[field])
@@ -126,14 +133,6 @@ def check_story_fields(
         check_urls(field, values.get(field))
 
 
-def _check_at_least(field: str, value: Any, low: int) -> None:
-    if value is None or is_templated(value):
-        return
-    number = int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else value
-    if isinstance(number, bool) or not isinstance(number, int) or number < low:
-        raise VimmerseInputError(field, f"got {value!r}; must be an integer, at least {low}")
-
-
 def check_idea(values: Mapping[str, Any]) -> None:
     """Require a non-empty ``idea``."""
     idea = values.get("idea")
@@ -147,12 +146,7 @@ def check_audio_option(value: Any) -> None:
     """Validate a story ``audio_option``: a dict (or its JSON string) with the documented keys and voices."""
     if value is None or is_templated(value):
         return
-    option = _json_value("audio_option", value, dict)
-    unknown = sorted(set(option) - set(AUDIO_OPTION_KEYS))
-    if unknown:
-        allowed = ", ".join(repr(k) for k in AUDIO_OPTION_KEYS)
-        raise VimmerseInputError("audio_option", f"unknown keys {unknown}; allowed keys: {allowed}")
-    check_enum("audio_option.narrator", option.get("narrator"), NARRATORS)
+    option = json_object("audio_option", value, AUDIO_OPTION_KEYS, enums={"narrator": NARRATORS})
     for key in ("has_narration", "has_bg_music", "native_audio"):
         if option.get(key) is not None and not isinstance(option[key], bool):
             raise VimmerseInputError(f"audio_option.{key}", f"got {option[key]!r}; allowed values: true, false")
@@ -162,11 +156,7 @@ def check_elements(value: Any) -> None:
     """Validate ``elements``: a dict (or its JSON string) of ``characters``/``environments``/``objects`` lists."""
     if value is None or is_templated(value):
         return
-    elements = _json_value("elements", value, dict)
-    unknown = sorted(set(elements) - set(ELEMENT_SECTIONS))
-    if unknown:
-        allowed = ", ".join(repr(k) for k in ELEMENT_SECTIONS)
-        raise VimmerseInputError("elements", f"unknown sections {unknown}; allowed sections: {allowed}")
+    elements = json_object("elements", value, ELEMENT_SECTIONS, what="sections")
     for section in ELEMENT_SECTIONS:
         _check_element_list(f"elements.{section}", elements.get(section))
 
@@ -180,7 +170,7 @@ def check_storyboard(value: Any, field: str = "storyboard") -> dict[str, Any]:
 
     :raises VimmerseInputError: naming the field and what is wrong
     """
-    board = _json_value(field, storyboard_from(value), dict)
+    board = json_value(field, storyboard_from(value), dict)
     scenes = board.get("scenes")
     if not isinstance(scenes, list) or not scenes:
         raise VimmerseInputError(f"{field}.scenes", "must be a non-empty list of scenes (objects)")
@@ -289,7 +279,7 @@ def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
             body[name] = int(body[name])
     for name in ("elements", "audio_option"):
         if isinstance(body.get(name), str):
-            body[name] = _json_value(name, body[name], dict)
+            body[name] = json_value(name, body[name], dict)
     return ApiRequest("POST", IDEA_TO_VIDEO, json=body, spends_credits=True)
 
 
@@ -319,15 +309,3 @@ def story_step(story_id: str, step: str, values: Mapping[str, Any]) -> ApiReques
     timeout = SLOW_STEP_TIMEOUT if step in ("elements", "scenes") else None
     form = form_fields(encode_story_fields(values))
     return ApiRequest("POST", path, form=form, spends_credits=True, read_timeout=timeout)
-
-
-def _json_value(field: str, value: Any, kind: type) -> Any:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise VimmerseInputError(field, f"is not valid JSON: {value[:80]!r}") from None
-    if not isinstance(value, kind):
-        expected = "an object (dict)" if kind is dict else "a list"
-        raise VimmerseInputError(field, f"must be {expected}, got {type(value).__name__}")
-    return value

@@ -67,98 +67,84 @@ def _file(name: str, part: str, media: str = "image", required: bool = False) ->
 _ASYNC = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
 _IMAGE = _file("image_url", "image_file", required=True)
 _IMAGE2 = _file("image2_url", "image2_file")
+_PROMPT = ToolField("prompt", required=True)
+_QUANTITY = ToolField("quantity", T.INT, low=1, high=4)
+_CREATIVITY = ToolField("creativity_strength", T.INT, low=1, high=10)
+_RATIO = ToolField("aspect_ratio", T.RATIO)
+_ENHANCE = ToolField("enhance_image", T.BOOL)
+
+
+def _legacy(name: str, fields: tuple[ToolField, ...], **kwargs: Any) -> Tool:
+    """Return the row of ``POST /{name}``: a form route that makes what its family is called (image, audio, text)."""
+    return Tool(name=name, path=f"/{name}", fields=fields, body="form", output=name.split("/")[0], **kwargs)
+
 
 LEGACY_TOOLS: Mapping[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool(
-            name="image/text-2-image",
-            path="/image/text-2-image",
-            fields=(
-                ToolField("prompt", required=True),
-                ToolField("quantity", T.INT, low=1, high=4),
-                ToolField("option", allowed=TEXT_TO_IMAGE_OPTIONS),
-                ToolField("aspect_ratio", T.RATIO),
-                ToolField("creativity_strength", T.INT, low=1, high=10),
-                ToolField("enhance_image", T.BOOL),
+        _legacy(
+            "image/text-2-image",
+            (
+                _PROMPT,
+                _QUANTITY,
+                ToolField("option", allowed=TEXT_TO_IMAGE_OPTIONS, default="Auto"),
+                _RATIO,
+                _CREATIVITY,
+                _ENHANCE,
                 *_ASYNC,
             ),
-            option_field="option",
-            default_option="Auto",
-            body="form",
-            output="image",
         ),
-        Tool(
-            name="image/image-2-image",
-            path="/image/image-2-image",
-            fields=(
+        _legacy(
+            "image/image-2-image",
+            (
                 _IMAGE,
-                ToolField("prompt", required=True),
-                ToolField("option", allowed=IMAGE_TO_IMAGE_OPTIONS),
-                ToolField("creativity_strength", T.INT, low=1, high=10),
-                ToolField("aspect_ratio", T.RATIO),
-                ToolField("quantity", T.INT, low=1, high=4),
-                ToolField("enhance_image", T.BOOL),
+                _PROMPT,
+                ToolField("option", allowed=IMAGE_TO_IMAGE_OPTIONS, default="FluxKontextPro"),
+                _CREATIVITY,
+                _RATIO,
+                _QUANTITY,
+                _ENHANCE,
                 *_ASYNC,
             ),
-            option_field="option",
-            default_option="FluxKontextPro",
-            body="form",
-            output="image",
         ),
-        Tool(
-            name="image/reimagine",
-            path="/image/reimagine",
-            fields=(
+        _legacy(
+            "image/reimagine",
+            (
                 ToolField("image_url", T.URL, required=True, media="image", file_field="image_file", file_only=True),
                 ToolField("image2_url", T.URL, media="image", file_field="image2_file", file_only=True),
-                ToolField("option", allowed=REIMAGINE_OPTIONS),
+                ToolField("option", allowed=REIMAGINE_OPTIONS, default="Remake"),
                 ToolField("prompt"),
-                ToolField("aspect_ratio", T.RATIO),
-                ToolField("creativity_strength", T.INT, low=1, high=10),
+                _RATIO,
+                _CREATIVITY,
             ),
             needs={"TryOn": (("image2_url",),)},
-            option_field="option",
-            default_option="Remake",
-            body="form",
-            output="image",
         ),
-        Tool(
-            name="image/edit-image",
-            path="/image/edit-image",
-            fields=(
+        _legacy(
+            "image/edit-image",
+            (
                 _IMAGE,
                 ToolField("option", required=True, allowed=EDIT_IMAGE_OPTIONS + BACKGROUND_OPTIONS),
                 _file("mask_url", "mask_file"),
                 ToolField("prompt"),
-                ToolField("aspect_ratio", T.RATIO),
+                _RATIO,
                 ToolField("expand_method", allowed=EXPAND_METHODS),
                 ToolField("expand_direction", allowed=EXPAND_DIRECTIONS),
                 ToolField("reframe_parameters", T.JSON),
-                ToolField("quantity", T.INT, low=1, high=4),
+                _QUANTITY,
                 *_ASYNC,
             ),
             needs={"Inpaint": (("mask_url",), ("prompt",)), "ExpandToAspectRatio": (("aspect_ratio",),)},
             option_routes=dict.fromkeys(BACKGROUND_OPTIONS, "image/replace-background"),
-            option_field="option",
-            body="form",
-            output="image",
         ),
-        Tool(
-            name="image/replace-background",
-            path="/image/replace-background",
-            fields=(_IMAGE, _IMAGE2, ToolField("option", allowed=BACKGROUND_OPTIONS), *_ASYNC),
+        _legacy(
+            "image/replace-background",
+            (_IMAGE, _IMAGE2, ToolField("option", allowed=BACKGROUND_OPTIONS, default="RemoveBackground"), *_ASYNC),
             needs={"ReplaceBackground": (("image2_url",),), "RestyleBackground": (("image2_url",),)},
-            option_field="option",
-            default_option="RemoveBackground",
-            body="form",
-            output="image",
         ),
-        Tool(
-            name="text/prompt",
-            path="/text/prompt",
-            fields=(
-                ToolField("option", allowed=PROMPT_OPTIONS),
+        _legacy(
+            "text/prompt",
+            (
+                ToolField("option", allowed=PROMPT_OPTIONS, default="InspireMe"),
                 ToolField("prompt"),
                 ToolField("mode"),
                 _file("image_url", "image_file"),
@@ -166,32 +152,18 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 _file("video_url", "video_file", media="video"),
             ),
             needs={"Image2Prompt": (("image_url",),), "RefinePrompt": (("prompt",),)},
-            option_field="option",
-            default_option="InspireMe",
-            body="form",
             spends_credits=False,  # the route documents no 402
-            output="text",
         ),
-        Tool(
-            name="audio/text-2-speech",
-            path="/audio/text-2-speech",
-            fields=(
-                ToolField("prompt", required=True),
+        _legacy(
+            "audio/text-2-speech",
+            (
+                _PROMPT,
                 ToolField("voice", allowed=VOICES),
                 ToolField("option", allowed=SPEECH_OPTIONS),
                 ToolField("language"),
             ),
-            option_field="option",
-            body="form",
-            output="audio",
         ),
-        Tool(
-            name="audio/text-2-sound-effect",
-            path="/audio/text-2-sound-effect",
-            fields=(ToolField("prompt", required=True), ToolField("duration", T.INT, low=1, high=30)),
-            body="form",
-            output="audio",
-        ),
+        _legacy("audio/text-2-sound-effect", (_PROMPT, ToolField("duration", T.INT, low=1, high=30))),
     )
 }
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 
 from airflow_provider_vimmerse.api.responses import JobSnapshot
@@ -50,9 +50,6 @@ MAX_POLLS_PER_SECOND = 1200.0
 #: Seconds of unused budget that may be spent at once (a burst of ``MAX_POLLS_PER_SECOND`` x this).
 POLL_BURST_SECONDS = 0.02
 
-
-#: Former name of :class:`~airflow_provider_vimmerse.api.status.JobStatus` for how a wait ended; to be removed.
-WaitStatus = JobStatus
 
 #: The keys a wait event may carry.
 EVENT_KEYS = frozenset({"status", "kind", "job_id", "raw_status", "progress", "message"})
@@ -176,6 +173,7 @@ def poll_delay(poll_number: int, poll_interval: float | None) -> float:
     return ADAPTIVE_SCHEDULE[index] if index < len(ADAPTIVE_SCHEDULE) else POLL_CEILING
 
 
+@dataclass(eq=False)
 class JobWatch:
     """
     The bookkeeping of one wait: progress lines, unknown statuses, errors, deadline.
@@ -188,29 +186,23 @@ class JobWatch:
     :param need_output: a ``success`` without an output (a story still composing) keeps the wait going
     """
 
-    def __init__(
-        self,
-        kind: str,
-        job_id: str,
-        deadline: float,
-        poll_interval: float | None = None,
-        *,
-        rerun: Rerun | None = None,
-        need_output: bool = False,
-    ) -> None:
-        self.kind = kind
-        self.job_id = job_id
-        self.deadline = deadline
-        self.poll_interval = poll_interval
-        self.rerun = rerun
-        self.need_output = need_output
-        #: True once the job showed the run that the wait is for
-        self.new_run_seen = rerun is None
-        self.polls = 0
-        self.errors_in_a_row = 0
-        self._last_line: str | None = None
-        self._logged_once: set[str] = set()
-        self._last: JobSnapshot | None = None
+    kind: str
+    job_id: str
+    deadline: float
+    poll_interval: float | None = None
+    _: KW_ONLY
+    rerun: Rerun | None = None
+    need_output: bool = False
+    #: True once the job showed the run that the wait is for (from the start when it is no re-run)
+    new_run_seen: bool = field(init=False)
+    polls: int = field(default=0, init=False)
+    errors_in_a_row: int = field(default=0, init=False)
+    _last_line: str | None = field(default=None, init=False, repr=False)
+    _logged_once: set[str] = field(default_factory=set, init=False, repr=False)
+    _last: JobSnapshot | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.new_run_seen = self.rerun is None
 
     def expired(self, now: float | None = None) -> bool:
         """Return True once the deadline has passed."""

@@ -143,9 +143,6 @@ class VimmerseHook(BaseHook):
             kind = kind.with_status_path((config or self.config).asset_status_path)
         return kind
 
-    #: Former name of :meth:`resolve_kind`; to be removed once the operators call ``resolve_kind``.
-    job_kind = resolve_kind
-
     def web_url(self, kind: str, job_id: str) -> str:
         """Return the link to a job in the Vimmerse web app."""
         return absolute_url(self.config.web_url, job_path(get_job_kind(kind).web_path, job_id))

@@ -4,9 +4,14 @@ The bases of every Vimmerse operator that sends a request: validate -> submit on
 * :class:`VimmerseSubmitOperator`: parameters declared once (:mod:`~airflow_provider_vimmerse.operators.params`),
   checks, the submit, and never paying twice.
 * :class:`VimmerseJobOperator`: the answer is a job to wait on (in the triggerer, or here).
+* :class:`VimmerseRerunOperator`: the job exists and runs again (reprocess, compose again); the wait takes its new run.
+* :class:`VimmerseConcatOperator`: a batch's or story's videos composed again.
+* :class:`VimmerseEditOperator`: the edit of a media or a batch: free metadata at once, or a paid regeneration.
 * :class:`VimmerseGroupJobOperator`: the job is a batch or a story: each media is reported, and partial failures.
+* :class:`VimmerseStoryJobOperator`: a story job: its storyboard and id are pushed to XCom too.
 * :class:`VimmerseAssetJobOperator`: a tool table's request, answered with an asset (or its output).
 * :class:`VimmerseStoryStepOperator`: a story step the API answers when its work is done.
+* :class:`VimmerseOnStoryOperator`: a step on an existing story, named by ``story_id``.
 
 Never pay twice: what a submit started is written to Airflow's per-task state store (Airflow 3.3+) as
 soon as the answer is in. A later try of the same task instance reads it first: a job still running is
@@ -28,7 +33,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseError,
@@ -39,11 +43,20 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseNotFoundError,
 )
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.operators.params import EXTRA_PARAMS, Param, api_fields, declared, table_of, wire
+from airflow_provider_vimmerse.operators.params import (
+    EXTRA,
+    EXTRA_PARAMS,
+    KEPT,
+    Param,
+    api_fields,
+    declared,
+    table_of,
+    wire,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.endpoints import ApiRequest
-    from airflow_provider_vimmerse.api.fields import Tool
+    from airflow_provider_vimmerse.api.fields import EditRoute, Tool
     from airflow_provider_vimmerse.api.responses import JobSnapshot
     from airflow_provider_vimmerse.api.results import JobResult
     from airflow_provider_vimmerse.api.submissions import Submission
@@ -80,7 +93,7 @@ def _seconds(value: float | timedelta | None) -> float | None:
 
 
 class VimmerseHookMixin:
-    """Give an operator its hook, made on first use from ``vimmerse_conn_id`` (no I/O before)."""
+    """Give an operator or sensor its hook, made on first use from ``vimmerse_conn_id`` (no I/O before)."""
 
     vimmerse_conn_id: str
 
@@ -90,6 +103,22 @@ class VimmerseHookMixin:
         from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
         return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
+
+    def fetch_result(self, kind: str, job_id: str) -> JobResult:
+        """Read a job once and return its result."""
+        return self.hook.result_of(kind, job_id, self.hook.get_job(kind, job_id))
+
+
+def checked_kind(kind: str) -> str:
+    """
+    Return ``kind`` once it names a job kind (``media``, ``batch``, ``story``, ``asset``).
+
+    :raises VimmerseInputError: for any other name, listing the allowed ones
+    """
+    from airflow_provider_vimmerse.api.jobs import get_job_kind
+
+    get_job_kind(kind)
+    return kind
 
 
 class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
@@ -135,8 +164,13 @@ class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
         """
 
     def check_inputs(self) -> None:
-        """Validate the rendered inputs before anything is sent: the field values, and what only a run can check."""
+        """Validate the rendered inputs before anything is sent: the id of the job worked on, the field values."""
+        self.target_id()
         self.check_values()
+
+    def target_id(self) -> str | None:
+        """Return the rendered id of the existing job the request works on (checked), or None for a new job."""
+        return None
 
     def submit(self, context: Any) -> Submission:
         """Send the request (:meth:`send`, or :meth:`~VimmerseJobOperator.rerun`) and return what its answer says."""
@@ -169,7 +203,7 @@ class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
             result = self.hook.result_of(self.job_kind, job_id, obj)
             self.log.info("%s %s was finished in the answer: %s", self.job_kind, job_id, result["video_urls"])
             return result
-        result = self.hook.result_of(self.job_kind, job_id, self.hook.get_job(self.job_kind, job_id))
+        result = self.fetch_result(self.job_kind, job_id)
         self.log.info(
             "%s %s finished: %d output(s) %s", self.job_kind, job_id, len(result["video_urls"]), result["video_urls"]
         )
@@ -306,9 +340,6 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
     #: A ``success`` without an output keeps the wait going (a story reads ``success`` before its
     #: composed video is there).
     need_output: ClassVar[bool] = False
-    #: Seconds a re-run job may show no sign of its new run before the task fails (None: until
-    #: ``timeout``); see :meth:`rerun`.
-    rerun_grace: ClassVar[float | None] = DEFAULT_RERUN_GRACE
 
     def __init__(
         self,
@@ -328,6 +359,18 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
             raise VimmerseInputError("poll_interval", f"must be a positive number of seconds, got {poll_interval!r}")
         if (_seconds(timeout) or 0) <= 0:
             raise VimmerseInputError("timeout", f"must be positive, got {timeout!r}")
+
+    @property
+    def rerun_grace(self) -> float | None:
+        """
+        Return the seconds a re-run job may show no sign of its new run before the task fails (None: until
+        ``timeout``); see :meth:`rerun`.
+
+        :data:`~airflow_provider_vimmerse.api.waiting.DEFAULT_RERUN_GRACE` unless the class sets ``rerun_grace``.
+        """
+        from airflow_provider_vimmerse.api.waiting import DEFAULT_RERUN_GRACE
+
+        return DEFAULT_RERUN_GRACE
 
     def rerun(self, job_id: str, req: ApiRequest, action: str) -> Submission:
         """
@@ -530,6 +573,112 @@ class VimmerseGroupJobOperator(VimmerseJobOperator):
                     media["message"] = reason
 
 
+class VimmerseRerunOperator(VimmerseJobOperator):
+    """
+    Base of the operators that run an existing job again: reprocess, compose again, a regenerating edit.
+
+    The request spends credits; the wait takes the job's new run only (:meth:`~VimmerseJobOperator.rerun`).
+    Subclasses set ``job_kind``, ``id_param`` (the parameter naming the job; or override
+    :meth:`target_id`), ``rerun_action`` and ``rerun_doing``, declare the id, and build the request in
+    :meth:`rerun_request`.
+    """
+
+    #: The parameter that names the job (``media_id``, ``batch_id``).
+    id_param: ClassVar[str] = ""
+    #: What the request is, for messages and the saved state (``process``, ``concat``, ``regeneration``).
+    rerun_action: ClassVar[str] = ""
+    #: What the task logs it is doing when it sends the request.
+    rerun_doing: ClassVar[str] = ""
+
+    def target_id(self) -> str:
+        """
+        Return the rendered id of the job to run again.
+
+        :raises VimmerseInputError: when it is empty
+        """
+        value = getattr(self, self.id_param)
+        if not value:
+            raise VimmerseInputError(self.id_param, "is required")
+        return str(value)
+
+    def rerun_request(self, job_id: str) -> ApiRequest:
+        """Return the request that runs ``job_id`` again."""
+        raise NotImplementedError
+
+    def submit(self, context: Any) -> Submission:
+        """Send the request that runs the job again; the wait takes only its new run."""
+        job_id = self.target_id()
+        self.log.info("%s %s: %s (spends credits)", self.job_kind, job_id, self.rerun_doing)
+        return self.rerun(job_id, self.rerun_request(job_id), self.rerun_action)
+
+
+class VimmerseConcatOperator(VimmerseRerunOperator, VimmerseGroupJobOperator):
+    """
+    Base of the operators that compose a finished batch's or story's videos again (spends credits),
+    then wait for the new composed ``video_url``.
+
+    ``fail_on_partial_failure`` is False by default here: composing uses the media that succeeded,
+    and the task that made them already reported the failures.
+    """
+
+    rerun_action = "concat"
+    rerun_doing = "composing its videos again"
+    partial_failure_fails = False
+    #: Composition "typically takes 1-3 minutes" (openapi.json, POST /story/{story_id}/concat) and the
+    #: status may read ``success`` all along: wait for the new video_url until ``timeout``.
+    rerun_grace = None
+
+
+class VimmerseEditOperator(VimmerseRerunOperator):
+    """
+    Base of the operators that edit a job (``PUT /media/{id}/edit``, ``PUT /batch/{id}/edit``).
+
+    Metadata fields change at once, free, and the task returns without waiting. Setting a field that
+    regenerates the job spends credits: the task logs it, then waits for the new run only. The route
+    (:meth:`edit_route`) says which fields it takes and which of them regenerate.
+
+    Subclasses set ``job_kind``, ``id_param`` and ``regenerated``, declare the id and the fields
+    (``changes`` is declared here), and return their route from :meth:`edit_route`.
+    """
+
+    rerun_action = "regeneration"
+    #: What a regeneration makes again, for the log (``the video``, ``every media``).
+    regenerated: ClassVar[str] = ""
+
+    changes = Param("the fields to change, with the API's names, as a dict", EXTRA)
+
+    @classmethod
+    def edit_route(cls) -> EditRoute:
+        """Return the edit route of the job kind (imported on first use, not when the DAG file is parsed)."""
+        raise NotImplementedError
+
+    def check_values(self) -> None:
+        """Check the changes: known fields only, at least one, valid values (no request is sent)."""
+        self.edit_route().check(self.api_fields())
+
+    def regenerates(self) -> list[str]:
+        """Return the changed fields that regenerate the job (and spend credits)."""
+        return self.edit_route().regenerating_fields(self.api_fields())
+
+    def rerun_request(self, job_id: str) -> ApiRequest:
+        """Return the edit of ``job_id`` with the changes."""
+        return self.edit_route().request(job_id, self.api_fields())
+
+    def submit(self, context: Any) -> Submission:
+        """Send the edit: a regenerating one is waited on (its new run only); a metadata one is done at once."""
+        job_id, changes = self.target_id(), self.api_fields()
+        req = self.rerun_request(job_id)
+        regen = self.regenerates()
+        if regen:
+            self.log.info(
+                "%s %s: %s regenerate %s and spend credits", self.job_kind, job_id, ", ".join(regen), self.regenerated
+            )
+            return self.rerun(job_id, req, self.rerun_action)
+        submission = self.send(req, job_id=job_id, done=True)
+        self.log.info("%s %s: metadata updated (%s); nothing regenerated", self.job_kind, job_id, ", ".join(changes))
+        return submission
+
+
 class VimmerseAssetJobOperator(VimmerseJobOperator):
     """
     Base of the operators over a tool table: each tool's request answers with an *asset*.
@@ -541,9 +690,14 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
     finished (``async_mode: false``, or a route that answers synchronously) is returned without
     waiting or deferring; an unfinished asset is waited on like any job.
 
+    The credit guard ``max_credits`` is checked when the operator is made: a number, at least 0, for a
+    tool whose credits the API can estimate (``POST /v2/video/estimate-credits``); the operators that
+    can estimate ask before sending (:class:`~airflow_provider_vimmerse.operators.video.VimmerseVideoOperator`).
+
     :param tool: the tool's name, a key of the operator's table
     :param inputs: tool fields, with the API's names (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
+    :param max_credits: the most credits the request may cost; refused for a tool the API cannot estimate
     """
 
     job_kind = "asset"
@@ -560,6 +714,7 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
         tool: str,
         inputs: Mapping[str, Any] | None = None,
         extra_params: Mapping[str, Any] | None = None,
+        max_credits: float | None = None,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_vimmerse.api import fields
@@ -574,6 +729,22 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
         base = fields.get_tool(table, tool)
         if not (base.option_routes and fields.is_templated(self.inputs.get(base.option_field))):
             fields.prepare_values(self.row, self.inputs)  # literal values now; templated ones at execute
+        if max_credits is not None:
+            self.check_max_credits(max_credits)
+        self.max_credits = max_credits
+
+    def check_max_credits(self, max_credits: Any) -> None:
+        """
+        Check the credit guard: a number, at least 0, for a tool whose credits the API can estimate.
+
+        :raises VimmerseInputError: naming ``max_credits``
+        """
+        from airflow_provider_vimmerse.api.video import cannot_estimate
+
+        if isinstance(max_credits, bool) or not isinstance(max_credits, (int, float)) or max_credits < 0:
+            raise VimmerseInputError("max_credits", f"must be a number of credits, at least 0, got {max_credits!r}")
+        if not self.row.can_estimate:
+            raise VimmerseInputError("max_credits", cannot_estimate(self.row))
 
     @property
     def row(self) -> Tool:
@@ -627,13 +798,9 @@ class VimmerseStoryStepOperator(VimmerseSubmitOperator):
         """Return the request of this step (local files are read here)."""
         raise NotImplementedError
 
-    def sent_story_id(self) -> str | None:
-        """Return the id of the story this step works on, when the request names one."""
-        return None
-
     def submit(self, context: Any) -> Submission:
         """Send the step; its answer says the step is done."""
-        return self.send(self.build_request(), job_id=self.sent_story_id(), done=True)
+        return self.send(self.build_request(), job_id=self.target_id(), done=True)
 
     def saved_state(self, submission: Submission) -> dict[str, Any]:
         """Save the step too: a retry of this task takes back this step only."""
@@ -683,6 +850,49 @@ class VimmerseStoryStepOperator(VimmerseSubmitOperator):
             )
         push_story_xcoms(self, context, result)
         return result
+
+
+class VimmerseStoryJobOperator(VimmerseGroupJobOperator):
+    """
+    Base of the story operators that start an asynchronous job and wait for the story video.
+
+    The finished story's result holds its ``storyboard``; its id and storyboard are also pushed under
+    the XCom keys ``story_id`` and ``storyboard``, like every story step.
+    """
+
+    job_kind = "story"
+
+    def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:
+        """Return the finished story's result (with its storyboard) and push its id and storyboard."""
+        result = super().finish(context, job_id, obj)
+        push_story_xcoms(self, context, result)
+        return result
+
+
+class VimmerseOnStoryOperator(VimmerseSubmitOperator):
+    """
+    Base of the story operators that work on an existing story (every step after the storyboard).
+
+    Combine it with the base of what the step does (:class:`VimmerseStoryStepOperator`,
+    :class:`VimmerseStoryJobOperator`). ``story_id`` takes the story's id or the result of the previous
+    step; it is checked, with the fields, before anything is sent.
+    """
+
+    job_kind = "story"
+
+    story_id = Param("the story, or the result of the previous step", "str | dict[str, Any]", send=KEPT, required=True)
+
+    def target_id(self) -> str:
+        """Return the story's id (:func:`~airflow_provider_vimmerse.api.story.story_id_from` checks it)."""
+        from airflow_provider_vimmerse.api.story import story_id_from
+
+        return story_id_from(self.story_id)
+
+    def check_values(self) -> None:
+        """Validate the fields (no request is sent)."""
+        from airflow_provider_vimmerse.api.story import check_story_fields
+
+        check_story_fields(self.api_fields())
 
 
 def push_story_xcoms(operator: BaseOperator, context: Any, result: JobResult) -> None:

@@ -10,25 +10,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseGroupJobOperator
+from airflow_provider_vimmerse.operators.base import (
+    VimmerseConcatOperator,
+    VimmerseEditOperator,
+    VimmerseGroupJobOperator,
+)
 from airflow_provider_vimmerse.operators.params import (
     BOOL,
     EXTRA_PARAMS,
     FILES,
     INT,
     KEPT,
-    LISTED,
-    MERGED,
     URLS,
     Param,
     as_list,
 )
 
 if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.fields import EditRoute
     from airflow_provider_vimmerse.api.submissions import Submission
 
-_MEDIA = "~airflow_provider_vimmerse.api.media"
+#: The motion types of a batch are those of a media.
+_MOTION_TYPES = ":data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES`"
 
 
 class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
@@ -48,9 +52,9 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
 
     job_kind = "batch"
 
-    image_files = Param("local paths or ``ObjectStoragePath``\\ s of the images, one media each", FILES, send=KEPT)
+    image_files = Param("local paths or ``ObjectStoragePath``\\ s of the images, one media each", FILES)
     prompt = Param("text guiding the motion of every media")
-    motion_type = Param(f"AI model, one of :data:`{_MEDIA}.MOTION_TYPES`")
+    motion_type = Param(f"AI model, one of {_MOTION_TYPES}")
     aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
     sound_effects = Param('add sound effects: ``"Yes"``/``"No"`` (or True/False)', "str | bool | None")
     quantity = Param("variations per image, 1-4", INT)
@@ -60,7 +64,7 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
     description = Param("batch description")
     visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public')
     webhook_url = Param("URL the API calls when the batch is done")
-    image_urls = Param("public image URLs, one media each", URLS, send=LISTED)
+    image_urls = Param("public image URLs, one media each", URLS)
     is_transition = Param(
         "refused: ``POST /batch`` documents no such field (kept only to say so clearly)", BOOL, templated=False
     )
@@ -85,7 +89,7 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
         return self.send(req)
 
 
-class VimmerseUpdateBatchOperator(VimmerseGroupJobOperator):
+class VimmerseUpdateBatchOperator(VimmerseEditOperator, VimmerseGroupJobOperator):
     """
     Edit a batch with ``PUT /batch/{id}/edit``.
 
@@ -101,10 +105,12 @@ class VimmerseUpdateBatchOperator(VimmerseGroupJobOperator):
     """
 
     job_kind = "batch"
+    id_param = "batch_id"
+    regenerated = "every media"
 
     batch_id = Param("the batch to edit", "str", send=KEPT, required=True)
     prompt = Param("new text guiding the motion (regenerates)")
-    motion_type = Param(f"AI model, one of :data:`{_MEDIA}.MOTION_TYPES` (regenerates)")
+    motion_type = Param(f"AI model, one of {_MOTION_TYPES} (regenerates)")
     quantity = Param("variations per image, 1-4 (regenerates)", INT)
     duration = Param("seconds per video, 1-10 (regenerates)", INT)
     loop = Param("motion repeats, 1-6 (regenerates)", INT)
@@ -115,41 +121,16 @@ class VimmerseUpdateBatchOperator(VimmerseGroupJobOperator):
     rating = Param("rating, 1-5 (free)", INT)
     visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free)')
     webhook_url = Param("URL the API calls when the batch is done (free)")
-    changes = Param("the fields to change, with the API's names, as a dict", "dict[str, Any] | None", send=MERGED)
 
-    def check_values(self) -> None:
-        """Check the changes: known fields only, at least one, valid values (no request is sent)."""
-        from airflow_provider_vimmerse.api.batch import check_edit_fields
+    @classmethod
+    def edit_route(cls) -> EditRoute:
+        """Return :data:`~airflow_provider_vimmerse.api.batch.EDIT`."""
+        from airflow_provider_vimmerse.api.batch import EDIT
 
-        check_edit_fields(self.api_fields())
-
-    def check_inputs(self) -> None:
-        """Require a batch id and check the rendered changes."""
-        if not self.batch_id:
-            raise VimmerseInputError("batch_id", "is required")
-        super().check_inputs()
-
-    def regenerates(self) -> list[str]:
-        """Return the changed fields that regenerate every media of the batch (and spend credits)."""
-        from airflow_provider_vimmerse.api.batch import regenerating_fields
-
-        return regenerating_fields(self.api_fields())
-
-    def submit(self, context: Any) -> Submission:
-        """Send the edit: a regenerating one is waited on (its new run only); a metadata one is done at once."""
-        from airflow_provider_vimmerse.api.batch import edit_batch
-
-        batch_id, changes = str(self.batch_id), self.api_fields()
-        regen = self.regenerates()
-        if regen:
-            self.log.info("batch %s: %s regenerate every media and spend credits", batch_id, ", ".join(regen))
-            return self.rerun(batch_id, edit_batch(batch_id, changes), "regeneration")
-        submission = self.send(edit_batch(batch_id, changes), job_id=batch_id, done=True)
-        self.log.info("batch %s: metadata updated (%s); nothing regenerated", batch_id, ", ".join(changes))
-        return submission
+        return EDIT
 
 
-class VimmerseConcatBatchOperator(VimmerseGroupJobOperator):
+class VimmerseConcatBatchOperator(VimmerseConcatOperator):
     """
     Compose a finished batch's videos again with ``POST /batch/{id}/concat`` (spends credits), then wait
     for the new composed ``video_url``.
@@ -159,21 +140,12 @@ class VimmerseConcatBatchOperator(VimmerseGroupJobOperator):
     """
 
     job_kind = "batch"
-    partial_failure_fails = False
-    #: Composition "typically takes 1-3 minutes" (openapi.json, POST /story/{story_id}/concat) and the
-    #: status may read ``success`` all along: wait for the new video_url until ``timeout``.
-    rerun_grace = None
+    id_param = "batch_id"
 
     batch_id = Param("the batch to compose", "str", send=KEPT, required=True)
 
-    def check_inputs(self) -> None:
-        """Require a batch id."""
-        if not self.batch_id:
-            raise VimmerseInputError("batch_id", "is required")
-
-    def submit(self, context: Any) -> Submission:
-        """Ask for the composition (its documented answer is ``{}``); the wait takes only a new video_url."""
+    def rerun_request(self, job_id: str) -> ApiRequest:
+        """Build the composition (its documented answer is ``{}``: the wait takes only a new video_url)."""
         from airflow_provider_vimmerse.api.batch import concat_batch
 
-        self.log.info("batch %s: composing its videos again (spends credits)", self.batch_id)
-        return self.rerun(str(self.batch_id), concat_batch(self.batch_id), "concat")
+        return concat_batch(job_id)

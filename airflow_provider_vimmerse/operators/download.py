@@ -9,7 +9,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseHookMixin
+from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, checked_kind
 from airflow_provider_vimmerse.operators.params import as_list
 
 
@@ -44,13 +44,9 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         super().__init__(**kwargs)
         if job is None and not (kind and job_id):
             raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
-        if kind is not None:
-            from airflow_provider_vimmerse.api.jobs import get_job_kind
-
-            get_job_kind(kind)
         self.destination = destination
         self.job = job
-        self.kind = kind
+        self.kind = None if kind is None else checked_kind(kind)
         self.job_id = job_id
         self.vimmerse_conn_id = vimmerse_conn_id
 
@@ -69,8 +65,7 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     def _sources(self) -> list[tuple[str, str, list[str]]]:
         if self.job is None:
             assert self.kind and self.job_id
-            result = self.hook.result_of(self.kind, self.job_id, self.hook.get_job(self.kind, self.job_id))
-            return [(self.kind, self.job_id, result["video_urls"])]
+            return [(self.kind, self.job_id, self.fetch_result(self.kind, self.job_id)["video_urls"])]
         sources = []
         for item in as_list(self.job) if not isinstance(self.job, Mapping) else [self.job]:
             if not isinstance(item, Mapping) or "id" not in item:

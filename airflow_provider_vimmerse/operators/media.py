@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseJobOperator
+from airflow_provider_vimmerse.operators.base import VimmerseEditOperator, VimmerseJobOperator, VimmerseRerunOperator
 from airflow_provider_vimmerse.operators.params import (
     BOOL,
     EXTRA_PARAMS,
@@ -14,14 +13,14 @@ from airflow_provider_vimmerse.operators.params import (
     JSON,
     JSON_LIST,
     KEPT,
-    LISTED,
-    MERGED,
     URLS,
     Param,
     as_list,
 )
 
 if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.fields import EditRoute
     from airflow_provider_vimmerse.api.submissions import Submission
 
 _MEDIA = "~airflow_provider_vimmerse.api.media"
@@ -41,9 +40,8 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
     image_files = Param(
         "local paths or ``ObjectStoragePath``\\ s of images to upload; one image animates it, two make a transition",
         FILES,
-        send=KEPT,
     )
-    image_urls = Param("public image URLs", URLS, send=LISTED)
+    image_urls = Param("public image URLs", URLS)
     media_items = Param('list of ``{"type", "url", "position"}`` dicts (sent as JSON)', JSON_LIST)
     motion_type = Param(f"AI model, one of :data:`{_MEDIA}.MOTION_TYPES`")
     camera_control = Param(f"camera path, one of :data:`{_MEDIA}.CAMERA_CONTROLS`")
@@ -80,7 +78,7 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
         return self.send(media.create_media(self.api_fields(), read_images(self.image_files)))
 
 
-class VimmerseUpdateMediaOperator(VimmerseJobOperator):
+class VimmerseUpdateMediaOperator(VimmerseEditOperator):
     """
     Edit a media with ``PUT /media/{id}/edit``.
 
@@ -94,6 +92,8 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
     """
 
     job_kind = "media"
+    id_param = "media_id"
+    regenerated = "the video"
 
     media_id = Param("the media to edit", "str", send=KEPT, required=True)
     title = Param("new title (free)")
@@ -111,66 +111,27 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
     audio_option = Param("audio options, as for the create operator (regenerates)", JSON)
     media_items = Param('list of ``{"type", "url", "position"}`` dicts (regenerates)', JSON_LIST)
     model = Param(f"try-on model, one of :data:`{_MEDIA}.TRY_ON_MODELS` (regenerates)")
-    changes = Param("the fields to change, with the API's names, as a dict", "dict[str, Any] | None", send=MERGED)
 
-    def check_values(self) -> None:
-        """Check the changes: known fields only, at least one, valid values (no request is sent)."""
-        from airflow_provider_vimmerse.api.media import check_edit_fields
+    @classmethod
+    def edit_route(cls) -> EditRoute:
+        """Return :data:`~airflow_provider_vimmerse.api.media.EDIT`."""
+        from airflow_provider_vimmerse.api.media import EDIT
 
-        check_edit_fields(self.api_fields())
-
-    def check_inputs(self) -> None:
-        """Require a media id and check the rendered changes."""
-        if not self.media_id:
-            raise VimmerseInputError("media_id", "is required")
-        super().check_inputs()
-
-    def regenerates(self) -> list[str]:
-        """Return the changed fields that regenerate the video (and spend credits)."""
-        from airflow_provider_vimmerse.api.media import regenerating_fields
-
-        return regenerating_fields(self.api_fields())
-
-    def submit(self, context: Any) -> Submission:
-        """Send the edit: a regenerating one is waited on (its new run only); a metadata one is done at once."""
-        from airflow_provider_vimmerse.api.media import edit_media
-
-        media_id, changes = str(self.media_id), self.api_fields()
-        regen = self.regenerates()
-        if regen:
-            self.log.info("media %s: %s regenerate the video and spend credits", media_id, ", ".join(regen))
-            return self.rerun(media_id, edit_media(media_id, changes), "regeneration")
-        submission = self.send(edit_media(media_id, changes), job_id=media_id, done=True)
-        self.log.info("media %s: metadata updated (%s); nothing regenerated", media_id, ", ".join(changes))
-        return submission
+        return EDIT
 
 
-class VimmerseProcessMediaOperator(VimmerseJobOperator):
+class VimmerseProcessMediaOperator(VimmerseRerunOperator):
     """Resubmit an existing media for generation with ``POST /media/{id}/process`` (spends credits), then wait."""
 
     job_kind = "media"
+    id_param = "media_id"
+    rerun_action = "process"
+    rerun_doing = "resubmitting for generation"
 
     media_id = Param("the media to process again", "str", send=KEPT, required=True)
 
-    def check_inputs(self) -> None:
-        """Require a media id."""
-        if not self.media_id:
-            raise VimmerseInputError("media_id", "is required")
-
-    def submit(self, context: Any) -> Submission:
-        """Send the resubmission (its documented answer is ``{"data": {}}``); the wait takes only the new run."""
+    def rerun_request(self, job_id: str) -> ApiRequest:
+        """Build the resubmission (its documented answer is ``{"data": {}}``)."""
         from airflow_provider_vimmerse.api.media import process_media
 
-        self.log.info("media %s: resubmitting for generation (spends credits)", self.media_id)
-        return self.rerun(str(self.media_id), process_media(self.media_id), "process")
-
-
-def new_job_id(body: Any, what: str) -> str:
-    """
-    Return the id of the job a submit answered with (the contract tests read documented answers with it).
-
-    :raises VimmerseJobMayExistError: for an answer without one
-    """
-    from airflow_provider_vimmerse.api.submissions import parse_submission
-
-    return parse_submission(body, what).job_id
+        return process_media(job_id)

@@ -15,16 +15,8 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, cast, overload
-
-#: How a parameter reaches the API (``Param.send``): sent as given, when set.
-SENT = "sent"
-#: Given as one item or a list, sent as a list when not empty (``image_urls``).
-LISTED = "listed"
-#: A dict whose items are sent as more fields, as they are (``extra_params``).
-MERGED = "merged"
-#: Not an API field: a path id, local files to upload, an operator setting.
-KEPT = "kept"
 
 #: Types of the signature and the docs.
 TEXT = "str | None"
@@ -36,41 +28,47 @@ URLS = "Sequence[str] | str | None"
 FILES = "Sequence[Any] | str | None"
 EXTRA = "dict[str, Any] | None"
 
+#: How a parameter reaches the API (``Param.send``): sent as given, when set.
+SENT = "sent"
+#: Given as one item or a list, sent as a list when not empty (``image_urls``).
+LISTED = "listed"
+#: A dict whose items are sent as more fields, as they are (``extra_params``).
+MERGED = "merged"
+#: Not an API field: a path id, local files to upload, an operator setting.
+KEPT = "kept"
+#: How a parameter of a type reaches the API unless its ``send`` says otherwise (else :data:`SENT`).
+SEND_OF_TYPE = {URLS: LISTED, FILES: KEPT, EXTRA: MERGED}
+
 #: Set on an instance while its parameters are read, so only the outermost ``__init__`` checks them.
 _READING = "_vimmerse_reading_params"
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class Param:
     """
     One keyword argument of an operator, declared in its class body.
 
     :param doc: what it is, for the ``:param:`` line (``(templated)`` is added when it is)
     :param annotation: its type, for the signature and the docs
-    :param send: how it reaches the API: :data:`SENT`, :data:`LISTED`, :data:`MERGED` or :data:`KEPT`
+    :param send: how it reaches the API: :data:`SENT`, :data:`LISTED`, :data:`MERGED` or :data:`KEPT`;
+        by default the one of its type (:data:`SEND_OF_TYPE`)
     :param templated: rendered by Jinja (in ``template_fields``)
     :param required: the argument must be given
     :param default: its value when not given
     """
 
-    __slots__ = ("annotation", "default", "doc", "name", "required", "send", "templated")
+    doc: str
+    annotation: str = TEXT
+    _: KW_ONLY
+    send: str = ""
+    templated: bool = True
+    required: bool = False
+    default: Any = None
+    #: The attribute it is declared as (set when its class is made).
+    name: str = field(default="", init=False)
 
-    def __init__(
-        self,
-        doc: str,
-        annotation: str = TEXT,
-        *,
-        send: str = SENT,
-        templated: bool = True,
-        required: bool = False,
-        default: Any = None,
-    ) -> None:
-        self.doc = doc
-        self.annotation = annotation
-        self.send = send
-        self.templated = templated
-        self.required = required
-        self.default = default
-        self.name = ""
+    def __post_init__(self) -> None:
+        self.send = self.send or SEND_OF_TYPE.get(self.annotation, SENT)
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -102,7 +100,7 @@ class Param:
 
 # ``extra_params``, which most operators take (one instance may serve every class: it has the same name).
 # A plain comment: autodoc would take a ``#:`` one for a member and fail to read a descriptor as a function.
-EXTRA_PARAMS = Param("more fields sent as they are, for fields the API adds later", EXTRA, send=MERGED)
+EXTRA_PARAMS = Param("more fields sent as they are, for fields the API adds later", EXTRA)
 
 
 def declared(cls: type) -> dict[str, Param]:

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_vimmerse.operators.base import (
     STORY_ID_KEY,
     STORYBOARD_KEY,
-    VimmerseGroupJobOperator,
+    VimmerseConcatOperator,
+    VimmerseOnStoryOperator,
+    VimmerseStoryJobOperator,
     VimmerseStoryStepOperator,
-    push_story_xcoms,
 )
 from airflow_provider_vimmerse.operators.params import (
     BOOL,
@@ -33,8 +34,6 @@ from airflow_provider_vimmerse.operators.params import (
     FILES,
     INT,
     JSON,
-    KEPT,
-    LISTED,
     URLS,
     Param,
 )
@@ -43,34 +42,18 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator, TaskGroup
 
     from airflow_provider_vimmerse.api.endpoints import ApiRequest
-    from airflow_provider_vimmerse.api.results import JobResult
     from airflow_provider_vimmerse.api.submissions import Submission
 
 _STORY = "~airflow_provider_vimmerse.api.story"
-#: The story a step works on: its id, or the result of the step before.
-STORY = "str | dict[str, Any]"
 #: A storyboard: a dict, its JSON, or the result of the step before.
 BOARD = "dict[str, Any] | str | None"
-_STORY_ID_DOC = "the story, or the result of the previous step"
 _BOARD_DOC = (
     "the storyboard to use, e.g. edited by an earlier task; a dict, its JSON, or the previous step's result. "
     "None keeps the story's own"
 )
 
 
-class _StoryJobOperator(VimmerseGroupJobOperator):
-    """A story step that starts an asynchronous job and waits for the story video."""
-
-    job_kind = "story"
-
-    def finish(self, context: Any, job_id: str, obj: Any = None) -> JobResult:
-        """Return the finished story's result (with its storyboard) and push its id and storyboard."""
-        result = super().finish(context, job_id, obj)
-        push_story_xcoms(self, context, result)
-        return result
-
-
-class VimmerseIdeaToVideoOperator(_StoryJobOperator):
+class VimmerseIdeaToVideoOperator(VimmerseStoryJobOperator):
     """
     Make a story video from an idea in one step with ``POST /story/idea-2-video``, and wait for it.
 
@@ -130,8 +113,8 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
     language = Param("language of the storyboard and narration (free text, e.g. ``Portuguese``)")
     audio_option = Param("``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON)", JSON)
     elements = Param("pre-defined ``characters``/``environments``/``objects`` to use (dict or JSON)", JSON)
-    image_files = Param("local paths or ``ObjectStoragePath``\\ s of images, one scene each", FILES, send=KEPT)
-    image_urls = Param("public image URLs, one scene each", URLS, send=LISTED)
+    image_files = Param("local paths or ``ObjectStoragePath``\\ s of images, one scene each", FILES)
+    image_urls = Param("public image URLs, one scene each", URLS)
 
     def check_values(self) -> None:
         """Require an idea and validate the fields (no request is sent)."""
@@ -141,7 +124,7 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
         story.check_idea(values)
         story.check_story_fields(values, route=story.CREATE_STORY)
 
-    def sent_story_id(self) -> str | None:
+    def target_id(self) -> str | None:
         """Return the story whose storyboard is written again, when one is given."""
         return str(self.story_id) if self.story_id else None
 
@@ -153,40 +136,20 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
         return story.create_storyboard(self.api_fields(), read_images(self.image_files))
 
 
-class _StoryImagesStepOperator(VimmerseStoryStepOperator):
+class _StoryImagesStepOperator(VimmerseOnStoryOperator, VimmerseStoryStepOperator):
     """Elements and scenes: image steps on an existing story, optionally with an edited storyboard."""
 
-    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
     storyboard = Param(_BOARD_DOC, BOARD)
     option = Param(f"image model, one of :data:`{_STORY}.IMAGE_OPTIONS`")
     aspect_ratio = Param("aspect ratio of the images")
     seed = Param("image generation seed", INT)
     enhance_image = Param("apply super-resolution to the images", BOOL, templated=False)
 
-    def check_values(self) -> None:
-        """Validate the fields (no request is sent)."""
-        from airflow_provider_vimmerse.api import story
-
-        story.check_story_fields(self.api_fields())
-
-    def check_inputs(self) -> None:
-        """Validate the story id and fields (no request is sent)."""
-        from airflow_provider_vimmerse.api import story
-
-        story.story_id_from(self.story_id)
-        super().check_inputs()
-
     def build_request(self) -> ApiRequest:
         """Build ``POST /story/{id}/<step>``."""
         from airflow_provider_vimmerse.api import story
 
-        return story.story_step(story.story_id_from(self.story_id), self.step, self.api_fields())
-
-    def sent_story_id(self) -> str | None:
-        """Return the story id the step was sent for."""
-        from airflow_provider_vimmerse.api import story
-
-        return story.story_id_from(self.story_id)
+        return story.story_step(self.target_id(), self.step, self.api_fields())
 
 
 class VimmerseCreateStoryElementsOperator(_StoryImagesStepOperator):
@@ -209,7 +172,7 @@ class VimmerseCreateStoryScenesOperator(_StoryImagesStepOperator):
     audio_option = Param("override the story's audio options (dict or JSON)", JSON)
 
 
-class VimmerseCreateStoryVideosOperator(_StoryJobOperator):
+class VimmerseCreateStoryVideosOperator(VimmerseOnStoryOperator, VimmerseStoryJobOperator):
     """
     Advanced flow, step 3: animate every scene and compose the story video with
     ``POST /story/{id}/videos`` (spends credits), and wait until the video is ready.
@@ -217,7 +180,6 @@ class VimmerseCreateStoryVideosOperator(_StoryJobOperator):
     :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
-    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
     title = Param("final title of the story video")
     storyboard = Param(_BOARD_DOC, BOARD)
     is_transition = Param("make transitions between scenes", BOOL, templated=False)
@@ -227,29 +189,16 @@ class VimmerseCreateStoryVideosOperator(_StoryJobOperator):
     webhook_url = Param("URL the API calls when the story is done")
     extra_params = EXTRA_PARAMS
 
-    def check_values(self) -> None:
-        """Validate the fields (no request is sent)."""
-        from airflow_provider_vimmerse.api import story
-
-        story.check_story_fields(self.api_fields())
-
-    def check_inputs(self) -> None:
-        """Validate the story id and fields (no request is sent)."""
-        from airflow_provider_vimmerse.api import story
-
-        story.story_id_from(self.story_id)
-        super().check_inputs()
-
     def submit(self, context: Any) -> Submission:
         """Ask for the scene videos of the story."""
         from airflow_provider_vimmerse.api import story
 
-        story_id = story.story_id_from(self.story_id)
+        story_id = self.target_id()
         self.log.info("story %s: generating the scene videos (spends credits)", story_id)
         return self.send(story.story_step(story_id, "videos", self.api_fields()), job_id=story_id)
 
 
-class VimmerseConcatStoryOperator(_StoryJobOperator):
+class VimmerseConcatStoryOperator(VimmerseOnStoryOperator, VimmerseStoryJobOperator, VimmerseConcatOperator):
     """
     Compose a finished story's videos again with ``POST /story/{id}/concat`` (spends credits), then wait
     for the new ``video_url``.
@@ -258,39 +207,22 @@ class VimmerseConcatStoryOperator(_StoryJobOperator):
         composing uses the videos that succeeded, and the videos step already reported the failures)
     """
 
-    partial_failure_fails = False
-    #: Composition "typically takes 1-3 minutes" and the status may read ``success`` all along: wait
-    #: for the new video_url until ``timeout``.
-    rerun_grace = None
+    concat_video_urls = Param("videos to compose instead of the story's own scene videos", URLS)
+    audio_urls = Param("background audio to mix over the composed video", URLS)
 
-    story_id = Param(_STORY_ID_DOC, STORY, send=KEPT, required=True)
-    concat_video_urls = Param("videos to compose instead of the story's own scene videos", URLS, send=LISTED)
-    audio_urls = Param("background audio to mix over the composed video", URLS, send=LISTED)
-
-    def check_values(self) -> None:
-        """Validate the URLs (no request is sent)."""
+    def rerun_request(self, job_id: str) -> ApiRequest:
+        """Build the composition (its documented answer is ``{}``: the wait takes only a new video_url)."""
         from airflow_provider_vimmerse.api import story
 
-        story.check_story_fields(self.api_fields())
-
-    def check_inputs(self) -> None:
-        """Validate the story id and URLs (no request is sent)."""
-        from airflow_provider_vimmerse.api import story
-
-        story.story_id_from(self.story_id)
-        super().check_inputs()
-
-    def submit(self, context: Any) -> Submission:
-        """Ask for the composition (its documented answer is ``{}``); the wait takes only a new video_url."""
-        from airflow_provider_vimmerse.api import story
-
-        story_id = story.story_id_from(self.story_id)
-        self.log.info("story %s: composing its videos again (spends credits)", story_id)
-        return self.rerun(story_id, story.story_step(story_id, "concat", self.api_fields()), "concat")
+        return story.story_step(job_id, "concat", self.api_fields())
 
 
 #: Keyword arguments that only the waiting steps (videos, concat) take.
 _WAIT_KWARGS = ("wait_for_completion", "deferrable", "poll_interval", "timeout", "fail_on_partial_failure")
+#: The arguments of :func:`story_task_group` that each step takes, under the same name.
+_STORYBOARD_ARGS = ("idea", "title", "scene_count", "aspect_ratio", "language", "audio_option", "elements")
+_IMAGE_ARGS = ("aspect_ratio", "seed")
+_VIDEOS_ARGS = ("title", "motion_type", "duration", "loop", "is_transition", "webhook_url")
 
 
 def story_task_group(
@@ -353,23 +285,17 @@ def story_task_group(
         ``deferrable``, ``poll_interval``, ``timeout``, ``wait_for_completion`` and
         ``fail_on_partial_failure`` go to the videos step only
     """
+    given = dict(locals())  # the arguments by name, before anything else is bound
     from airflow.providers.common.compat.sdk import TaskGroup
     from airflow.providers.common.compat.standard.operators import PythonOperator
 
+    def args_of(names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: given[name] for name in names}
+
     wait_kwargs = {name: operator_kwargs.pop(name) for name in _WAIT_KWARGS if name in operator_kwargs}
-    image_kwargs: dict[str, Any] = {"option": image_option, "aspect_ratio": aspect_ratio, "seed": seed}
+    image_kwargs = {"option": image_option, **args_of(_IMAGE_ARGS)}
     with TaskGroup(group_id=group_id) as group:
-        board = VimmerseCreateStoryboardOperator(
-            task_id="storyboard",
-            idea=idea,
-            title=title,
-            scene_count=scene_count,
-            aspect_ratio=aspect_ratio,
-            language=language,
-            audio_option=audio_option,
-            elements=elements,
-            **operator_kwargs,
-        )
+        board = VimmerseCreateStoryboardOperator(task_id="storyboard", **args_of(_STORYBOARD_ARGS), **operator_kwargs)
         story_id, storyboard = _xcom(board, STORY_ID_KEY), _xcom(board, STORYBOARD_KEY)
         if edit_storyboard is not None:
             edit = PythonOperator(task_id="edit_storyboard", python_callable=edit_storyboard, op_args=[storyboard])
@@ -386,12 +312,7 @@ def story_task_group(
             task_id="videos",
             story_id=story_id,
             storyboard=_xcom(scenes, STORYBOARD_KEY),
-            title=title,
-            motion_type=motion_type,
-            duration=duration,
-            loop=loop,
-            is_transition=is_transition,
-            webhook_url=webhook_url,
+            **args_of(_VIDEOS_ARGS),
             **wait_kwargs,
             **operator_kwargs,
         )

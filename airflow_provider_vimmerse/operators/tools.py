@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.base import VimmerseAssetJobOperator
 from airflow_provider_vimmerse.operators.files import read_file
 
@@ -43,6 +42,7 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     :param tool: the tool, a key of :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`
     :param inputs: the tool's fields as a dict (templated); the same fields may be keyword arguments
     :param extra_params: more form fields sent as they are, for fields the API adds later (templated)
+    :param max_credits: refused: the API cannot estimate these tools' credits
     """
 
     @classmethod
@@ -51,15 +51,6 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
         from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
 
         return LEGACY_TOOLS
-
-    def __init__(self, *, tool: str, max_credits: float | None = None, **kwargs: Any) -> None:
-        super().__init__(tool=tool, **kwargs)
-        if max_credits is not None:
-            raise VimmerseInputError(
-                "max_credits",
-                f"the API cannot estimate the credits of tool {tool!r} (POST /v2/video/estimate-credits prices "
-                "video tools only), so there is no credit guard for it; remove max_credits",
-            )
 
     def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
         """Read local files into their file parts, then build the form request."""

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_vimmerse.exceptions import (
-    VimmerseInputError,
     VimmerseJobMayExistError,
     VimmerseNotFoundError,
     VimmerseValidationError,
@@ -62,18 +61,6 @@ class VimmerseVideoOperator(VimmerseAssetJobOperator):
         from airflow_provider_vimmerse.api.video import VIDEO_TOOLS
 
         return VIDEO_TOOLS
-
-    def __init__(self, *, tool: str, max_credits: float | None = None, **kwargs: Any) -> None:
-        from airflow_provider_vimmerse.api.video import cannot_estimate
-
-        super().__init__(tool=tool, **kwargs)
-        if max_credits is not None and (
-            isinstance(max_credits, bool) or not isinstance(max_credits, (int, float)) or max_credits < 0
-        ):
-            raise VimmerseInputError("max_credits", f"must be a number of credits, at least 0, got {max_credits!r}")
-        if max_credits is not None and not self.row.can_estimate:
-            raise VimmerseInputError("max_credits", cannot_estimate(self.row))
-        self.max_credits = max_credits
 
     def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
         """Read local files, check the credit guard, upload the files, then build the JSON request."""

@@ -27,6 +27,7 @@ from airflow_provider_vimmerse.plugins.jobs import JobRow, Origin, build_row
 if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
+    from sqlalchemy.sql.elements import ColumnElement
 
 #: XCom key of a task's returned value (the job's result).
 RETURN_VALUE_KEY = "return_value"
@@ -81,25 +82,19 @@ def _jobs(job: Any) -> Select:
     result = aliased(XComModel, name="result")
     return (
         select(job, result, TaskInstance.state)
-        .outerjoin(
-            result,
-            and_(
-                result.dag_run_id == job.dag_run_id,
-                result.task_id == job.task_id,
-                result.map_index == job.map_index,
-                result.key == RETURN_VALUE_KEY,
-            ),
-        )
-        .outerjoin(
-            TaskInstance,
-            and_(
-                TaskInstance.dag_id == job.dag_id,
-                TaskInstance.run_id == job.run_id,
-                TaskInstance.task_id == job.task_id,
-                TaskInstance.map_index == job.map_index,
-            ),
-        )
+        .outerjoin(result, and_(_same_task_instance(result, job), result.key == RETURN_VALUE_KEY))
+        .outerjoin(TaskInstance, _same_task_instance(TaskInstance, job))
         .where(job.key == XCOM_KEY)
+    )
+
+
+def _same_task_instance(row: Any, job: Any) -> ColumnElement[bool]:
+    """Match the rows (XComs or task instances) of the job XCom's task instance: DAG, run, task, map index."""
+    return and_(
+        row.dag_id == job.dag_id,
+        row.run_id == job.run_id,
+        row.task_id == job.task_id,
+        row.map_index == job.map_index,
     )
 
 

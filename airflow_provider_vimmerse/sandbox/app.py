@@ -31,13 +31,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(
-        title="Vimmerse sandbox",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
+    # No generated /docs, /redoc or /openapi.json: they would describe the stand-in, not the API.
+    app = FastAPI(title="Vimmerse sandbox", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = state
     app.include_router(routes.router)
     app.include_router(admin.router)

@@ -9,11 +9,17 @@ import time
 import urllib.error
 import urllib.request
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
 from airflow_provider_vimmerse.sandbox.app import create_app
 from airflow_provider_vimmerse.sandbox.state import SandboxSettings, SandboxState
+
+#: The uvicorn options of every sandbox server. The stdlib event loop and h11 behave the same whatever extras
+#: are installed (uvloop hangs on shutdown while a TLS client keeps an idle connection open); logging is
+#: left as the host process configured it; open connections get one second to finish when stopping.
+SERVING_OPTIONS: dict[str, Any] = {"loop": "asyncio", "http": "h11", "log_config": None, "timeout_graceful_shutdown": 1}
 
 
 class SandboxServer:
@@ -26,6 +32,8 @@ class SandboxServer:
     :param ssl_keyfile: the key file of the certificate.
     :param log_level: uvicorn's log level.
     :param access_log: whether uvicorn logs every request (method, path, status; never headers).
+
+    The uvicorn options are kept together in ``uvicorn_config`` (a ``uvicorn.Config``).
     """
 
     def __init__(
@@ -42,10 +50,14 @@ class SandboxServer:
         self.state: SandboxState = self.app.state.sandbox
         self.host = host
         self.port = port
-        self.ssl_certfile = ssl_certfile
-        self.ssl_keyfile = ssl_keyfile
-        self.log_level = log_level
-        self.access_log = access_log
+        self.uvicorn_config = uvicorn.Config(
+            self.app,
+            log_level=log_level,
+            access_log=access_log,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            **SERVING_OPTIONS,
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -53,7 +65,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         """Return the base URL of the sandbox, e.g. ``http://127.0.0.1:54321``."""
-        scheme = "https" if self.ssl_certfile else "http"
+        scheme = "https" if self.uvicorn_config.ssl_certfile else "http"
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
         if host == "::":
             host = "::1"
@@ -76,20 +88,7 @@ class SandboxServer:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
-        # The stdlib event loop and h11 behave the same whatever extras are installed (uvloop hangs on
-        # shutdown while a TLS client keeps an idle connection open).
-        config = uvicorn.Config(
-            self.app,
-            loop="asyncio",
-            http="h11",
-            log_level=self.log_level,
-            log_config=None,
-            access_log=self.access_log,
-            ssl_certfile=self.ssl_certfile,
-            ssl_keyfile=self.ssl_keyfile,
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(self.uvicorn_config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="vimmerse-sandbox", daemon=True
         )
@@ -131,7 +130,7 @@ class SandboxServer:
 
     def _wait_until_healthy(self, timeout: float) -> None:
         context = None
-        if self.ssl_certfile:
+        if self.uvicorn_config.ssl_certfile:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

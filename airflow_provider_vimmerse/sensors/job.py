@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowFailException,
@@ -17,16 +16,16 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_vimmerse.api.jobs import get_job_kind
-from airflow_provider_vimmerse.api.status import JobStatus
-from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseError
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.operators.base import job_error
+from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, checked_kind, job_error
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
 
 
-class VimmerseJobSensor(BaseSensorOperator):
+class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
     """
     Wait until a job (``media``, ``batch``, ``story`` or ``asset``) finishes; return its result.
 
@@ -49,24 +48,18 @@ class VimmerseJobSensor(BaseSensorOperator):
         *,
         kind: str,
         job_id: str,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         skip_on_job_failure: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        get_job_kind(kind)
-        self.kind = kind
+        self.kind = checked_kind(kind)
         self.job_id = job_id
         self.vimmerse_conn_id = vimmerse_conn_id
         self.deferrable = deferrable
         self.skip_on_job_failure = skip_on_job_failure
         self._watch: JobWatch | None = None
-
-    @cached_property
-    def hook(self) -> VimmerseHook:
-        """Return the hook (no I/O until first use)."""
-        return VimmerseHook(vimmerse_conn_id=self.vimmerse_conn_id)
 
     def execute(self, context: Any) -> Any:
         """Poke, or defer to the trigger after one check."""
@@ -92,6 +85,8 @@ class VimmerseJobSensor(BaseSensorOperator):
 
     def poke(self, context: Any) -> PokeReturnValue:
         """Check the job once; succeed with its result, keep waiting, or end as the job ended."""
+        from airflow_provider_vimmerse.api.waiting import JobWatch
+
         if self._watch is None:
             self._watch = JobWatch(self.kind, self.job_id, deadline=float("inf"))
         try:
@@ -111,6 +106,9 @@ class VimmerseJobSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         """Read the trigger's event (allow-listed) and end like :meth:`poke`."""
+        from airflow_provider_vimmerse.api.status import JobStatus
+        from airflow_provider_vimmerse.api.waiting import WaitEvent
+
         try:
             outcome = WaitEvent.from_payload(event)
         except ValueError as error:
@@ -120,8 +118,10 @@ class VimmerseJobSensor(BaseSensorOperator):
         return self._finish(outcome)
 
     def _finish(self, outcome: WaitEvent) -> Any:
+        from airflow_provider_vimmerse.api.status import JobStatus
+
         if outcome.status is JobStatus.SUCCESS:
-            return self.hook.result_of(self.kind, self.job_id, self.hook.get_job(self.kind, self.job_id))
+            return self.fetch_result(self.kind, self.job_id)
         error = job_error(outcome)
         if self.skip_on_job_failure and outcome.status.is_failure:
             raise AirflowSkipException(f"{error} (skipped: skip_on_job_failure=True)")

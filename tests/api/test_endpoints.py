@@ -12,10 +12,10 @@ from airflow_provider_vimmerse.api.endpoints import (
     customer_statistics,
     form_fields,
     job_detail,
-    job_path,
     job_status,
 )
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS, get_job_kind
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_vimmerse.api.config import EXTRA_FIELDS, ApiConfig
-from airflow_provider_vimmerse.api.endpoints import job_path
-from airflow_provider_vimmerse.api.jobs import JOB_KINDS, JobKind, JobState
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS, JobKind
 from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
     error_from_response,
@@ -32,6 +31,8 @@ from airflow_provider_vimmerse.api.retry import (
     retry_delay,
     should_retry,
 )
+from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseConnectionError,
@@ -181,7 +182,7 @@ def test_parse_snapshot_ends_in_a_snapshot_or_a_response_error(case: tuple[JobKi
         return
     assert isinstance(result, JobSnapshot)
     assert result.progress is None or 0 <= result.progress <= 100
-    assert isinstance(result.effective_state, JobState)
+    assert isinstance(result.effective_state, JobStatus)
     assert result.kind == kind.name
     assert result.job_id == job_id
     assert isinstance(result.describe(), str)

@@ -26,7 +26,8 @@ from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
 from airflow_provider_vimmerse.api.video import ESTIMATE_PATH, VIDEO_TOOLS
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseStoryStepOperator
+from airflow_provider_vimmerse.operators import story as story_operators
+from airflow_provider_vimmerse.operators.base import VimmerseStoryStepOperator, VimmerseSubmitOperator
 from airflow_provider_vimmerse.operators.batch import (
     VimmerseConcatBatchOperator,
     VimmerseCreateBatchOperator,
@@ -36,14 +37,6 @@ from airflow_provider_vimmerse.operators.media import (
     VimmerseCreateMediaOperator,
     VimmerseProcessMediaOperator,
     VimmerseUpdateMediaOperator,
-)
-from airflow_provider_vimmerse.operators.story import (
-    VimmerseConcatStoryOperator,
-    VimmerseCreateStoryboardOperator,
-    VimmerseCreateStoryElementsOperator,
-    VimmerseCreateStoryScenesOperator,
-    VimmerseCreateStoryVideosOperator,
-    VimmerseIdeaToVideoOperator,
 )
 from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
@@ -155,6 +148,35 @@ def _each(prefix: str, factory: Callable[..., Any], base: Mapping[str, Any], fie
         yield Case(f"{prefix}-{field}={value!r}", factory, {**base, field: value})
 
 
+#: Values to send for each field an edit (``PUT``) of a media or a batch may change: both ends of a range,
+#: every allowed value.
+EDIT_SAMPLES: dict[str, Any] = {
+    "prompt": ["new prompt"],
+    "motion_type": media.MOTION_TYPES,
+    "quantity": [1, 4],
+    "duration": [1, 10],
+    "loop": [1, 6],
+    "camera_control": media.CAMERA_CONTROLS,
+    "aspect_ratio": media.ASPECT_RATIOS,
+    "sound_effects": ["Yes", "No", True],
+    "audio_option": [{"narrator": "Rachel", "narration": "Hi"}],
+    "model": media.TRY_ON_MODELS,
+    "media_items": [[{"type": "video", "url": url("video"), "position": "Last"}]],
+    "title": ["t"],
+    "description": ["d"],
+    "rating": [1, 5, "3"],
+    "visibility_status": media.VISIBILITY_STATUSES,
+    "webhook_url": [url()],
+}
+
+
+def edit_cases(prefix: str, operator: Callable[..., Any], base: Mapping[str, Any], fields: Any) -> Iterator[Case]:
+    """Yield a case per value of :data:`EDIT_SAMPLES` of each field an edit operator may change."""
+    assert set(fields) <= set(EDIT_SAMPLES), f"no sample values for {set(fields) - set(EDIT_SAMPLES)}"
+    for field in fields:
+        yield from _each(prefix, operator, base, field, EDIT_SAMPLES[field])
+
+
 def media_cases() -> Iterator[Case]:
     """Every option of the media operators."""
     create = VimmerseCreateMediaOperator
@@ -205,28 +227,7 @@ def media_cases() -> Iterator[Case]:
         },
     )
     yield Case("media-character_animate=False", create, {**base, "character_animate": False})
-    update = VimmerseUpdateMediaOperator
-    edit_base = {"media_id": "m-1"}
-    samples = {
-        "prompt": ["new prompt"],
-        "motion_type": media.MOTION_TYPES,
-        "quantity": [1, 4],
-        "duration": [1, 10],
-        "loop": [1, 6],
-        "camera_control": media.CAMERA_CONTROLS,
-        "aspect_ratio": media.ASPECT_RATIOS,
-        "audio_option": [{"narrator": "Rachel", "narration": "Hi"}],
-        "model": media.TRY_ON_MODELS,
-        "media_items": [[{"type": "video", "url": url("video"), "position": "Last"}]],
-        "title": ["t"],
-        "description": ["d"],
-        "rating": [1, 5, "3"],
-        "visibility_status": media.VISIBILITY_STATUSES,
-        "webhook_url": [url()],
-    }
-    assert set(samples) == set(media.REGENERATING_FIELDS + media.METADATA_FIELDS)
-    for field, values in samples.items():
-        yield from _each("media-edit", update, edit_base, field, values)
+    yield from edit_cases("media-edit", VimmerseUpdateMediaOperator, {"media_id": "m-1"}, media.EDIT_FIELDS)
     yield Case("media-process", VimmerseProcessMediaOperator, {"media_id": "m-1"})
 
 
@@ -261,30 +262,13 @@ def batch_cases() -> Iterator[Case]:
                 "webhook_url": url(),
             },
         )
-    update = VimmerseUpdateBatchOperator
-    samples = {
-        "prompt": ["orbit"],
-        "motion_type": media.MOTION_TYPES,
-        "quantity": [1, 4],
-        "duration": [1, 10],
-        "loop": [1, 6],
-        "aspect_ratio": media.ASPECT_RATIOS,
-        "sound_effects": ["Yes", "No", True],
-        "title": ["t"],
-        "description": ["d"],
-        "rating": [5],
-        "visibility_status": media.VISIBILITY_STATUSES,
-        "webhook_url": [url()],
-    }
-    assert set(samples) == set(batch.EDIT_FIELDS)
-    for field, values in samples.items():
-        yield from _each("batch-edit", update, {"batch_id": "b-1"}, field, values)
+    yield from edit_cases("batch-edit", VimmerseUpdateBatchOperator, {"batch_id": "b-1"}, batch.EDIT_FIELDS)
     yield Case("batch-concat", VimmerseConcatBatchOperator, {"batch_id": "b-1"})
 
 
 def story_cases() -> Iterator[Case]:
     """Every option of the story operators."""
-    idea = VimmerseIdeaToVideoOperator
+    idea = story_operators.VimmerseIdeaToVideoOperator
     base = {"idea": IDEA}
     for field, values in {
         "image_tool": story.IMAGE_TOOLS,
@@ -303,7 +287,7 @@ def story_cases() -> Iterator[Case]:
         ),
     }.items():
         yield from _each("idea", idea, base, field, values)
-    board = VimmerseCreateStoryboardOperator
+    board = story_operators.VimmerseCreateStoryboardOperator
     for field, values in {
         "scene_count": (1, 12, 40),
         "language": ("English", "Portuguese", "Tagalog"),
@@ -316,7 +300,10 @@ def story_cases() -> Iterator[Case]:
         "story_id": ("s-1",),
     }.items():
         yield from _each("storyboard", board, base, field, values)
-    for step in (VimmerseCreateStoryElementsOperator, VimmerseCreateStoryScenesOperator):
+    for step in (
+        story_operators.VimmerseCreateStoryElementsOperator,
+        story_operators.VimmerseCreateStoryScenesOperator,
+    ):
         name = step.step
         step_base = {"story_id": "s-1"}
         for field, values in {
@@ -329,10 +316,10 @@ def story_cases() -> Iterator[Case]:
             yield from _each(name, step, step_base, field, values)
     yield Case(
         "scenes-audio_option",
-        VimmerseCreateStoryScenesOperator,
+        story_operators.VimmerseCreateStoryScenesOperator,
         {"story_id": "s-1", "audio_option": {"narrator": "Aria", "has_bg_music": True}},
     )
-    videos = VimmerseCreateStoryVideosOperator
+    videos = story_operators.VimmerseCreateStoryVideosOperator
     for field, values in {
         "motion_type": story.STORY_MOTION_TYPES,
         "duration": (1, 10),
@@ -343,7 +330,7 @@ def story_cases() -> Iterator[Case]:
         "storyboard": (STORYBOARD,),
     }.items():
         yield from _each("videos", videos, {"story_id": "s-1"}, field, values)
-    concat = VimmerseConcatStoryOperator
+    concat = story_operators.VimmerseConcatStoryOperator
     yield Case("story-concat", concat, {"story_id": "s-1"})
     yield Case(
         "story-concat-urls",
@@ -451,24 +438,25 @@ def test_every_request_matches_the_documented_request(case, tmp_path):
         assert check_request(req, documented_route(req)) == []
 
 
+def submitting_operators() -> set[type]:
+    """Return every operator class a DAG can use that sends a request to the API (what a case must build)."""
+    found, todo = set(), [VimmerseSubmitOperator]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__ != VimmerseSubmitOperator.__module__ and not sub.__name__.startswith("_"):
+                found.add(sub)
+    return found
+
+
 def test_every_operator_and_tool_is_covered():
     built = {case.factory for case in CASES}
-    assert built >= {
-        VimmerseCreateMediaOperator,
-        VimmerseUpdateMediaOperator,
-        VimmerseProcessMediaOperator,
-        VimmerseCreateBatchOperator,
-        VimmerseUpdateBatchOperator,
-        VimmerseConcatBatchOperator,
-        VimmerseIdeaToVideoOperator,
-        VimmerseCreateStoryboardOperator,
-        VimmerseCreateStoryElementsOperator,
-        VimmerseCreateStoryScenesOperator,
-        VimmerseCreateStoryVideosOperator,
-        VimmerseConcatStoryOperator,
-        VimmerseVideoOperator,
-        VimmerseToolOperator,
-    }
+    public = submitting_operators()
+    assert public, "the operators are found through their base class"
+    assert built >= public, f"no case builds {sorted(cls.__name__ for cls in public - built)}"
+    assert set(EDIT_SAMPLES) == {*media.EDIT_FIELDS, *batch.EDIT_FIELDS}, (
+        "every sample is of a field an edit may change"
+    )
     ids = " ".join(case.id for case in CASES)
     for name in (*VIDEO_TOOLS, *LEGACY_TOOLS):
         assert f"-{name}-every-field" in ids
@@ -578,10 +566,10 @@ REFUSED = [
     (VimmerseToolOperator, {"tool": "image/reimagine", "image_url": url("image")}, "image_url"),
     (VimmerseCreateBatchOperator, {"image_urls": [url("image")], "is_transition": True}, "is_transition"),
     (VimmerseCreateBatchOperator, {"image_urls": [url("image")], "is_transition": False}, "is_transition"),
-    (VimmerseIdeaToVideoOperator, {"idea": IDEA, "seed": 4669}, "seed"),
-    (VimmerseIdeaToVideoOperator, {"idea": IDEA, "language": "Portuguese"}, "language"),
-    (VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 0}, "scene_count"),
-    (VimmerseCreateStoryboardOperator, {"idea": IDEA, "aspect_ratio": "21:9"}, "aspect_ratio"),
+    (story_operators.VimmerseIdeaToVideoOperator, {"idea": IDEA, "seed": 4669}, "seed"),
+    (story_operators.VimmerseIdeaToVideoOperator, {"idea": IDEA, "language": "Portuguese"}, "language"),
+    (story_operators.VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 0}, "scene_count"),
+    (story_operators.VimmerseCreateStoryboardOperator, {"idea": IDEA, "aspect_ratio": "21:9"}, "aspect_ratio"),
     (VimmerseCreateMediaOperator, {"prompt": "p", "motion_type": "Parallax"}, "motion_type"),
     *[
         (VimmerseVideoOperator, {"tool": name, "max_credits": 10, **minimal_inputs(tool, {})}, "max_credits")

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vimmerse.api.jobs import JOB_KINDS, JobState
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS
 from airflow_provider_vimmerse.api.responses import error_from_response, expect_object, parse_snapshot, unwrap
 from airflow_provider_vimmerse.api.results import build_result
+from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.api.submissions import parse_submission
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS, immediate_result, is_job_answer
 from airflow_provider_vimmerse.api.video import hosted_url, parse_estimate
 from airflow_provider_vimmerse.exceptions import (
@@ -29,13 +31,12 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseNotFoundError,
     VimmerseValidationError,
 )
-from airflow_provider_vimmerse.operators.media import new_job_id
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from tests.contract.examples import DocExample, openapi, openapi_example, openapi_examples, text_examples
 
 API = "https://api.vimmerse.net"
 WEB = "https://app.example/job"
-RUNNING, SUCCEEDED = JobState.RUNNING, JobState.SUCCEEDED
+RUNNING, SUCCESS = JobStatus.RUNNING, JobStatus.SUCCESS
 
 
 def download_url(media_id: str) -> str:
@@ -48,7 +49,7 @@ class Answer:
     """
     What the provider must make of a documented answer.
 
-    :param reads: how the provider takes the answer: ``submit`` (job id via ``new_job_id``), ``step`` (a
+    :param reads: how the provider takes the answer: ``submit`` (job id via ``parse_submission``), ``step`` (a
         story step: the object's ``id``), ``asset`` (a tool answer to wait on), ``rerun`` (process,
         concat, story videos: no id is read), ``status``/``object`` (a poll or a full object),
         ``upload`` (hosted URL), ``text`` (text/prompt), ``estimate``, ``nothing`` (an answer with
@@ -69,7 +70,7 @@ class Answer:
     kind: str | None = None
     job_id: str | None = None
     status: str | None = None
-    state: JobState | None = None
+    state: JobStatus | None = None
     progress: int | None = None
     video_urls: list[str] | None = None
     counts: tuple[int, int, int | None] | None = None
@@ -77,7 +78,7 @@ class Answer:
     used: bool = True
 
 
-def media(status: str, state: JobState, progress: int, urls: list[str] | None, **kw: Any) -> Answer:
+def media(status: str, state: JobStatus, progress: int, urls: list[str] | None, **kw: Any) -> Answer:
     return Answer(kind="media", status=status, state=state, progress=progress, video_urls=urls, **kw)
 
 
@@ -90,20 +91,34 @@ ASSET = Answer(
     kind="asset",
     job_id="ASSET_ID",
     status="success",
-    state=SUCCEEDED,
+    state=SUCCESS,
     video_urls=["result_url1", "result_url2"],
 )
 UNUSED_ASSET = Answer(**{**ASSET.__dict__, "used": False})
 MEDIA_DONE = "xyz789-abc123-def456"
+#: The video tools video-v2.txt documents (openapi.json lists them under ``/video/``, the transcriptions as ``v2-*``).
+V2_TOOLS = (
+    "crop-to-aspect-ratio",
+    "reframe",
+    "enhance",
+    "sound-effect",
+    "avatars/lip-sync",
+    "lip-sync",
+    "video-effects",
+    "replace-background",
+    "reference-to-video",
+    "video-to-video",
+    "audio",
+)
 
 #: openapi.json's 200 answers, by route. Errors (4xx) are checked by status in test_openapi_error_example.
 OPENAPI: dict[str, Answer] = {
     "POST /media": media("queue_bullet", RUNNING, 20, [], reads="submit", job_id="abc123-def456-ghi789"),
-    "GET /media/{media_id}/processing-status": media("success", SUCCEEDED, 100, None, reads="status"),
+    "GET /media/{media_id}/processing-status": media("success", SUCCESS, 100, None, reads="status"),
     # wrapped twice, "result": [] although the media succeeded: the video is served by /download
-    "GET /media/{media_id}": media("success", SUCCEEDED, 100, [download_url(MEDIA_DONE)], reads="object"),
-    "PUT /media/{media_id}": media("success", SUCCEEDED, 100, [download_url(MEDIA_DONE)], reads="object"),
-    "PUT /media/{media_id}/edit": media("success", SUCCEEDED, 100, [download_url(MEDIA_DONE)], reads="object"),
+    "GET /media/{media_id}": media("success", SUCCESS, 100, [download_url(MEDIA_DONE)], reads="object"),
+    "PUT /media/{media_id}": media("success", SUCCESS, 100, [download_url(MEDIA_DONE)], reads="object"),
+    "PUT /media/{media_id}/edit": media("success", SUCCESS, 100, [download_url(MEDIA_DONE)], reads="object"),
     "POST /media/{media_id}/process": Answer("rerun"),
     # upload answers: the sample's results are placeholders ("result_url1"), not URLs, and the provider
     # takes only an http(s) URL as the hosted file, so none is found here
@@ -135,22 +150,7 @@ OPENAPI: dict[str, Answer] = {
     "DELETE /story/{story_id}": Answer("none", used=False),
     "POST /story/{story_id}/concat": Answer("rerun"),
     "POST /video": Answer("upload", value=None, used=False),
-    **{
-        f"POST /video/{tool}": UNUSED_ASSET
-        for tool in (
-            "crop-to-aspect-ratio",
-            "reframe",
-            "enhance",
-            "sound-effect",
-            "avatars/lip-sync",
-            "lip-sync",
-            "video-effects",
-            "replace-background",
-            "reference-to-video",
-            "video-to-video",
-            "audio",
-        )
-    },
+    **{f"POST /video/{tool}": UNUSED_ASSET for tool in V2_TOOLS},
     "POST /audio": Answer("upload", value=None),
     "POST /audio/text-2-speech": ASSET,
     "POST /audio/text-2-sound-effect": ASSET,
@@ -174,7 +174,7 @@ LEGACY_BATCH_DONE = Answer(
     kind="batch",
     job_id=LEGACY_BATCH_ID,
     status="success",
-    state=SUCCEEDED,
+    state=SUCCESS,
     progress=100,
     # the finished sample has no video_url at all (batch.txt: "you can get composed video from video_url")
     video_urls=[],
@@ -211,26 +211,11 @@ TEXT: dict[str, Answer] = {
     # video-v2.txt prints {} for every tool answer although its prose says "asset object": no id, no output
     "v2-upload": Answer("upload", value=None),
     "v2-estimate-credits": Answer("estimate", value=0),
-    **{
-        f"v2-{tool}": Answer("nothing")
-        for tool in (
-            "crop-to-aspect-ratio",
-            "reframe",
-            "enhance",
-            "sound-effect",
-            "avatars-lip-sync",
-            "lip-sync",
-            "video-effects",
-            "replace-background",
-            "reference-to-video",
-            "video-to-video",
-            "audio",
-        )
-    },
+    **{f"v2-{tool.replace('/', '-')}": Answer("nothing") for tool in V2_TOOLS},
     "legacy-media-create": media("queue_bullet", RUNNING, 20, [], reads="submit", job_id=LEGACY_MEDIA_ID),
     "legacy-media-upload": media(
         "success",
-        SUCCEEDED,
+        SUCCESS,
         100,
         [download_url("496ae232-0ebf-409d-9fb0-fe75156254a7")],
         reads="submit",
@@ -239,16 +224,16 @@ TEXT: dict[str, Answer] = {
     ),
     "legacy-media-prompt": media(
         "success",
-        SUCCEEDED,
+        SUCCESS,
         100,
         [download_url("573baf50-2506-4f24-a437-93678f1e5122")],
         reads="submit",
         job_id="573baf50-2506-4f24-a437-93678f1e5122",
         used=False,
     ),
-    "legacy-media-processing-status": media("success", SUCCEEDED, 100, None, reads="status"),
-    "legacy-media-get": media("success", SUCCEEDED, 100, [download_url(LEGACY_MEDIA_ID)], reads="object"),
-    "legacy-media-edit": media("success", SUCCEEDED, 100, [download_url(LEGACY_MEDIA_ID)], reads="object"),
+    "legacy-media-processing-status": media("success", SUCCESS, 100, None, reads="status"),
+    "legacy-media-get": media("success", SUCCESS, 100, [download_url(LEGACY_MEDIA_ID)], reads="object"),
+    "legacy-media-edit": media("success", SUCCESS, 100, [download_url(LEGACY_MEDIA_ID)], reads="object"),
     "legacy-media-process": Answer("rerun"),
     # a bare batch whose id is "": nothing to wait on, and the job may exist (it was paid for)
     "legacy-batch-create": Answer("no-id", kind="batch", status="new", state=RUNNING, progress=0, video_urls=[]),
@@ -282,10 +267,10 @@ def check(example: DocExample, answer: Answer) -> None:
     """Assert what the provider makes of one documented answer."""
     body, what = example.body, f"{example.method} {example.path}"
     if answer.reads == "submit":
-        assert new_job_id(body, what) == answer.job_id
+        assert parse_submission(body, what).job_id == answer.job_id
     elif answer.reads == "no-id":
         with pytest.raises(VimmerseJobMayExistError, match="no job id"):
-            new_job_id(body, what)
+            parse_submission(body, what)
     elif answer.reads == "step":
         # VimmerseStoryStepOperator.execute: expect_object(...), then the object's id
         assert expect_object(body, method=example.method, path=example.path).get("id") == answer.job_id

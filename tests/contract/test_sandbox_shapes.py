@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from tests.contract.examples import (
     DocExample,
@@ -28,6 +27,7 @@ from tests.contract.examples import (
     text_example,
     wrappers,
 )
+from tests.sandbox.http_api import Api
 
 #: Keys the sandbox may send although no document shows them; keep in step with docs/sandbox.md.
 SANDBOX_ONLY: frozenset[str] = frozenset()
@@ -53,19 +53,11 @@ README_ERROR = {"message": "MEDIA_NOT_FOUND", "code": "MEDIA_NOT_FOUND"}
 VALIDATION_ERROR = {"detail": [{"loc": ["body", "quantity"], "msg": "message", "type": "less_than_equal"}]}
 
 
-class Sandbox:
+class Sandbox(Api):
     """Drive the sandbox's API routes and wait for its jobs."""
 
-    def __init__(self, url: str, api_key: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["X-Api-Key"] = api_key
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, f"{self.url}{path}", timeout=10, **kwargs)
-
     def json(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
-        response = self.call(method, path, **kwargs)
+        response = self.request(method, path, **kwargs)
         assert response.status_code == status, response.text
         return response.json()
 
@@ -317,7 +309,7 @@ def test_sandbox_answer_has_the_documented_shape(sandbox: Sandbox, route: str):
 
 def test_media_download_is_the_video_file(sandbox: Sandbox):
     """media.txt "Download File": 200 "Return bullet video" (the JSON sample is ``null``)."""
-    response = sandbox.call(
+    response = sandbox.request(
         "GET", f"/media/{finished_media(sandbox)}/download", params={"object_type": "bullet_video_mp4"}
     )
     assert response.status_code == 200
@@ -326,7 +318,7 @@ def test_media_download_is_the_video_file(sandbox: Sandbox):
 
 def test_customer_statistics_answers_json(sandbox: Sandbox):
     """openapi.json documents only "List of statistics" with an empty schema; the shape is not documented."""
-    response = sandbox.call("GET", "/customer-statistics/2025-01-01/2025-01-03")
+    response = sandbox.request("GET", "/customer-statistics/2025-01-01/2025-01-03")
     assert response.status_code == 200
     assert isinstance(response.json(), (dict, list))
 

@@ -6,8 +6,6 @@ run's data interval) in the daily cost-report example DAG.
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pendulum
@@ -19,8 +17,7 @@ from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 from airflow_provider_vimmerse.operators.statistics import VimmerseUsageStatisticsOperator, as_day
-from tests.conftest import REPO
-from tests.dag_runs import _register, new_dag, run_dag
+from tests.dag_runs import _register, load_example_dag, new_dag, run_dag
 
 
 def today() -> date:
@@ -90,14 +87,7 @@ def test_the_operator_returns_the_daily_figures_and_their_totals(vimmerse_sandbo
 
 
 def load_cost_report():
-    spec = importlib.util.spec_from_file_location("example_cost_report", REPO / "example_dags/vimmerse_cost_report.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module.dag
+    return load_example_dag("vimmerse_cost_report")
 
 
 def test_the_cost_report_covers_the_runs_data_interval_by_default(vimmerse_sandbox, airflow_db, tmp_path, monkeypatch):

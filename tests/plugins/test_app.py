@@ -17,9 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from airflow_provider_vimmerse.links.vimmerse import XCOM_KEY
-from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from tests.cluster import airflow_major
-from tests.dag_runs import RETURN_VALUE, new_dag, run_dag
+from tests.dag_runs import RETURN_VALUE, run_dag
+from tests.plugins.conftest import dag_on_the_sandbox, fast_dag
 from tests.plugins.html_rows import read_page
 
 pytestmark = pytest.mark.skipif(
@@ -30,7 +30,6 @@ DAG_ID = "vimmerse_plugin_page"
 HIDDEN_DAG_ID = "vimmerse_plugin_hidden"  # the one tests.plugins.auth_managers hides from viewers
 RESTRICTED_AUTH_MANAGER = "tests.plugins.auth_managers.HiddenDagAuthManager"
 IMAGE_URLS = ["https://img.test/a.png", "https://img.test/b.jpg"]
-FAST = {"poll_interval": 0.2}
 ALL = {"limit": 500}
 
 
@@ -40,12 +39,7 @@ def runs(airflow_db, vimmerse_sandbox_server, tmp_path_factory):
     from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
     from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 
-    server = vimmerse_sandbox_server
-    server.state.reset()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CONN_ENV_VAR, sandbox_conn_uri(server.url, server.state.settings.api_keys[0]))
-        out = tmp_path_factory.mktemp("page")
-        dag = new_dag(DAG_ID, out, **FAST)
+    with dag_on_the_sandbox(vimmerse_sandbox_server, tmp_path_factory, DAG_ID) as (dag, out):
         with dag:
             VimmerseCreateMediaOperator(task_id="deferred", prompt="a paper boat at sunrise", deferrable=True)
             VimmerseCreateMediaOperator(task_id="here", prompt="a lighthouse at dusk", deferrable=False)
@@ -55,8 +49,7 @@ def runs(airflow_db, vimmerse_sandbox_server, tmp_path_factory):
         tasks = ["deferred", "here", "failing", "mapped", "batch"]
         page = run_dag(dag, out, tasks, keys=[RETURN_VALUE, XCOM_KEY])
 
-        hidden_out = tmp_path_factory.mktemp("hidden")
-        hidden = new_dag(HIDDEN_DAG_ID, hidden_out, **FAST)
+        hidden, hidden_out = fast_dag(tmp_path_factory, HIDDEN_DAG_ID)
         with hidden:
             VimmerseCreateMediaOperator(task_id="secret", prompt="a secret launch", deferrable=True)
         secret = run_dag(hidden, hidden_out, ["secret"], keys=[RETURN_VALUE, XCOM_KEY])
@@ -69,7 +62,7 @@ def runs(airflow_db, vimmerse_sandbox_server, tmp_path_factory):
         "batch": "success",
     }
     assert secret.states == {"secret": "success"}
-    return {"page": page, "hidden": secret, "sandbox_media": dict(server.state.media)}
+    return {"page": page, "hidden": secret, "sandbox_media": dict(vimmerse_sandbox_server.state.media)}
 
 
 @contextmanager

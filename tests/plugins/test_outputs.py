@@ -21,10 +21,11 @@ import pytest
 
 from airflow_provider_vimmerse.links.vimmerse import XCOM_KEY
 from airflow_provider_vimmerse.plugins.jobs import output_route
-from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
+from airflow_provider_vimmerse.sandbox.pytest_plugin import sandbox_conn_uri
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4
 from tests.cluster import airflow_major
-from tests.dag_runs import RETURN_VALUE, new_dag, python_task, run_dag
+from tests.dag_runs import RETURN_VALUE, python_task, run_dag
+from tests.plugins.conftest import dag_on_the_sandbox
 from tests.plugins.html_rows import read_page
 from tests.plugins.test_app import RESTRICTED_AUTH_MANAGER, airflow_api, token_for
 
@@ -58,12 +59,7 @@ def run(airflow_db, vimmerse_sandbox_server, tmp_path_factory):
     """Run the DAG once; return its results and the sandbox (URL and key)."""
     from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 
-    server = vimmerse_sandbox_server
-    server.state.reset()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CONN_ENV_VAR, sandbox_conn_uri(server.url, server.state.settings.api_keys[0]))
-        out = tmp_path_factory.mktemp("outputs")
-        dag = new_dag(DAG_ID, out, poll_interval=0.2)
+    with dag_on_the_sandbox(vimmerse_sandbox_server, tmp_path_factory, DAG_ID) as (dag, out):
         with dag:
             made = VimmerseCreateMediaOperator(task_id="made", prompt="a paper boat at sunrise", deferrable=False)
             made >> python_task("download_route", give_the_download_route)
@@ -75,6 +71,7 @@ def run(airflow_db, vimmerse_sandbox_server, tmp_path_factory):
         "mapped[0]": "success",
         "mapped[1]": "success",
     }
+    server = vimmerse_sandbox_server
     return {"run": result, "url": server.url, "key": server.state.settings.api_keys[0]}
 
 

@@ -200,21 +200,25 @@ def test_media_without_any_input_is_a_bad_request(api):
     assert list(response.json()) == ["message"]
 
 
+#: Routes of a job, with an id no job has, that answer ``404 {"message": "NOT_FOUND"}``; ``GET /media/{id}``
+#: answers ``MEDIA_NOT_FOUND`` instead (README.md "Errors").
+NOT_FOUND_ROUTES = [
+    "GET /media/nope/processing-status",
+    "PUT /media/nope/edit",
+    "POST /media/nope/process",
+    "GET /batch/nope",
+    "GET /story/nope",
+    "POST /story/nope/concat",
+    "GET /asset/nope",
+]
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "message"),
-    [
-        ("GET", "/media/nope", "MEDIA_NOT_FOUND"),
-        ("GET", "/media/nope/processing-status", "NOT_FOUND"),
-        ("PUT", "/media/nope/edit", "NOT_FOUND"),
-        ("POST", "/media/nope/process", "NOT_FOUND"),
-        ("GET", "/batch/nope", "NOT_FOUND"),
-        ("GET", "/story/nope", "NOT_FOUND"),
-        ("POST", "/story/nope/concat", "NOT_FOUND"),
-        ("GET", "/asset/nope", "NOT_FOUND"),
-    ],
+    ("route", "message"),
+    [("GET /media/nope", "MEDIA_NOT_FOUND"), *((route, "NOT_FOUND") for route in NOT_FOUND_ROUTES)],
 )
-def test_unknown_ids_answer_404_with_the_documented_message(api, method, path, message):
-    response = api.request(method, path)
+def test_unknown_ids_answer_404_with_the_documented_message(api, route, message):
+    response = api.request(*route.split())
 
     assert response.status_code == 404
     assert response.json() == {"message": message}
@@ -270,12 +274,10 @@ def test_stale_window_shows_the_old_success_then_the_new_run(api, sandbox_client
     before = api.finished_media(media_id)
     time.sleep(0.05)
 
-    asked = time.monotonic()
-    api.post(f"/media/{media_id}/process")
-    during = []
-    while time.monotonic() - asked < 0.45:
-        during.append((api.media(media_id), api.media_status(media_id)))
-        time.sleep(0.05)
+    def read() -> tuple[dict, dict]:
+        return api.media(media_id), api.media_status(media_id)
+
+    asked, during = api.post_and_watch(f"/media/{media_id}/process", read, seconds=0.45, interval=0.05)
     statuses = [api.media_status(media_id)["processing_status"]]
     while statuses[-1] == "success" and time.monotonic() - asked < 2:
         statuses.append(api.media_status(media_id)["processing_status"])
@@ -286,8 +288,8 @@ def test_stale_window_shows_the_old_success_then_the_new_run(api, sandbox_client
     after = api.media(media_id)
     shown_at = len(statuses) - statuses[::-1].index("success") - 1
 
-    assert during and all(media == before for media, _ in during), "every read shows exactly the old object"
-    assert all(status == {"progress_percentage": "100", "processing_status": "success"} for _, status in during)
+    assert during and all(media == before for _, (media, _) in during), "every read shows exactly the old object"
+    assert all(status == {"progress_percentage": "100", "processing_status": "success"} for _, (_, status) in during)
     assert "processing_bullet" in statuses[:shown_at], "after the window the new run shows its progress"
     assert (after["bullet_version"], len(after["video_history"])) == ("2", 2)
     assert after["updated_at"] > before["updated_at"]
@@ -472,12 +474,7 @@ def test_concat_keeps_success_with_an_empty_video_url_while_composing(api, sandb
     before = api.finished_group(path)
     time.sleep(0.05)
 
-    asked = time.monotonic()
-    api.post(f"{path}/concat")
-    reads = []
-    while time.monotonic() - asked < 1.3:
-        reads.append((time.monotonic() - asked, api.get(path).json()["data"]))
-        time.sleep(0.04)
+    _, reads = api.post_and_watch(f"{path}/concat", lambda: api.get(path).json()["data"], seconds=1.3, interval=0.04)
 
     stale = [group for at, group in reads if at < 0.35]
     composing = [group for at, group in reads if 0.45 < at < 0.95]

@@ -40,19 +40,21 @@ from playwright.sync_api import Browser, Locator, Page, Response, Route, Viewpor
 from airflow_provider_vimmerse.plugins.jobs import output_route
 from airflow_provider_vimmerse.sandbox.client import SandboxClient
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
-from tests.cluster import TERMINAL_RUN_STATES, AirflowCluster, airflow_major, sandbox_in_thread, wait_until
+from tests.cluster import (
+    TERMINAL_RUN_STATES,
+    AirflowCluster,
+    cluster_test_marks,
+    sandbox_in_thread,
+    wait_until,
+)
 from tests.ui.browser import ChromiumUnavailable, Screenshots, chromium_executable, launch
 
-pytestmark = [
-    pytest.mark.airflow_run,
-    pytest.mark.skipif(
-        airflow_major() < 3,
-        reason="the browser test drives the Airflow 3 UI on a deployment from tests/cluster.py (api-server with "
-        "the execution API, dag-processor), which needs Airflow 3; the Airflow 2 UI is not covered",
-    ),
+pytestmark = cluster_test_marks(
+    reason="the browser test drives the Airflow 3 UI on a deployment from tests/cluster.py (api-server with "
+    "the execution API, dag-processor), which needs Airflow 3; the Airflow 2 UI is not covered",
     # Installing chromium (when missing), starting Airflow and the DAG run count against the first test.
-    pytest.mark.timeout(1500),
-]
+    timeout=1500,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "vimmerse_quickstart"
@@ -96,6 +98,11 @@ class QuickStart:
     def result(self, task_id: str) -> dict[str, Any]:
         """Return what a generation task returned (its XCom)."""
         return self.cluster.xcom(DAG_ID, self.run_id, task_id)
+
+    def jobs(self) -> Iterator[tuple[str, str]]:
+        """Yield each generation task and the id of the job it made."""
+        for task in GENERATION_TASKS:
+            yield task, self.result(task)["id"]
 
 
 # ---------------------------------------------------------------------- fixtures
@@ -294,6 +301,22 @@ def toast(page: Page, title: str) -> Locator:
     return page.locator("[data-scope=toast][data-part=root]").filter(has_text=title)
 
 
+def check_test_answer(page: Page, answer: Response, *, works: bool, says: list[str]) -> Locator:
+    """
+    Check the answer to a Test press and the notification that shows it; return the notification.
+
+    :param works: whether the hook found the connection working
+    :param says: texts the notification shows (the hook's message)
+    """
+    assert answer.status == 200, answer.text()
+    assert answer.json()["status"] is works, answer.json()
+    shown = toast(page, "Test Connection Successful" if works else "Test Connection Failed")
+    expect(shown).to_be_visible()
+    for text in says:
+        expect(shown).to_contain_text(text)
+    return shown
+
+
 def test_connection_form_shows_the_api_key_field_and_the_test_button_answers(
     quickstart: QuickStart, page: Page, screenshots: Screenshots
 ) -> None:
@@ -314,20 +337,13 @@ def test_connection_form_shows_the_api_key_field_and_the_test_button_answers(
         answer = press_test(page, qs, "vimmerse_ui_check")
 
     with screenshots.around(page, "02-connection-test-success"):
-        assert answer.status == 200, answer.text()
-        assert answer.json()["status"] is True, answer.json()
-        success = toast(page, "Test Connection Successful")
-        expect(success).to_be_visible()
-        expect(success).to_contain_text(f"Connected to the Vimmerse API at {qs.sandbox_url}")
-        expect(success).to_contain_text("the API key works")
+        works = f"Connected to the Vimmerse API at {qs.sandbox_url}"
+        check_test_answer(page, answer, works=True, says=[works, "the API key works"])
 
     answer = press_test(page, qs, "vimmerse_ui_wrong_key")
     with screenshots.around(page, "02-connection-test-wrong-key"):
-        assert answer.status == 200, answer.text()
-        assert answer.json()["status"] is False, answer.json()
-        failure = toast(page, "Test Connection Failed")
-        expect(failure).to_be_visible()
-        expect(failure).to_contain_text(f"The API key was rejected by {qs.sandbox_url} (HTTP 401)")
+        rejected = f"The API key was rejected by {qs.sandbox_url} (HTTP 401)"
+        failure = check_test_answer(page, answer, works=False, says=[rejected])
         expect(failure).not_to_contain_text(WRONG_KEY)
         assert WRONG_KEY not in answer.text()
 
@@ -339,8 +355,7 @@ def test_vimmerse_extra_link_points_at_the_job_in_the_web_app(
     quickstart: QuickStart, page: Page, screenshots: Screenshots
 ) -> None:
     qs = quickstart
-    for task in GENERATION_TASKS:
-        job_id = qs.result(task)["id"]
+    for task, job_id in qs.jobs():
         job_url = f"{qs.sandbox_url}/app/media/{job_id}"
         assert qs.result(task)["web_url"] == job_url
         path = f"/dags/{DAG_ID}/dagRuns/{quote(qs.run_id, safe='')}/taskInstances/{task}/links"
@@ -381,8 +396,7 @@ def test_task_log_shows_the_trigger_progress_lines_and_the_hand_off(
 ) -> None:
     qs = quickstart
     # Through the REST API: every generation task's log has its trigger's progress, ending in success.
-    for task in GENERATION_TASKS:
-        job_id = qs.result(task)["id"]
+    for task, job_id in qs.jobs():
         lines = trigger_lines(qs.cluster.task_log(DAG_ID, qs.run_id, task, 1), job_id)
         assert any(line.endswith("processing_bullet") for line in lines), f"{task}: {lines}"
         assert lines[-1] == f"media {job_id}: 100% success", f"{task}: {lines}"
