@@ -44,6 +44,9 @@ def get_provider_info() -> dict[str, Any]:
                     f"{PACKAGE}.operators.download",
                     f"{PACKAGE}.operators.video",
                     f"{PACKAGE}.operators.tools",
+                    f"{PACKAGE}.operators.workflow",
+                    f"{PACKAGE}.operators.finetune",
+                    f"{PACKAGE}.operators.delete",
                     f"{PACKAGE}.operators.statistics",
                 ],
             }

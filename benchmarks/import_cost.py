@@ -28,6 +28,9 @@ MODULES = {
         "airflow_provider_vimmerse.operators.tools",
         "airflow_provider_vimmerse.operators.statistics",
         "airflow_provider_vimmerse.operators.download",
+        "airflow_provider_vimmerse.operators.workflow",
+        "airflow_provider_vimmerse.operators.finetune",
+        "airflow_provider_vimmerse.operators.delete",
         "airflow_provider_vimmerse.sensors.job",
     ],
 }

@@ -1,17 +1,23 @@
 """
-Daily content production: one video per product, a composed showcase, a story, all downloaded.
+Daily content production: one video per product, a composed showcase, stories, all downloaded.
 
 Every day this DAG:
 
-1. reads the product list shipped beside it (``products.csv``: ``name``, ``image``, ``prompt``) and
-   fills each prompt's placeholders (``{name}``, ``{date}``, ``{weekday}``, ``{month}``, ``{season}``)
-   from the run's logical date;
+1. reads the product list shipped beside it (``products.csv``: ``name``, ``image``, ``prompt``,
+   ``page``, ``photos``) and fills each prompt's placeholders (``{name}``, ``{date}``, ``{weekday}``,
+   ``{month}``, ``{season}``) from the run's logical date;
 2. makes one video per product from its image, with dynamic task mapping (one task per product);
 3. makes a batch of all product images: one clip each, composed into one showcase video;
 4. makes a story video from an idea of the day (``POST /story/idea-2-video``);
-5. downloads every output into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``);
-6. writes ``summary.json`` next to the videos: each job's id, status, URLs, downloaded paths and the
+5. makes a story video per product page (``POST /story/url-2-video``: the API reads the page), then
+   publishes it (``PUT /story/{id}``: its public title, visible to everyone);
+6. makes a story video per product photo set (``POST /story/images-2-video``: one scene per photo);
+7. downloads every output into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``);
+8. writes ``summary.json`` next to the videos: each job's id, status, URLs, downloaded paths and the
    credits used where the API reports them (batches and stories do, single media do not).
+
+The ``page`` and ``photos`` of ``products.csv`` are public URLs the API fetches (``photos``: several,
+separated by spaces); the shipped ones are placeholders to replace with your shop's.
 
 Every generation waits in the triggerer (``deferrable=True``), so a long job holds no worker slot.
 
@@ -38,7 +44,12 @@ import pendulum
 from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
-from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
+from airflow_provider_vimmerse.operators.story import (
+    VimmerseIdeaToVideoOperator,
+    VimmerseImagesToVideoOperator,
+    VimmerseUpdateStoryOperator,
+    VimmerseUrlToVideoOperator,
+)
 
 try:
     from airflow.sdk import DAG, task
@@ -51,6 +62,8 @@ PRODUCTS_FILE = HERE / "products.csv"
 OUTPUT_DIR = os.environ.get("VIMMERSE_OUTPUT_DIR", "output")
 DESTINATION = OUTPUT_DIR + "/{{ ds }}"
 POOL = "vimmerse_jobs"
+#: Title prefix of a product-page story until the publish step gives it its public title.
+DRAFT = "Draft: "
 #: Season of each month (northern hemisphere), for the ``{season}`` placeholder.
 SEASONS = ("winter", "winter", "spring", "spring", "spring", "summer", "summer", "summer", "autumn", "autumn",
            "autumn", "winter")  # fmt: skip
@@ -67,6 +80,15 @@ def render_prompt(template: str, name: str, day: pendulum.Date) -> str:
     )
 
 
+def read_products(ds: str | None) -> tuple[pendulum.Date, list[dict[str, str]]]:
+    """Return the run's logical date and the rows of the product list."""
+    import csv
+
+    day = pendulum.parse(ds or pendulum.now("UTC").to_date_string()).date()
+    with PRODUCTS_FILE.open(newline="", encoding="utf-8") as source:
+        return day, [row for row in csv.DictReader(source) if row.get("name")]
+
+
 with DAG(
     dag_id="vimmerse_content_production",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -80,11 +102,7 @@ with DAG(
     @task
     def load_products(ds: str | None = None) -> list[dict[str, Any]]:
         """Read the product list and return one media request per product (prompt rendered for the day)."""
-        import csv
-
-        day = pendulum.parse(ds or pendulum.now("UTC").to_date_string()).date()
-        with PRODUCTS_FILE.open(newline="", encoding="utf-8") as source:
-            rows = [row for row in csv.DictReader(source) if row.get("name")]
+        day, rows = read_products(ds)
         media = [
             {
                 "title": f"{row['name']} ({day.isoformat()})",
@@ -99,6 +117,40 @@ with DAG(
     def product_images(products: list[dict[str, Any]]) -> list[str]:
         """Return the image of every product, for the showcase batch."""
         return [image for product in products for image in product["image_files"]]
+
+    @task
+    def product_pages(ds: str | None = None) -> list[dict[str, Any]]:
+        """Return one url-2-video request per product page: its URL, then what to make of it."""
+        day, rows = read_products(ds)
+        return [
+            {
+                "idea": f"{row['page']} A lively {SEASONS[day.month - 1]} ad for the {row['name']}, "
+                "true to the product's look on the page",
+                "title": f"{DRAFT}{row['name']} ({day.isoformat()})",
+            }
+            for row in rows
+        ]
+
+    @task
+    def product_photos(ds: str | None = None) -> list[dict[str, Any]]:
+        """Return one images-2-video request per product photo set (one scene per photo)."""
+        day, rows = read_products(ds)
+        return [
+            {
+                "image_urls": row["photos"].split(),
+                "idea": render_prompt(row["prompt"], row["name"], day),
+                "title": f"{row['name']} in photos ({day.isoformat()})",
+            }
+            for row in rows
+        ]
+
+    @task
+    def publish_requests(stories: Any) -> list[dict[str, Any]]:
+        """Return one publish request per product-page story: its public title, visible to everyone."""
+        return [
+            {"story_id": story["id"], "title": story["title"].removeprefix(DRAFT), "visibility_status": "2"}
+            for story in stories
+        ]
 
     products = load_products()
 
@@ -132,12 +184,32 @@ with DAG(
     )
     # [END howto_vimmerse_idea_to_video]
 
-    @task
-    def list_jobs(media: Any, batch: dict[str, Any], story: dict[str, Any]) -> list[dict[str, Any]]:
-        """Return every finished job's result in one list: the product videos, the showcase, the story."""
-        return [*list(media), batch, story]
+    # [START howto_vimmerse_url_to_video]
+    page_videos = VimmerseUrlToVideoOperator.partial(
+        task_id="product_page_video", pool=POOL, scene_count=3, aspect_ratio="9:16"
+    ).expand_kwargs(product_pages())
+    # [END howto_vimmerse_url_to_video]
 
-    jobs = list_jobs(product_videos.output, showcase.output, story.output)
+    # [START howto_vimmerse_update_story]
+    published = VimmerseUpdateStoryOperator.partial(task_id="publish_page_video").expand_kwargs(
+        publish_requests(page_videos.output)
+    )
+    # [END howto_vimmerse_update_story]
+
+    # [START howto_vimmerse_images_to_video]
+    photo_videos = VimmerseImagesToVideoOperator.partial(
+        task_id="product_photos_video", pool=POOL, aspect_ratio="1:1", scene_duration=5
+    ).expand_kwargs(product_photos())
+    # [END howto_vimmerse_images_to_video]
+
+    @task
+    def list_jobs(
+        media: Any, batch: dict[str, Any], story: dict[str, Any], pages: Any, photos: Any
+    ) -> list[dict[str, Any]]:
+        """Return every finished job's result in one list: product videos, showcase, story, product stories."""
+        return [*list(media), batch, story, *list(pages), *list(photos)]
+
+    jobs = list_jobs(product_videos.output, showcase.output, story.output, published.output, photo_videos.output)
 
     # [START howto_vimmerse_mapped_download]
     download = VimmerseDownloadOperator.partial(task_id="download", destination=DESTINATION).expand(job=jobs)

@@ -83,12 +83,15 @@ def new_dag(dag_id: str, out_dir: Path, **default_args: Any) -> DAG:
     )
 
 
-def load_example_dag(name: str) -> DAG:
+def load_example_dag(name: str, poll_interval: float | None = None) -> DAG:
     """
     Import ``example_dags/<name>.py`` the way Airflow parses a DAG file and return its ``dag``.
 
     The module is registered in ``sys.modules`` only while it runs, so each call parses the file afresh
     and tests may change the DAG they get.
+
+    :param name: the file name without ``.py``
+    :param poll_interval: when given, every task that polls the API polls this often (seconds)
     """
     spec = importlib.util.spec_from_file_location(f"example_{name}", REPO / "example_dags" / f"{name}.py")
     assert spec is not None and spec.loader is not None, f"no example DAG file named {name}"
@@ -98,6 +101,10 @@ def load_example_dag(name: str) -> DAG:
         spec.loader.exec_module(module)
     finally:
         del sys.modules[spec.name]
+    if poll_interval is not None:
+        for task in module.dag.tasks:
+            if hasattr(task, "poll_interval"):
+                task.poll_interval = poll_interval
     return module.dag
 
 

@@ -15,10 +15,7 @@ def test_a_video_is_created_enhanced_given_sound_and_cropped_for_social(
     sandbox = vimmerse_sandbox
     sandbox.client.configure(job_seconds=1)
     monkeypatch.setenv("VIMMERSE_OUTPUT_DIR", str(tmp_path / "output"))
-    dag = load_example_dag("vimmerse_post_processing")
-    for task in dag.tasks:
-        if hasattr(task, "poll_interval"):
-            task.poll_interval = 0.2
+    dag = load_example_dag("vimmerse_post_processing", poll_interval=0.2)
     result = run_dag(dag, tmp_path, TASKS)
     logs = capsys.readouterr().out + caplog.text
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import EditRoute, check_enum, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.fields import EditRoute, check_enum, check_images, check_range, check_urls
 from airflow_provider_vimmerse.api.media import (
     ASPECT_RATIOS,
     MOTION_TYPES,
@@ -88,16 +88,7 @@ def check_batch_images(image_files: Sequence[Any], image_urls: Sequence[Any]) ->
     :param image_urls: the public image URLs
     :raises VimmerseInputError: naming ``image_files`` / ``image_urls``
     """
-    if is_templated(image_files) or is_templated(image_urls):
-        return
-    if image_files and image_urls:
-        raise VimmerseInputError(
-            "image_urls", "give image_files or image_urls, not both (the API ignores the URLs when files are sent)"
-        )
-    if not image_files and not image_urls:
-        raise VimmerseInputError(
-            "image_files", "a batch needs at least one image: give image_files (paths) or image_urls (public URLs)"
-        )
+    check_images(image_files, image_urls, "a batch needs at least one image")
 
 
 def encode_batch_fields(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from these declarations.
 The tool tables (:data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`,
 :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`) are rows of :class:`Tool`, each a tuple of
 :class:`ToolField`\\ s: adding a tool is adding a row, adding a field is adding a :class:`ToolField`.
-The generic checks (:func:`check_enum`, :func:`check_range`, :func:`check_urls`) also serve the media,
-batch and story routes, whose fields are checked by their own modules; their edit routes are rows of
-:class:`EditRoute`.
+The generic checks (:func:`check_enum`, :func:`check_range`, :func:`check_urls`, :func:`check_images`)
+also serve the media, batch, story, workflow and finetune routes, whose fields are checked by their own
+modules; their edit routes are rows of :class:`EditRoute`.
 
 Every check skips a value Airflow has not rendered yet (:func:`is_templated`): literal values are
 checked when the DAG is parsed, templated ones when the task runs.
@@ -136,6 +136,28 @@ def check_urls(field: str, value: Any) -> None:
             raise VimmerseInputError(f"{field}[{index}]", f"must be a public http(s) URL, got {url!r}")
 
 
+def check_images(image_files: Sequence[Any], image_urls: Sequence[Any], needed: str) -> list[Any] | None:
+    """
+    Require the images of a route that takes them as files or URLs: not both (the API ignores the URLs
+    when files are sent), at least one.
+
+    :param image_files: the image files (paths) to upload
+    :param image_urls: the public image URLs
+    :param needed: what the message says when there is none (``a batch needs at least one image``)
+    :return: the images given (files, else URLs), or None while either is unrendered (nothing checked)
+    :raises VimmerseInputError: naming ``image_files`` / ``image_urls``
+    """
+    if is_templated(image_files) or is_templated(image_urls):
+        return None
+    if image_files and image_urls:
+        raise VimmerseInputError(
+            "image_urls", "give image_files or image_urls, not both (the API ignores the URLs when files are sent)"
+        )
+    if not image_files and not image_urls:
+        raise VimmerseInputError("image_files", f"{needed}: give image_files (paths) or image_urls (public URLs)")
+    return list(image_files or image_urls)
+
+
 # ---------------------------------------------------------------------- declaring fields and tools
 
 
@@ -155,6 +177,8 @@ class FieldType(str, Enum):
     #: an aspect ratio ``W:H``
     RATIO = "ratio"
     LIST = "list"
+    #: a list of integers, sent as repeated fields (``order_indices``)
+    INTS = "ints"
     #: a dict or list sent as a JSON string (form routes)
     JSON = "json"
 
@@ -168,13 +192,14 @@ class ToolField:
     :param type: how the value is checked and sent
     :param required: the route refuses a request without it
     :param allowed: the documented values (empty: any)
-    :param low: smallest allowed number
-    :param high: largest allowed number
+    :param low: smallest allowed number (a list of integers: of each item)
+    :param high: largest allowed number (a list of integers: of each item)
     :param media: ``video``, ``image`` or ``audio`` when a local file is accepted here
     :param file_field: form routes: the multipart field a local file is sent as (``image_file``);
         empty on JSON routes, where a local file is uploaded first and its hosted URL sent
     :param file_only: the route documents only the file part, no URL field: a local file is required
     :param default: the value the API uses when none is given (empty: none documented); not sent
+    :param min_items: a list field: the fewest items the route works with (0: no minimum)
     """
 
     name: str
@@ -187,6 +212,7 @@ class ToolField:
     file_field: str = ""
     file_only: bool = False
     default: str = ""
+    min_items: int = 0
 
     def describe(self) -> str:
         """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
@@ -216,6 +242,9 @@ class Tool:
         documents put on another route, such as ``image/edit-image`` with ``RemoveBackground``)
     :param option_field: the field naming the model or mode (priced by the estimate); by default
         ``option`` when the tool has a field of that name
+    :param max_items: ``option`` value -> the most items each list field takes with that option (files
+        and URLs together; ``image/elements`` takes 4 images with ``FluxKontextPro``, 10 with ``GPTImage``);
+        the tool's default option applies when none is given
     :param default_option: the option the API uses when none is given; by default the option field's
         ``default``. A route without an option field may name one for its estimate
     :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
@@ -231,6 +260,7 @@ class Tool:
     one_of: tuple[tuple[str, ...], ...] = ()
     needs: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     option_routes: Mapping[str, str] = field(default_factory=dict)
+    max_items: Mapping[str, int] = field(default_factory=dict)
     option_field: str = ""
     default_option: str = ""
     app_name: str = ""
@@ -320,6 +350,7 @@ def prepare_values(tool: Tool, values: Mapping[str, Any]) -> dict[str, Any]:
             continue
         prepared[spec.name] = value if is_templated(value) else convert(spec, value)
     _check_presence(tool, prepared)
+    _check_counts(tool, prepared)
     return prepared
 
 
@@ -335,6 +366,28 @@ def _check_presence(tool: Tool, values: Mapping[str, Any]) -> None:
         if not any(name in values for name in group):
             what = f"tool {tool.name!r}" + (f" with {tool.option_field}={option!r}" if option in tool.needs else "")
             raise VimmerseInputError(group[0], f"{what} needs at least one of: {', '.join(group)}")
+
+
+def _check_counts(tool: Tool, values: Mapping[str, Any]) -> None:
+    given = values.get(tool.option_field) if tool.option_field else None
+    option = given or tool.default_option
+    default = "" if given else " (the default)"
+    for spec in tool.fields:
+        items = values.get(spec.name)
+        if not isinstance(items, list) or is_templated(items) or is_templated(option):
+            continue
+        if spec.min_items and len(items) < spec.min_items:
+            raise VimmerseInputError(
+                spec.name, f"got {len(items)} item(s); tool {tool.name!r} needs at least {spec.min_items}"
+            )
+        most = tool.max_items.get(option) if isinstance(option, str) else None
+        if most is not None and len(items) > most:
+            limits = ", ".join(f"{name}: {count}" for name, count in tool.max_items.items())
+            raise VimmerseInputError(
+                spec.name,
+                f"got {len(items)} items; tool {tool.name!r} with {tool.option_field}={option!r}{default} takes at "
+                f"most {most} (files and URLs together; by option: {limits})",
+            )
 
 
 def convert(spec: ToolField, value: Any) -> Any:
@@ -359,6 +412,13 @@ def convert(spec: ToolField, value: Any) -> Any:
         return _bool(name, value)
     if spec.type is FieldType.LIST:
         return _as_items(name, value)
+    if spec.type is FieldType.INTS:
+        numbers = []
+        for item in _as_items(name, value):
+            number = _number(name, item, integer=True)
+            _check_bounds(spec, number, item)
+            numbers.append(number)
+        return numbers
     if spec.type is FieldType.JSON:
         return _json_text(name, value)
     if not isinstance(value, str):
@@ -450,7 +510,7 @@ def _check_bounds(spec: ToolField, number: float, value: Any) -> None:
             bounds = f"from {low:g} to {high:g}"
         else:
             bounds = f"at least {low:g}" if low is not None else f"at most {high:g}"
-        kind = "an integer" if spec.type is FieldType.INT else "a number"
+        kind = "an integer" if spec.type in (FieldType.INT, FieldType.INTS) else "a number"
         raise VimmerseInputError(spec.name, f"got {value!r}; must be {kind} {bounds}")
 
 

@@ -1,7 +1,8 @@
 """
 The job kinds of the Vimmerse API, as data.
 
-Every long-running thing the API makes (a media, a batch, a story, an asset) is a *job*: it has an id,
+Every long-running thing the API makes (a media, a batch, a story, an asset, a workflow, a finetune)
+is a *job*: it has an id,
 a status endpoint, a status field whose values mean running / succeeded / failed / cancelled, a
 progress field, and outputs in a known place. One row per kind below; the trigger, the sensor and the
 synchronous wait all read this table, so adding a kind is adding a row.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.api.urls import absolute_url, job_path
@@ -29,7 +30,7 @@ class JobKind:
     """
     One kind of job and where the API keeps its state.
 
-    :param name: the kind's name (``media``, ``batch``, ``story``, ``asset``)
+    :param name: the kind's name (``media``, ``batch``, ``story``, ``asset``, ``workflow``, ``finetune``)
     :param status_path: path polled while waiting; ``{job_id}`` is replaced
     :param detail_path: path of the full object, fetched once at the end
     :param status_field: field of the status answer holding the raw status
@@ -39,7 +40,7 @@ class JobKind:
     :param failed: raw values meaning "failed"
     :param cancelled: raw values meaning "cancelled"
     :param output_field: field of the full object holding the outputs
-    :param web_path: path of the job's page in the Vimmerse web app
+    :param web_path: path of the job's page in the Vimmerse web app; empty when no document names one
     :param members_field: for a group of media (batch, story): field listing its media
         (``[{"media_id", "item"}]``); empty for other kinds
     :param finished_field: field listing the ids of the group's media that succeeded
@@ -49,6 +50,9 @@ class JobKind:
     :param run_markers: fields of the full object that change only when a new run of the job
         finishes (a generation's version and history, a composed video): how a wait that follows
         a regeneration, a reprocess or a concat tells a new ``success`` from the one before it
+    :param delete_path: API path that deletes the job (``{job_id}`` is replaced); empty when the API has none
+    :param status_from_outputs: the status route documents no status field, only outputs that appear
+        when the job is done (a finetune's sample images): the answer is read with :func:`job_object`
     """
 
     name: str
@@ -67,6 +71,8 @@ class JobKind:
     failed_field: str = ""
     download_path: str = ""
     run_markers: tuple[str, ...] = ()
+    delete_path: str = ""
+    status_from_outputs: bool = False
 
     def state_of(self, raw_status: Any) -> JobStatus | None:
         """
@@ -97,20 +103,54 @@ def _values(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _row(
+    name: str,
+    *,
+    status_field: str,
+    running: frozenset[str],
+    failed: frozenset[str],
+    cancelled: frozenset[str],
+    output_field: str,
+    succeeded: frozenset[str] = frozenset({"success"}),
+    web_page: bool = True,
+    **more: Any,
+) -> JobKind:
+    """
+    Return the row of a kind in the shape the kinds share: the job's object at ``/{name}/{job_id}`` (polled
+    for its status and read for its details), its progress in ``progress_percentage``, ``success`` meaning done.
+
+    :param name: the kind's name
+    :param web_page: the job's web-app page is ``/{name}/{job_id}``; False when no document names one
+    :param more: the row's other fields (see :class:`JobKind`), a ``status_path`` of its own among them
+    """
+    path = f"/{name}/{{job_id}}"
+    row = JobKind(
+        name=name,
+        status_path=path,
+        detail_path=path,
+        status_field=status_field,
+        progress_field="progress_percentage",
+        running=running,
+        succeeded=succeeded,
+        failed=failed,
+        cancelled=cancelled,
+        output_field=output_field,
+        web_path=path if web_page else "",
+    )
+    return replace(row, **more)
+
+
 def _group(name: str) -> JobKind:
     """Return the row of a group of media (``batch``, ``story``): both keep their state the same way."""
-    return JobKind(
-        name=name,
-        status_path=f"/{name}/{{job_id}}",
-        detail_path=f"/{name}/{{job_id}}",
+    return _row(
+        name,
         status_field="status",
-        progress_field="progress_percentage",
         running=_values("new", "processing"),
-        succeeded=_values("success"),
         failed=_values("fail"),
         cancelled=_values("cancel"),
         output_field="video_url",
-        web_path=f"/{name}/{{job_id}}",
+        # openapi.json DELETE /story/{story_id}; batch.txt documents no delete
+        delete_path="/story/{job_id}" if name == "story" else "",
         members_field="medias",
         finished_field="finished_medias",
         failed_field="failed_medias",
@@ -122,20 +162,20 @@ def _group(name: str) -> JobKind:
 
 #: The asset polling path when the connection does not name one. The documents do not name it.
 DEFAULT_ASSET_STATUS_PATH = "/asset/{job_id}"
+#: The status a finetune reads as, made from its sample outputs (no document names a status field):
+#: samples listed -> done; none yet -> still training.
+SAMPLES_READY = "success"
+SAMPLES_PENDING = "training"
 
 JOB_KINDS: Mapping[str, JobKind] = {
-    "media": JobKind(
-        name="media",
-        status_path="/media/{job_id}/processing-status",
-        detail_path="/media/{job_id}",
+    "media": _row(
+        "media",
         status_field="processing_status",
-        progress_field="progress_percentage",
         running=_values("new", "queue_bullet", "processing_bullet"),
-        succeeded=_values("success"),
         failed=_values("fail"),
         cancelled=_values("cancel"),
         output_field="result",
-        web_path="/media/{job_id}",
+        status_path="/media/{job_id}/processing-status",
         # openapi.json GET /media/{media_id}: "result": [] in the example, and its own sample code
         # fetches the video from /media/{id}/download instead (media.txt "Download video")
         download_path="/media/{job_id}/download?object_type=bullet_video_mp4",
@@ -145,18 +185,44 @@ JOB_KINDS: Mapping[str, JobKind] = {
     ),
     "batch": _group("batch"),
     "story": _group("story"),
-    "asset": JobKind(
-        name="asset",
-        status_path=DEFAULT_ASSET_STATUS_PATH,
-        detail_path=DEFAULT_ASSET_STATUS_PATH,
+    # No document names the asset path: the one the other kinds have (DEFAULT_ASSET_STATUS_PATH), unless the
+    # connection names another (JobKind.with_status_path).
+    "asset": _row(
+        "asset",
         status_field="status",
-        progress_field="progress_percentage",
         running=_values("new", "queue", "queued", "pending", "processing", "running"),
-        succeeded=_values("success"),
         failed=_values("fail", "failed", "error"),
         cancelled=_values("cancel", "cancelled"),
         output_field="results",
-        web_path="/asset/{job_id}",
+    ),
+    # openapi.json tag "Workflow", "Quick Start Example": polls GET /workflow/{id}, reads processing_status
+    # and progress_percentage; "success" -> outputs in result [{content_type, url}], "fail" -> failed. No
+    # other value is documented (the running ones count as running, logged once). No web-app page is
+    # documented for a workflow, so it has no link.
+    "workflow": _row(
+        "workflow",
+        status_field="processing_status",
+        running=_values(),
+        failed=_values("fail"),
+        cancelled=_values(),
+        output_field="result",
+        web_page=False,
+        delete_path="/workflow/{job_id}",
+    ),
+    # openapi.json GET /finetune/{trigger_word}: "will report the status of training LoRA models ... If
+    # completed, it will also return sample outputs", example {"data": [{"URL": ...}]}. No status field,
+    # progress or failure value is documented: the samples are the only signal (job_object), and a failed
+    # training is not told apart from a running one (the wait's timeout ends it). The id is the trigger word.
+    "finetune": _row(
+        "finetune",
+        status_field="status",
+        running=_values(SAMPLES_PENDING),
+        succeeded=_values(SAMPLES_READY),
+        failed=_values(),
+        cancelled=_values(),
+        output_field="samples",
+        web_page=False,
+        status_from_outputs=True,
     ),
 }
 
@@ -165,13 +231,34 @@ def get_job_kind(name: str) -> JobKind:
     """
     Return the row of the table for a kind name.
 
-    :param name: ``media``, ``batch``, ``story`` or ``asset``
+    :param name: a key of :data:`JOB_KINDS` (``media``, ``batch``, ``story``, ``asset``, ``workflow``, ``finetune``)
     :raises VimmerseInputError: for any other name, listing the allowed ones
     """
     try:
         return JOB_KINDS[name]
     except (KeyError, TypeError):
         raise VimmerseInputError("kind", f"got {name!r}; allowed values: {', '.join(JOB_KINDS)}") from None
+
+
+def job_object(kind: JobKind, body: Any) -> Any:
+    """
+    Return a status or detail answer as the kind's object; the answer itself for every kind but those
+    whose status is only their outputs (:attr:`JobKind.status_from_outputs`).
+
+    For those (a finetune: ``{"data": [{"URL": ...}]}``), the answer's list becomes
+    ``{status_field: "success" | "training", output_field: [url, ...]}``: a non-empty list of samples
+    means done. An answer that is not such a list is returned as it is (the reader then names it).
+
+    :param kind: the job's kind
+    :param body: the decoded answer
+    """
+    if not kind.status_from_outputs:
+        return body
+    items = body.get("data") if isinstance(body, Mapping) and set(body) <= {"data", "message"} else body
+    if not isinstance(items, list):
+        return body
+    urls = _urls(items, "URL", "url")
+    return {kind.status_field: SAMPLES_READY if urls else SAMPLES_PENDING, kind.output_field: urls}
 
 
 def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = None) -> list[str]:
@@ -189,12 +276,7 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = 
     """
     value = obj.get(kind.output_field)
     items = value if isinstance(value, list) else [value]
-    urls: list[str] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            item = item.get("url") or item.get("video_url")
-        if isinstance(item, str) and item:
-            urls.append(item)
+    urls = _urls(items, "url", "video_url")
     if urls or not (api_url and kind.download_path):
         return urls
     job_id = obj.get("id")
@@ -204,6 +286,92 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = 
         return [absolute_url(api_url, job_path(kind.download_path, job_id))]
     except VimmerseInputError:  # no usable id: no route to name
         return urls
+
+
+def _urls(items: list[Any], *keys: str) -> list[str]:
+    """Return the URLs of a list of outputs: each a URL, or an object holding it under the first of ``keys`` set."""
+    urls: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = next((item[key] for key in keys if item.get(key)), None)
+        if isinstance(item, str) and item:
+            urls.append(item)
+    return urls
+
+
+#: ``object_type`` values of ``GET /media/{id}/download`` the documents name: only ``bullet_video_mp4``
+#: (openapi.json's description and media.txt "Download File"). Its 200 answer is described as "bullet
+#: video, gif or source files", but no document names the object_type of a gif or of the source files.
+DOWNLOAD_OBJECT_TYPES = ("bullet_video_mp4",)
+
+
+def download_query(
+    object_type: Any = None, motion_type: Any = None, width: Any = None, file_size: Any = None
+) -> dict[str, str]:
+    """
+    Return the query of ``GET /media/{id}/download`` for the given settings, checked; empty when none is set.
+
+    The route declares no parameters: these four come from the documents' example URLs
+    (``object_type=bullet_video_mp4&motion_type=Auto&width=1080&file_size=4``). ``object_type`` is
+    ``bullet_video_mp4`` when another setting is given without it.
+
+    :param object_type: one of :data:`DOWNLOAD_OBJECT_TYPES`
+    :param motion_type: the motion type of the video to download (examples: ``Auto``)
+    :param width: width in pixels, a positive integer (example: 1080)
+    :param file_size: file size, a positive number (example: 4; the unit is not documented)
+    :raises VimmerseInputError: naming the setting and what is allowed
+    """
+    if object_type is None and motion_type is None and width is None and file_size is None:
+        return {}
+    object_type = DOWNLOAD_OBJECT_TYPES[0] if object_type is None else object_type
+    if object_type not in DOWNLOAD_OBJECT_TYPES:
+        allowed = ", ".join(repr(value) for value in DOWNLOAD_OBJECT_TYPES)
+        raise VimmerseInputError(
+            "object_type",
+            f"got {object_type!r}; allowed values: {allowed} (the only one the documents name; the gif and source "
+            "files they mention have no documented object_type)",
+        )
+    query = {"object_type": object_type}
+    if motion_type is not None:
+        if not isinstance(motion_type, str) or not motion_type.strip():
+            raise VimmerseInputError("motion_type", f"must be text such as 'Auto', got {motion_type!r}")
+        query["motion_type"] = motion_type.strip()
+    for name, value, integer in (("width", width, True), ("file_size", file_size, False)):
+        if value is None:
+            continue
+        numeric = isinstance(value, int) if integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not numeric or value <= 0:
+            what = "a positive integer" if integer else "a positive number"
+            raise VimmerseInputError(name, f"must be {what}, got {value!r}")
+        query[name] = str(value)
+    return query
+
+
+def download_route_url(kind: JobKind, job_id: str, api_url: str, query: Mapping[str, str]) -> str:
+    """
+    Return the URL of a kind's download route for a job, with ``query`` instead of the row's default query.
+
+    :raises VimmerseInputError: naming ``object_type`` when the kind has no download route
+    """
+    path = job_path(downloadable_kind(kind.name).download_path.split("?", 1)[0], job_id)
+    return absolute_url(api_url, path) + (f"?{urlencode(dict(query))}" if query else "")
+
+
+def downloadable_kind(name: str) -> JobKind:
+    """
+    Return the row of a job kind that has a download route (the one :func:`download_query` is for).
+
+    :raises VimmerseInputError: naming ``object_type`` when the kind has none
+    """
+    row = JOB_KINDS.get(name)
+    if row is None or not row.download_path:
+        having = ", ".join(kind for kind, other in JOB_KINDS.items() if other.download_path)
+        raise VimmerseInputError(
+            "object_type",
+            f"a {name} has no download route: object_type, motion_type, width and file_size select the file of "
+            f"GET /media/{{id}}/download, for: {having}",
+        )
+    return row
 
 
 def is_download_route(url: str) -> bool:

@@ -14,16 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_provider_vimmerse.api import fields
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import (
-    EditRoute,
-    check_enum,
-    check_range,
-    check_urls,
-    is_templated,
-    json_object,
-    json_value,
-)
 from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
@@ -70,28 +62,28 @@ EDIT_FIELDS = REGENERATING_FIELDS + METADATA_FIELDS
 
 def check_audio_option(value: Any) -> None:
     """Validate ``audio_option``: a dict (or its JSON string) with the documented keys and voices."""
-    if value is None or is_templated(value):
+    if value is None or fields.is_templated(value):
         return
-    option = json_object("audio_option", value, AUDIO_OPTION_KEYS, enums={"narrator": NARRATORS})
+    option = fields.json_object("audio_option", value, AUDIO_OPTION_KEYS, enums={"narrator": NARRATORS})
     if option.get("narration") and not option.get("narrator") and not option.get("narration_url"):
         raise VimmerseInputError("audio_option", "'narration' needs a 'narrator' voice (or use 'narration_url')")
 
 
 def check_media_items(value: Any) -> None:
     """Validate ``media_items``: a list of ``{"type", "url", "position"}`` dicts (or its JSON string)."""
-    if value is None or is_templated(value):
+    if value is None or fields.is_templated(value):
         return
-    items = json_value("media_items", value, list)
+    items = fields.json_value("media_items", value, list)
     if not items:
         raise VimmerseInputError("media_items", "must not be empty when given")
     for index, item in enumerate(items):
         field = f"media_items[{index}]"
         if not isinstance(item, Mapping):
             raise VimmerseInputError(field, f"must be a dict with 'type', 'url' and 'position', got {item!r}")
-        check_enum(f"{field}.type", item.get("type"), MEDIA_ITEM_TYPES)
+        fields.check_enum(f"{field}.type", item.get("type"), MEDIA_ITEM_TYPES)
         if not isinstance(item.get("url"), str) or not item["url"].startswith(("http://", "https://")):
             raise VimmerseInputError(f"{field}.url", f"must be a public http(s) URL, got {item.get('url')!r}")
-        check_enum(f"{field}.position", item.get("position"), MEDIA_ITEM_POSITIONS)
+        fields.check_enum(f"{field}.position", item.get("position"), MEDIA_ITEM_POSITIONS)
 
 
 def check_media_fields(values: Mapping[str, Any]) -> None:
@@ -106,15 +98,15 @@ def check_media_fields(values: Mapping[str, Any]) -> None:
         value = values.get(field)
         if field == "visibility_status" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        check_enum(field, value, allowed)
+        fields.check_enum(field, value, allowed)
     for field, (low, high) in RANGES.items():
-        check_range(field, values.get(field), low, high)
+        fields.check_range(field, values.get(field), low, high)
     check_audio_option(values.get("audio_option"))
     check_media_items(values.get("media_items"))
-    check_urls("image_urls", values.get("image_urls"))
-    check_urls("webhook_url", values.get("webhook_url"))
-    if values.get("rating") is not None and not is_templated(values["rating"]):
-        check_range("rating", values["rating"], 1, 5)
+    fields.check_urls("image_urls", values.get("image_urls"))
+    fields.check_urls("webhook_url", values.get("webhook_url"))
+    if values.get("rating") is not None and not fields.is_templated(values["rating"]):
+        fields.check_range("rating", values["rating"], 1, 5)
 
 
 def check_has_input(values: Mapping[str, Any], *, has_files: bool) -> None:
@@ -148,7 +140,9 @@ def process_media(media_id: str) -> ApiRequest:
 
 
 #: ``PUT /media/{id}/edit``: its fields, which of them regenerate the video, the check and the request.
-EDIT = EditRoute("/media/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_media_fields, encode_media_fields)
+EDIT = fields.EditRoute(
+    "/media/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_media_fields, encode_media_fields
+)
 
 
 def edit_media(media_id: str, values: Mapping[str, Any]) -> ApiRequest:

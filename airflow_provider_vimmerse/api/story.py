@@ -4,7 +4,10 @@ anything is sent, the storyboard, and the request builders.
 
 Two ways to make a story video (``shared/reference/vimmerse-api/story.txt`` and ``openapi.json``):
 
-* one step, ``POST /story/idea-2-video`` (a JSON body), then wait until the story's ``video_url`` is ready;
+* one step, then wait until the story's ``video_url`` is ready: ``POST /story/idea-2-video`` (an idea),
+  ``POST /story/url-2-video`` (a web page's URL and an idea: the same fields) or ``POST /story/images-2-video``
+  (image URLs, one scene each, and an optional idea); all three take a JSON body (``openapi.json`` only:
+  ``story.txt`` has neither of the last two);
 * the advanced flow, one request per step: ``POST /story`` (storyboard from an idea),
   ``/story/{id}/elements`` (element images, optional), ``/story/{id}/scenes`` (scene images and
   narration), ``/story/{id}/videos`` (one video per scene, composed), ``/story/{id}/concat`` (compose again).
@@ -13,6 +16,9 @@ Two ways to make a story video (``shared/reference/vimmerse-api/story.txt`` and 
 
 The storyboard, ``elements`` and ``audio_option`` are accepted as Python objects (or their JSON strings)
 and sent as the JSON strings the form routes want.
+
+A story's metadata (title, description, visibility, additional videos) changes with ``PUT /story/{id}``
+(:data:`UPDATE`): a form, free, answered with the updated story.
 
 Pure module: no Airflow imports.
 """
@@ -25,6 +31,7 @@ from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
 from airflow_provider_vimmerse.api.fields import (
+    EditRoute,
     check_enum,
     check_range,
     check_urls,
@@ -37,6 +44,7 @@ from airflow_provider_vimmerse.api.media import (
     MOTION_TYPES,
     NARRATORS,
     RANGES,
+    VISIBILITY_STATUSES,
 )
 from airflow_provider_vimmerse.api.urls import job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
@@ -66,24 +74,50 @@ AUDIO_OPTION_KEYS = ("narrator", "has_narration", "has_bg_music", "native_audio"
 ELEMENT_SECTIONS = ("characters", "environments", "objects")
 
 IDEA_TO_VIDEO = "/story/idea-2-video"
+#: openapi.json ``Url2VideoRequest``: the fields of ``Idea2VideoRequest``, the page's URL inside ``idea``.
+URL_TO_VIDEO = "/story/url-2-video"
+#: openapi.json ``Images2VideoRequest``: ``image_urls`` (one scene each), no scene count, image model or elements.
+IMAGES_TO_VIDEO = "/story/images-2-video"
+#: The routes that make a story video in one step, each a JSON body built by :func:`idea_to_video`.
+ONE_STEP_ROUTES = (IDEA_TO_VIDEO, URL_TO_VIDEO, IMAGES_TO_VIDEO)
 CREATE_STORY = "/story"
 #: Enums that hold wherever the field is sent (each field belongs to one kind of route).
 ENUMS: Mapping[str, Sequence[Any]] = {"image_tool": IMAGE_TOOLS, "video_tool": VIDEO_TOOLS, "option": IMAGE_OPTIONS}
 #: Enums that only some routes set (openapi.json): ``aspect_ratio`` is free text on the image steps,
 #: ``language`` free text on ``POST /story``.
 ROUTE_ENUMS: Mapping[str, Mapping[str, Sequence[Any]]] = {
-    IDEA_TO_VIDEO: {"aspect_ratio": ASPECT_RATIOS, "language": LANGUAGES},
+    **{route: {"aspect_ratio": ASPECT_RATIOS, "language": LANGUAGES} for route in ONE_STEP_ROUTES},
     CREATE_STORY: {"aspect_ratio": ASPECT_RATIOS},
 }
+
+
+def _no_seed(route: str, schema: str) -> str:
+    return (
+        f"is not a field of POST {route} (openapi.json {schema} has none); remove it, "
+        "or use the advanced flow, whose image steps take a seed (story.txt examples)"
+    )
+
+
+def _one_scene_per_image(why: str) -> str:
+    return (
+        f"is not a field of POST {IMAGES_TO_VIDEO} (openapi.json Images2VideoRequest has none): {why}; remove it, "
+        f"or use POST {CREATE_STORY} with image_urls and the advanced flow"
+    )
+
+
 #: Inputs a route does not document, and why they are refused.
 ROUTE_REFUSED: Mapping[str, Mapping[str, str]] = {
-    IDEA_TO_VIDEO: {
-        "seed": (
-            "is not a field of POST /story/idea-2-video (openapi.json Idea2VideoRequest has none); remove it, "
-            "or use the advanced flow, whose image steps take a seed (story.txt examples)"
-        ),
+    IDEA_TO_VIDEO: {"seed": _no_seed(IDEA_TO_VIDEO, "Idea2VideoRequest")},
+    URL_TO_VIDEO: {"seed": _no_seed(URL_TO_VIDEO, "Url2VideoRequest")},
+    IMAGES_TO_VIDEO: {
+        "scene_count": _one_scene_per_image("the story has one scene per image"),
+        "image_tool": _one_scene_per_image("the scenes are the given images, nothing is drawn"),
+        "elements": _one_scene_per_image("the images are the story's look"),
+        "seed": _one_scene_per_image("nothing is drawn"),
     },
 }
+#: ``PUT /story/{id}`` fields (openapi.json ``Body_update_story_story__story_id__put``); all metadata, all free.
+UPDATE_FIELDS = ("title", "description", "visibility_status", "additional_videos")
 
 
 # ---------------------------------------------------------------------- validation
@@ -140,6 +174,53 @@ def check_idea(values: Mapping[str, Any]) -> None:
         return
     if not isinstance(idea, str) or not idea.strip():
         raise VimmerseInputError("idea", "is required: describe the story to make (a non-empty text)")
+
+
+def check_one_step(values: Mapping[str, Any], route: str) -> None:
+    """
+    Validate the fields of a one-step story route (:data:`ONE_STEP_ROUTES`) before anything is sent.
+
+    ``idea-2-video`` needs an idea; ``url-2-video`` an idea holding the web page's http(s) URL
+    (openapi.json ``Url2VideoRequest.idea``: "URL of the webpage to scrape"; its table: "Text description
+    including the website URL"); ``images-2-video`` at least one image URL, and an idea only if given
+    (``Images2VideoRequest`` marks it optional with a default; its parameter table says required: the
+    schema is followed, so an unset idea is not sent and the API's default applies).
+
+    :param values: fields with the API's names
+    :param route: one of :data:`ONE_STEP_ROUTES`
+    :raises VimmerseInputError: naming the field and what is allowed
+    """
+    if route == IMAGES_TO_VIDEO:
+        check_image_urls(values.get("image_urls"))
+        if values.get("idea") is not None:
+            check_idea(values)
+    else:
+        check_idea(values)
+    if route == URL_TO_VIDEO:
+        check_page_url(values.get("idea"))
+    check_story_fields(values, route=route)
+
+
+def check_page_url(idea: Any) -> None:
+    """Require the idea of ``url-2-video`` to hold the page's ``http://`` or ``https://`` URL."""
+    if not isinstance(idea, str) or is_templated(idea):
+        return
+    if not any(word.startswith(("http://", "https://")) for word in idea.split()):
+        raise VimmerseInputError(
+            "idea",
+            "must hold the URL of the web page to make the video from (http:// or https://), followed by what "
+            f"to make of it, e.g. 'https://shop.example/tote A 20-second ad for this bag'; got {idea!r}",
+        )
+
+
+def check_image_urls(image_urls: Any) -> None:
+    """Require at least one image URL (``Images2VideoRequest.image_urls``: ``minItems: 1``)."""
+    if is_templated(image_urls):
+        return
+    if not image_urls:
+        raise VimmerseInputError(
+            "image_urls", "is required: at least one public image URL (JPEG, PNG or WebP), one scene each"
+        )
 
 
 def check_audio_option(value: Any) -> None:
@@ -266,13 +347,19 @@ def encode_story_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return encoded
 
 
-def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
+def idea_to_video(values: Mapping[str, Any], path: str = IDEA_TO_VIDEO) -> ApiRequest:
     """
-    Build ``POST /story/idea-2-video``: a JSON body (as ``openapi.json`` documents it).
+    Build a one-step story: ``POST /story/idea-2-video`` (default), ``/story/url-2-video`` or
+    ``/story/images-2-video``, each a JSON body (as ``openapi.json`` documents them).
 
     ``elements`` and ``audio_option`` go as JSON objects (given as JSON strings they are decoded first),
-    numbers as numbers (a rendered template's digit string is converted).
+    numbers as numbers (a rendered template's digit string is converted), ``image_urls`` as a list.
+
+    :param values: the fields, with the API's names
+    :param path: one of :data:`ONE_STEP_ROUTES`
     """
+    if path not in ONE_STEP_ROUTES:
+        raise VimmerseInputError("path", f"got {path!r}; allowed values: {', '.join(ONE_STEP_ROUTES)}")
     body = {name: value for name, value in values.items() if value is not None}
     for name in ("scene_count", "scene_duration", "seed"):  # a rendered template is a digit string
         if isinstance(body.get(name), str) and body[name].strip().isdigit():
@@ -280,7 +367,7 @@ def idea_to_video(values: Mapping[str, Any]) -> ApiRequest:
     for name in ("elements", "audio_option"):
         if isinstance(body.get(name), str):
             body[name] = json_value(name, body[name], dict)
-    return ApiRequest("POST", IDEA_TO_VIDEO, json=body, spends_credits=True)
+    return ApiRequest("POST", path, json=body, spends_credits=True)
 
 
 def create_storyboard(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
@@ -309,3 +396,37 @@ def story_step(story_id: str, step: str, values: Mapping[str, Any]) -> ApiReques
     timeout = SLOW_STEP_TIMEOUT if step in ("elements", "scenes") else None
     form = form_fields(encode_story_fields(values))
     return ApiRequest("POST", path, form=form, spends_credits=True, read_timeout=timeout)
+
+
+# ---------------------------------------------------------------------- PUT /story/{id}
+
+
+def check_update_fields(values: Mapping[str, Any]) -> None:
+    """
+    Validate the fields of ``PUT /story/{id}``: ``visibility_status`` ``"0"``/``"1"``/``"2"`` (an int is
+    taken), ``additional_videos`` a list of http(s) URLs (or its JSON text).
+
+    :raises VimmerseInputError: naming the field and the allowed values
+    """
+    status = values.get("visibility_status")
+    if isinstance(status, int) and not isinstance(status, bool):
+        status = str(status)
+    check_enum("visibility_status", status, VISIBILITY_STATUSES)
+    videos = values.get("additional_videos")
+    if videos is not None and not is_templated(videos):
+        videos = list(videos) if isinstance(videos, tuple) else videos
+        check_urls("additional_videos", json_value("additional_videos", videos, list))
+
+
+def encode_update_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the set fields as the form wants them: ``additional_videos`` as JSON array text, numbers as text."""
+    encoded = {name: value for name, value in values.items() if value is not None}
+    if isinstance(encoded.get("visibility_status"), int):
+        encoded["visibility_status"] = str(encoded["visibility_status"])
+    if "additional_videos" in encoded and not isinstance(encoded["additional_videos"], str):
+        encoded["additional_videos"] = json.dumps(list(encoded["additional_videos"]))
+    return encoded
+
+
+#: ``PUT /story/{id}``: metadata only (openapi.json documents no 402 for it: nothing is regenerated or paid).
+UPDATE = EditRoute("/story/{job_id}", (), UPDATE_FIELDS, check_update_fields, encode_update_fields)

@@ -11,13 +11,17 @@ the server validates against it and refuses the others with a 422. The backgroun
 given to ``image/edit-image`` (as the legacy text shows them) they are sent there.
 
 These routes take form fields. A local file given for an image, mask or video field is sent as the
-documented file part (``image_file``, ``image2_file``, ``mask_file``, ``video_file``), an http(s) URL as
-the matching ``*_url`` field. ``image/reimagine`` is documented with file parts only, so it takes local
-files only.
+documented file part (``image_file``, ``image2_file``, ``human_image_file``, ``mask_file``,
+``video_file``), an http(s) URL as the matching ``*_url`` field. The list fields of ``image/face-swap``
+and ``image/elements`` (``image_urls``) take URLs and local files: each local file is one repeated
+``image_files`` part, the URLs stay ``image_urls``. ``image/reimagine`` is documented with file parts
+only, so it takes local files only.
 
 Answers: image and audio routes answer ``{"data": asset}`` (finished unless ``async_mode`` is set, then
 polled as an asset); the audio routes' descriptions also show ``{"data": [{"URL": ...}]}``, read as a
-finished result; ``text/prompt`` answers ``{"data": "the prompt"}``.
+finished result, and platform-api-v1-legacy.txt an asset without ``results``, polled as an asset.
+``audio/text-2-music``'s "Returns a WAV audio file" is read as the output's format: its 200 answer is
+documented as JSON only. ``text/prompt`` answers ``{"data": "the prompt"}``.
 
 No route here can be priced in advance: ``POST /v2/video/estimate-credits`` covers video apps only.
 
@@ -27,6 +31,7 @@ Pure module: no Airflow imports.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField, is_local_file
@@ -51,6 +56,25 @@ REIMAGINE_OPTIONS = ("Remake", "TryOn")
 EDIT_IMAGE_OPTIONS = ("RemoveText", "Upscale", "LumaReframe", "Inpaint", "ExpandToAspectRatio")
 #: ``option`` of ``POST /image/replace-background`` (openapi.json, the option's description).
 BACKGROUND_OPTIONS = ("RemoveBackground", "ReplaceBackground", "RestyleBackground")
+#: ``option`` of ``POST /image/try-on`` (openapi.json, the option's description; not the try-on *video*
+#: models of ``POST /media``, which list ``ViduTryOn`` instead of ``KontextTryOn``).
+TRY_ON_OPTIONS = ("SeedreamTryOn", "NanoBananaProTryOn", "KlingTryOn", "FashnTryOn", "KontextTryOn")
+#: ``option`` of ``POST /image/face-swap`` (openapi.json, the option's description).
+FACE_SWAP_OPTIONS = ("EaselFaceSwap", "SegmindFaceSwap", "MagicFaceSwap")
+#: ``style`` of ``POST /image/restyle`` (openapi.json, the style's description and its ``examples``).
+RESTYLE_STYLES = (
+    "3d", "realistic_style", "angel", "anime_style", "japanese_comics", "princess_style", "dreamy", "ink_style",
+    "new_monet_garden", "monets_garden", "exquisite_comic", "cyber_machinery", "chinese_style", "romantic",
+    "ugly_clay", "cute_doll", "3d_gaming", "animated_movie", "doll",
+)  # fmt: skip
+#: ``option`` of ``POST /image/elements`` (openapi.json, the option's description).
+ELEMENTS_OPTIONS = ("FluxPro", "Seedream", "NanoBananaPro", "FluxKontextPro", "NanoBanana", "GPTImage")
+#: The most images ``POST /image/elements`` takes per ``option`` (openapi.json, ``image_files``: "Max 4 files are
+#: supported from FluxKontextPro, 6 files for Seedream, 8 files for FluxPro, and 10 files ... GPTImage, NanoBanana
+#: and NanoBananaPro").
+ELEMENTS_MAX_IMAGES = {
+    "FluxKontextPro": 4, "Seedream": 6, "FluxPro": 8, "GPTImage": 10, "NanoBanana": 10, "NanoBananaPro": 10,
+}  # fmt: skip
 EXPAND_METHODS = ("Outpaint", "Pad")
 EXPAND_DIRECTIONS = ("center", "top/left", "bottom/right")
 PROMPT_OPTIONS = ("InspireMe", "Image2Prompt", "SuggestPrompt", "RefinePrompt")
@@ -72,6 +96,11 @@ _QUANTITY = ToolField("quantity", T.INT, low=1, high=4)
 _CREATIVITY = ToolField("creativity_strength", T.INT, low=1, high=10)
 _RATIO = ToolField("aspect_ratio", T.RATIO)
 _ENHANCE = ToolField("enhance_image", T.BOOL)
+
+
+def _images(min_items: int = 0) -> ToolField:
+    # A list of images: URLs stay image_urls, local files become repeated image_files parts.
+    return ToolField("image_urls", T.URLS, required=True, media="image", file_field="image_files", min_items=min_items)
 
 
 def _legacy(name: str, fields: tuple[ToolField, ...], **kwargs: Any) -> Tool:
@@ -142,6 +171,47 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             needs={"ReplaceBackground": (("image2_url",),), "RestyleBackground": (("image2_url",),)},
         ),
         _legacy(
+            "image/try-on",
+            (
+                _file("human_image_url", "human_image_file", required=True),
+                _file("clothes_image_url", "clothes_image_file", required=True),
+                # The description says 'default: "Auto"'; the schema's default (and values) win.
+                ToolField("option", allowed=TRY_ON_OPTIONS, default="KlingTryOn"),
+                *_ASYNC,
+            ),
+        ),
+        _legacy(
+            "image/face-swap",
+            (
+                # "The first image is the main target image and rest of them are human / face images": two at least.
+                # The description's main_image_url and human_image_url are deprecated and not in the schema.
+                _images(min_items=2),
+                ToolField("option", allowed=FACE_SWAP_OPTIONS, default="MagicFaceSwap"),
+                ToolField("face_only_mode", T.BOOL),
+                ToolField("multi_face_mode", T.BOOL),
+                ToolField("order_indices", T.INTS, low=0),
+                *_ASYNC,
+            ),
+        ),
+        _legacy(
+            "image/restyle",
+            (_IMAGE, ToolField("style", allowed=RESTYLE_STYLES, default="anime_style"), _ENHANCE, *_ASYNC),
+        ),
+        _legacy(
+            "image/elements",
+            (
+                _images(),
+                _RATIO,
+                _QUANTITY,
+                ToolField("option", allowed=ELEMENTS_OPTIONS, default="FluxPro"),
+                ToolField("prompt"),
+                _ENHANCE,
+                ToolField("swap_faces", T.BOOL),
+                *_ASYNC,
+            ),
+            max_items=ELEMENTS_MAX_IMAGES,
+        ),
+        _legacy(
             "text/prompt",
             (
                 ToolField("option", allowed=PROMPT_OPTIONS, default="InspireMe"),
@@ -164,23 +234,54 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             ),
         ),
         _legacy("audio/text-2-sound-effect", (_PROMPT, ToolField("duration", T.INT, low=1, high=30))),
+        # openapi.json documents only prompt ("Required: Yes"): no async_mode, no webhook_url, no duration (30 s).
+        _legacy("audio/text-2-music", (_PROMPT,)),
     )
 }
 
 
-def split_files(tool: Tool, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[str, Any]]]:
+@dataclass(frozen=True)
+class FileInput:
+    """
+    A local file to send as a multipart file part.
+
+    :param part: the file part's name (``image_file``, ``image_files``)
+    :param label: the field it was given for, for messages (``image_urls[1]``)
+    :param source: the path or ``ObjectStoragePath`` as given
+    """
+
+    part: str
+    label: str
+    source: Any
+
+
+def split_files(tool: Tool, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[FileInput]]:
     """
     Split prepared values into form fields and local files.
 
-    :return: the form values (URLs stay in their ``*_url`` field), and file part name -> (field, source)
-        for every local file
+    A local file given for a single field (``image_url``) becomes its file part (``image_file``); each
+    local item of a list field (``image_urls``) becomes one repeated part (``image_files``), in order,
+    while its URL items stay in the list field.
+
+    :return: the form values (URLs stay in their ``*_url``/``*_urls`` field), and every local file
     """
     form: dict[str, Any] = {}
-    files: dict[str, tuple[str, Any]] = {}
+    files: list[FileInput] = []
     for name, value in values.items():
         spec = tool.field(name)
-        if spec is not None and spec.file_field and is_local_file(value):
-            files[spec.file_field] = (name, value)
+        if spec is None or not spec.file_field:
+            form[name] = value
+        elif spec.type is FieldType.URLS and isinstance(value, list):
+            urls = [item for item in value if not is_local_file(item)]
+            files.extend(
+                FileInput(spec.file_field, f"{name}[{index}]", item)
+                for index, item in enumerate(value)
+                if is_local_file(item)
+            )
+            if urls:
+                form[name] = urls
+        elif is_local_file(value):
+            files.append(FileInput(spec.file_field, name, value))
         else:
             form[name] = value
     return form, files

@@ -35,7 +35,7 @@ from airflow_provider_vimmerse.api.config import (
     ApiConfig,
 )
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
-from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, run_fingerprint
+from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, job_object, run_fingerprint
 from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
     error_from_response,
@@ -135,7 +135,7 @@ class VimmerseHook(BaseHook):
         """
         Return the job-kind row for ``name`` as this connection polls it (its asset status path).
 
-        :param name: ``media``, ``batch``, ``story`` or ``asset``
+        :param name: a job kind (``media``, ``batch``, ``story``, ``asset``, ``workflow``, ``finetune``)
         :param config: the settings to read (default: this hook's connection)
         """
         kind = get_job_kind(name)
@@ -144,8 +144,9 @@ class VimmerseHook(BaseHook):
         return kind
 
     def web_url(self, kind: str, job_id: str) -> str:
-        """Return the link to a job in the Vimmerse web app."""
-        return absolute_url(self.config.web_url, job_path(get_job_kind(kind).web_path, job_id))
+        """Return the link to a job in the Vimmerse web app; empty for a kind with no documented page."""
+        web_path = get_job_kind(kind).web_path
+        return absolute_url(self.config.web_url, job_path(web_path, job_id)) if web_path else ""
 
     # ------------------------------------------------------------------ sync path
 
@@ -357,7 +358,7 @@ class VimmerseHook(BaseHook):
         """
         row = self.resolve_kind(kind)
         req = endpoints.job_status(row, job_id)
-        snapshot = parse_snapshot(row, job_id, self.request(req, retries=retries), path=req.path)
+        snapshot = parse_snapshot(row, job_id, job_object(row, self.request(req, retries=retries)), path=req.path)
         if (detail := _full_object_read(row, job_id, snapshot, full_object)) is not None:
             with contextlib.suppress(VimmerseError):  # the reading stands without it
                 body = self.request(detail, retries=retries)
@@ -388,7 +389,7 @@ class VimmerseHook(BaseHook):
             req = endpoints.job_status(row, job_id)
             async with entry.in_flight:
                 body = await self._arequest_on(session, config, req, retries)
-            snapshot = parse_snapshot(row, job_id, body, path=req.path)
+            snapshot = parse_snapshot(row, job_id, job_object(row, body), path=req.path)
             if (detail := _full_object_read(row, job_id, snapshot, full_object)) is not None:
                 with contextlib.suppress(VimmerseError):  # the reading stands without it
                     body = await self._arequest_on(session, config, detail, retries)
@@ -397,8 +398,9 @@ class VimmerseHook(BaseHook):
 
     def get_job(self, kind: str, job_id: str) -> dict[str, Any]:
         """Return a job's full object (unwrapped)."""
-        req = endpoints.job_detail(self.resolve_kind(kind), job_id)
-        return expect_object(self.request(req), method=req.method, path=req.path)
+        row = self.resolve_kind(kind)
+        req = endpoints.job_detail(row, job_id)
+        return expect_object(job_object(row, self.request(req)), method=req.method, path=req.path)
 
     def result_of(self, kind: str, job_id: str, obj: Mapping[str, Any]) -> JobResult:
         """

@@ -1,8 +1,9 @@
 """
 The bases of every Vimmerse operator that sends a request: validate -> submit once -> follow the answer.
 
-* :class:`VimmerseSubmitOperator`: parameters declared once (:mod:`~airflow_provider_vimmerse.operators.params`),
-  checks, the submit, and never paying twice.
+* :class:`VimmerseOperator`: the hook, and parameters declared once (:mod:`~airflow_provider_vimmerse.operators.params`)
+  and checked when the operator is made.
+* :class:`VimmerseSubmitOperator`: the checks, the submit, and never paying twice.
 * :class:`VimmerseJobOperator`: the answer is a job to wait on (in the triggerer, or here).
 * :class:`VimmerseRerunOperator`: the job exists and runs again (reprocess, compose again); the wait takes its new run.
 * :class:`VimmerseConcatOperator`: a batch's or story's videos composed again.
@@ -84,7 +85,7 @@ def fail_fast() -> Iterator[None]:
         raise AirflowFailException(str(error)) from error
 
 
-def _check_values(operator: VimmerseSubmitOperator) -> None:
+def _check_values(operator: VimmerseOperator) -> None:
     operator.check_values()
 
 
@@ -111,7 +112,7 @@ class VimmerseHookMixin:
 
 def checked_kind(kind: str) -> str:
     """
-    Return ``kind`` once it names a job kind (``media``, ``batch``, ``story``, ``asset``).
+    Return ``kind`` once it names a job kind (a key of :data:`~airflow_provider_vimmerse.api.jobs.JOB_KINDS`).
 
     :raises VimmerseInputError: for any other name, listing the allowed ones
     """
@@ -121,7 +122,40 @@ def checked_kind(kind: str) -> str:
     return kind
 
 
-class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
+class VimmerseOperator(VimmerseHookMixin, BaseOperator):
+    """
+    Base of every Vimmerse operator whose parameters are declared as :class:`~.params.Param`\\ s in its class body.
+
+    The declarations make its keyword arguments, ``template_fields`` and ``:param:`` lines; once they are
+    set, :meth:`check_values` checks them (literal values when the DAG is parsed).
+
+    :param vimmerse_conn_id: Vimmerse connection id
+    """
+
+    #: Every parameter the class declares, its bases' included (set from the :class:`~.params.Param`\ s).
+    param_table: ClassVar[Mapping[str, Param]] = {}
+    ui_color = "#e8dcff"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.param_table = table_of(cls)
+        if cls.param_table:
+            wire(cls, declared(cls), _check_values)
+
+    def __init__(self, *, vimmerse_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.vimmerse_conn_id = vimmerse_conn_id
+
+    def check_values(self) -> None:
+        """
+        Check the values that are set; raise :class:`.VimmerseInputError` naming the parameter. No I/O.
+
+        Runs when the operator is made (literal values; unrendered templates are skipped) and again
+        when the task runs, on the rendered values.
+        """
+
+
+class VimmerseSubmitOperator(VimmerseOperator):
     """
     Base of the operators that send a request which may spend credits, once: validate -> submit -> result.
 
@@ -134,34 +168,13 @@ class VimmerseSubmitOperator(VimmerseHookMixin, BaseOperator):
     """
 
     job_kind: ClassVar[str] = ""
-    #: Every parameter the class declares, its bases' included (set from the :class:`~.params.Param`\ s).
-    param_table: ClassVar[Mapping[str, Param]] = {}
-    ui_color = "#e8dcff"
     operator_extra_links = (VimmerseJobLink(),)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.param_table = table_of(cls)
-        if cls.param_table:
-            wire(cls, declared(cls), _check_values)
-
-    def __init__(self, *, vimmerse_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.vimmerse_conn_id = vimmerse_conn_id
 
     # ------------------------------------------------------------------ subclass API
 
     def api_fields(self) -> dict[str, Any]:
         """Return the API fields that are set, as the API names them, from the class's parameters."""
         return api_fields(self, self.param_table)
-
-    def check_values(self) -> None:
-        """
-        Check the API field values that are set; raise :class:`.VimmerseInputError` naming the field. No I/O.
-
-        Runs when the operator is made (literal values; unrendered templates are skipped) and again
-        when the task runs, on the rendered values.
-        """
 
     def check_inputs(self) -> None:
         """Validate the rendered inputs before anything is sent: the id of the job worked on, the field values."""

@@ -80,11 +80,10 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
     def submit(self, context: Any) -> Submission:
         """Read the images (a missing file fails here, before sending) and send ``POST /batch``."""
         from airflow_provider_vimmerse.api import batch
-        from airflow_provider_vimmerse.operators.files import read_images
+        from airflow_provider_vimmerse.operators.files import read_image_sources
 
-        files = read_images(self.image_files)
+        files, source = read_image_sources(self.image_files, self.image_urls)
         req = batch.create_batch(self.api_fields(), files)
-        source = f"{len(files)} uploaded image(s)" if files else f"{len(as_list(self.image_urls))} image URL(s)"
         self.log.info("Creating a batch from %s (one media each; spends credits)", source)
         return self.send(req)
 

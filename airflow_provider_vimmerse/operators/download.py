@@ -20,11 +20,21 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     Give either ``job`` (the result an operator or sensor returned, e.g. ``create.output``; a list of
     results from a mapped task works too) or ``kind`` and ``job_id`` (the outputs are then looked up).
 
+    A media's video can be asked for with the query of ``GET /media/{id}/download``: ``object_type``
+    (only ``bullet_video_mp4`` is documented, see
+    :data:`~airflow_provider_vimmerse.api.jobs.DOWNLOAD_OBJECT_TYPES`), ``motion_type``, ``width`` and
+    ``file_size`` (known from the documents' example URLs only). When any is set, each media is
+    fetched from that route with them, whatever its result lists; they are refused for other kinds.
+
     :param destination: folder: a local path or an object storage URL such as ``s3://bucket/videos``
         (templated, e.g. ``"output/{{ ds }}"``)
     :param job: a job result dict, or a list of them (templated)
     :param kind: job kind, when giving ``job_id``
     :param job_id: job id whose outputs to fetch (templated)
+    :param object_type: media only: what ``GET /media/{id}/download`` serves (``bullet_video_mp4``)
+    :param motion_type: media only: the ``motion_type`` query value (the documents show ``Auto``)
+    :param width: media only: the ``width`` query value in pixels (the documents show 1080)
+    :param file_size: media only: the ``file_size`` query value (the documents show 4; unit not documented)
     :param vimmerse_conn_id: Vimmerse connection id
     """
 
@@ -38,9 +48,15 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         job: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         kind: str | None = None,
         job_id: str | None = None,
+        object_type: str | None = None,
+        motion_type: str | None = None,
+        width: int | None = None,
+        file_size: float | None = None,
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_vimmerse.api.jobs import download_query, downloadable_kind
+
         super().__init__(**kwargs)
         if job is None and not (kind and job_id):
             raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
@@ -48,6 +64,9 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         self.job = job
         self.kind = None if kind is None else checked_kind(kind)
         self.job_id = job_id
+        self.query = download_query(object_type, motion_type, width, file_size)
+        if self.query and self.kind is not None:
+            downloadable_kind(self.kind)
         self.vimmerse_conn_id = vimmerse_conn_id
 
     def execute(self, context: Any) -> list[str]:
@@ -65,10 +84,20 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     def _sources(self) -> list[tuple[str, str, list[str]]]:
         if self.job is None:
             assert self.kind and self.job_id
+            if self.query:
+                return [(self.kind, self.job_id, [self._download_route(self.kind, self.job_id)])]
             return [(self.kind, self.job_id, self.fetch_result(self.kind, self.job_id)["video_urls"])]
         sources = []
         for item in as_list(self.job) if not isinstance(self.job, Mapping) else [self.job]:
             if not isinstance(item, Mapping) or "id" not in item:
                 raise VimmerseInputError("job", f"expected a Vimmerse job result dict, got {str(item)[:100]!r}")
-            sources.append((str(item.get("kind", "job")), str(item["id"]), list(item.get("video_urls") or [])))
+            kind, job_id = str(item.get("kind", "job")), str(item["id"])
+            urls = [self._download_route(kind, job_id)] if self.query else list(item.get("video_urls") or [])
+            sources.append((kind, job_id, urls))
         return sources
+
+    def _download_route(self, kind: str, job_id: str) -> str:
+        """Return the download route's URL of a job with this task's query (media only)."""
+        from airflow_provider_vimmerse.api.jobs import download_route_url, downloadable_kind
+
+        return download_route_url(downloadable_kind(kind), job_id, self.hook.config.base_url, self.query)

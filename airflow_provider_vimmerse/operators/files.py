@@ -47,6 +47,20 @@ def read_images(paths: Any) -> list[FilePart]:
     return parts
 
 
+def read_image_sources(image_files: Any, image_urls: Any) -> tuple[list[FilePart], str]:
+    """
+    Read the ``image_files`` of an operator that takes images as files or URLs, and say what the images are.
+
+    :param image_files: the local files to upload
+    :param image_urls: the public image URLs, sent when no file is
+    :return: the file parts, and the images for the log (``2 uploaded image(s)``, ``3 image URL(s)``)
+    :raises VimmerseInputError: naming ``image_files[i]`` when a file is missing or unreadable
+    """
+    files = read_images(image_files)
+    source = f"{len(files)} uploaded image(s)" if files else f"{len(as_list(image_urls))} image URL(s)"
+    return files, source
+
+
 def _as_path(label: str, source: Any) -> Any:
     if hasattr(source, "read_bytes"):
         return source

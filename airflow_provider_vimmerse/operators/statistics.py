@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypedDict
 
-from airflow.providers.common.compat.sdk import BaseOperator
-
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, fail_fast
+from airflow_provider_vimmerse.operators.base import VimmerseOperator, fail_fast
+from airflow_provider_vimmerse.operators.params import KEPT, Param
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -32,7 +29,7 @@ class UsageReport(TypedDict):
     totals: dict[str, int | float]
 
 
-class VimmerseUsageStatisticsOperator(VimmerseHookMixin, BaseOperator):
+class VimmerseUsageStatisticsOperator(VimmerseOperator):
     """
     Return the daily usage figures of the Vimmerse account (``GET /customer-statistics/{start}/{end}``).
 
@@ -41,27 +38,16 @@ class VimmerseUsageStatisticsOperator(VimmerseHookMixin, BaseOperator):
     day before the run, the last full day: the API has no figures for a day until it ends. Both ends
     are included.
 
-    :param start: first day (templated): a date, a datetime, or text starting ``YYYY-MM-DD``
-        (``"{{ ds }}"``, ``"{{ data_interval_start }}"``)
-    :param end: last day, included (templated); same forms as ``start``
     :param vimmerse_conn_id: Vimmerse connection id
     """
 
-    template_fields: Sequence[str] = ("start", "end")
-    ui_color = "#e8dcff"
-
-    def __init__(
-        self,
-        *,
-        start: date | str | None = None,
-        end: date | str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.start = start
-        self.end = end
-        self.vimmerse_conn_id = vimmerse_conn_id
+    start = Param(
+        "first day: a date, a datetime, or text starting ``YYYY-MM-DD``"
+        ' (``"{{ ds }}"``, ``"{{ data_interval_start }}"``)',
+        "date | str | None",
+        send=KEPT,
+    )
+    end = Param("last day, included; same forms as ``start``", "date | str | None", send=KEPT)
 
     def execute(self, context: Any) -> UsageReport:
         """Fetch the figures of every day of the range and add them up."""

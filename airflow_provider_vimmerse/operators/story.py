@@ -1,7 +1,10 @@
 """
 Operators for stories: one step from an idea, or the advanced flow one step per task.
 
-One step: :class:`VimmerseIdeaToVideoOperator` sends the idea and waits until the story video is ready.
+One step, each waiting until the story video is ready: :class:`VimmerseIdeaToVideoOperator` (an idea),
+:class:`VimmerseUrlToVideoOperator` (a web page, such as a product page) and
+:class:`VimmerseImagesToVideoOperator` (image URLs, such as product photos: one scene each).
+:class:`VimmerseUpdateStoryOperator` publishes a story: its title, description and visibility, free.
 
 The advanced flow, so a person or a Python task can change the storyboard between steps::
 
@@ -18,12 +21,13 @@ returns the story's result with its ``storyboard`` and also pushes it to XCom un
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vimmerse.operators.base import (
     STORY_ID_KEY,
     STORYBOARD_KEY,
     VimmerseConcatOperator,
+    VimmerseEditOperator,
     VimmerseOnStoryOperator,
     VimmerseStoryJobOperator,
     VimmerseStoryStepOperator,
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator, TaskGroup
 
     from airflow_provider_vimmerse.api.endpoints import ApiRequest
+    from airflow_provider_vimmerse.api.fields import EditRoute
     from airflow_provider_vimmerse.api.submissions import Submission
 
 _STORY = "~airflow_provider_vimmerse.api.story"
@@ -64,6 +69,9 @@ class VimmerseIdeaToVideoOperator(VimmerseStoryJobOperator):
     :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
+    #: The route this operator sends (a subclass sends another one-step route with the same fields).
+    route: ClassVar[str] = "/story/idea-2-video"
+
     idea = Param("what the story is about", "str", required=True)
     title = Param("story title")
     scene_count = Param("number of scenes, at least 1 (the maximum depends on the subscription plan)", INT)
@@ -83,16 +91,116 @@ class VimmerseIdeaToVideoOperator(VimmerseStoryJobOperator):
         """Validate the fields (no request is sent)."""
         from airflow_provider_vimmerse.api import story
 
-        values = self.api_fields()
-        story.check_idea(values)
-        story.check_story_fields(values, route=story.IDEA_TO_VIDEO)
+        story.check_one_step(self.api_fields(), self.route)
 
     def submit(self, context: Any) -> Submission:
-        """Send ``POST /story/idea-2-video``."""
+        """Send the route (``POST /story/idea-2-video`` here)."""
         from airflow_provider_vimmerse.api import story
 
-        self.log.info("Creating a story from an idea in one step (spends credits)")
-        return self.send(story.idea_to_video(self.api_fields()))
+        self.log.info("Creating a story in one step with POST %s (spends credits)", self.route)
+        return self.send(story.idea_to_video(self.api_fields(), self.route))
+
+
+class VimmerseUrlToVideoOperator(VimmerseIdeaToVideoOperator):
+    """
+    Make a story video from a web page (a product page, an article) in one step with
+    ``POST /story/url-2-video``, and wait for it.
+
+    ``idea`` holds the page's http(s) URL, then what to make of it, e.g.
+    ``"https://shop.example/tote A 20-second ad for this bag"``: the API reads the page and writes, draws
+    and animates a story about it. The fields and the result are those of
+    :class:`VimmerseIdeaToVideoOperator`.
+
+    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
+    """
+
+    route = "/story/url-2-video"
+
+    seed = Param("refused: ``POST /story/url-2-video`` has no seed (the advanced flow's image steps take one)", INT)
+
+
+_ONE_SCENE_PER_IMAGE = "refused: ``POST /story/images-2-video`` has no such field (one scene per image)"
+
+
+class VimmerseImagesToVideoOperator(VimmerseStoryJobOperator):
+    """
+    Make a story video from images (product photos, say), one scene each, with ``POST /story/images-2-video``,
+    and wait for it.
+
+    The images are public URLs (JPEG, PNG or WebP, 1024x1024 or more recommended); the API writes the
+    story around them, animates each and composes the video. The result is the one-step story's
+    (:class:`VimmerseIdeaToVideoOperator`).
+
+    ``idea`` is optional: the schema gives it a default (the route's parameter table calls it
+    required; the schema is followed, so when unset it is not sent and the API's default applies).
+
+    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
+    """
+
+    route: ClassVar[str] = "/story/images-2-video"
+
+    image_urls = Param("public image URLs, one scene each (at least one)", URLS, required=True)
+    idea = Param("what the story is about (default: the API's own)")
+    title = Param("story title")
+    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
+    video_tool = Param(f"motion model for the scenes, one of :data:`{_STORY}.VIDEO_TOOLS`")
+    scene_duration = Param("seconds per scene, 5 or 10", INT)
+    is_transition = Param("make transitions between scenes", BOOL, templated=False)
+    audio_option = Param("``narrator``, ``has_narration``, ``has_bg_music``, ``native_audio`` (dict or JSON)", JSON)
+    language = Param(f"language of the story and narration, one of :data:`{_STORY}.LANGUAGES`")
+    webhook_url = Param("URL the API calls when the story is done")
+    scene_count = Param(_ONE_SCENE_PER_IMAGE, INT)
+    image_tool = Param(_ONE_SCENE_PER_IMAGE)
+    elements = Param(_ONE_SCENE_PER_IMAGE, JSON)
+    seed = Param(_ONE_SCENE_PER_IMAGE, INT)
+    extra_params = EXTRA_PARAMS
+
+    def check_values(self) -> None:
+        """Require image URLs and validate the fields (no request is sent)."""
+        from airflow_provider_vimmerse.api import story
+
+        story.check_one_step(self.api_fields(), self.route)
+
+    def submit(self, context: Any) -> Submission:
+        """Send ``POST /story/images-2-video``."""
+        from airflow_provider_vimmerse.api import story
+
+        values = self.api_fields()
+        self.log.info("Creating a story from %d image(s) in one step (spends credits)", len(values["image_urls"]))
+        return self.send(story.idea_to_video(values, self.route))
+
+
+class VimmerseUpdateStoryOperator(VimmerseOnStoryOperator, VimmerseEditOperator):
+    """
+    Publish a story: change its title, description, visibility or additional videos with
+    ``PUT /story/{id}`` (free), and return the updated story at once (nothing is waited for).
+
+    Give the fields as keyword arguments or in ``changes``; at least one. ``story_id`` takes the
+    story's id or the result of the task that made it (``story_id=story.output``).
+    """
+
+    job_kind = "story"
+
+    title = Param("new title")
+    description = Param("new description")
+    visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public')
+    additional_videos = Param(
+        "more video URLs to associate with the story, a list (sent as JSON array text); "
+        'the API marks it "for internal use only"',
+        URLS,
+        send="sent",
+    )
+
+    @classmethod
+    def edit_route(cls) -> EditRoute:
+        """Return :data:`~airflow_provider_vimmerse.api.story.UPDATE`."""
+        from airflow_provider_vimmerse.api.story import UPDATE
+
+        return UPDATE
+
+    def check_values(self) -> None:
+        """Check the changes: known fields only, at least one, valid values (no request is sent)."""
+        VimmerseEditOperator.check_values(self)
 
 
 class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):

@@ -22,13 +22,18 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     ``image/edit-image`` (with ``option``: ``RemoveText``, ``Upscale``, ``LumaReframe``, ``Inpaint``,
     ``ExpandToAspectRatio``; the background options ``RemoveBackground``, ``ReplaceBackground`` and
     ``RestyleBackground`` are sent to ``POST /image/replace-background``), ``image/replace-background``,
-    ``text/prompt``
-    (``Image2Prompt``, ``RefinePrompt``, ``SuggestPrompt``, ``InspireMe``), ``audio/text-2-speech`` and
-    ``audio/text-2-sound-effect``.
+    ``image/try-on``, ``image/face-swap``, ``image/restyle``, ``image/elements``, ``text/prompt``
+    (``Image2Prompt``, ``RefinePrompt``, ``SuggestPrompt``, ``InspireMe``), ``audio/text-2-speech``,
+    ``audio/text-2-sound-effect`` and ``audio/text-2-music``.
 
-    An image, mask or video field (``image_url``, ``image2_url``, ``mask_url``, ``video_url``) takes an
-    http(s) URL, another task's result, or a local file (a path or ``ObjectStoragePath``), which is
-    sent as the documented file part (``image_file``...).
+    An image, mask or video field (``image_url``, ``image2_url``, ``human_image_url``, ``mask_url``,
+    ``video_url``) takes an http(s) URL, another task's result, or a local file (a path or
+    ``ObjectStoragePath``), which is sent as the documented file part (``image_file``...). The list
+    field ``image_urls`` (``image/face-swap``, ``image/elements``) takes a list of them: each local file
+    is sent as one ``image_files`` part, in order, and the URLs as ``image_urls``. ``image/elements``
+    takes at most 4 to 10 images depending on its ``option``; ``image/face-swap`` at least 2 (the
+    target, then the faces). The documents do not say how the API orders files and URLs sent together,
+    and the first image is the main one: give all the images of one list the same way to keep the order.
 
     The result's ``urls`` hold the output images or audio; ``text/prompt`` returns ``text``. Image
     routes answer at once unless ``async_mode=True``; then the asset is waited on (in the triggerer
@@ -60,7 +65,7 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
 
         form, local = split_files(row, values)
         parts = []
-        for part, (field, source) in local.items():
-            filename, content = read_file(field, source)
-            parts.append(FilePart(part, filename, content, content_type(filename)))
+        for item in local:
+            filename, content = read_file(item.label, item.source)
+            parts.append(FilePart(item.part, filename, content, content_type(filename)))
         return tool_request(row, {**form, **self.extra_params}, parts)

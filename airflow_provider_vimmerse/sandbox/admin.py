@@ -15,7 +15,7 @@ from airflow_provider_vimmerse.sandbox.bodies import read_json
 from airflow_provider_vimmerse.sandbox.files import SAMPLE_MP3, SAMPLE_MP4, SAMPLE_PNG
 from airflow_provider_vimmerse.sandbox.routing import base_url, get_state
 from airflow_provider_vimmerse.sandbox.state import SandboxState
-from airflow_provider_vimmerse.sandbox.timing import asset_status, group_state, media_state
+from airflow_provider_vimmerse.sandbox.timing import Shown, group_state, media_state, run_state
 from airflow_provider_vimmerse.sandbox.views import asset_view, group_view, media_view
 
 router = APIRouter(prefix="/_sandbox")
@@ -100,28 +100,23 @@ async def show_jobs(request: Request) -> Response:
     jobs: list[dict[str, Any]] = []
     with state.lock:
         for media in state.media.values():
-            seen = media_state(state, media, now)
             obj = media_view(state, media, url, now)
-            jobs.append(_job_entry("media", media.id, seen.status, seen.progress, media.outcome, media.run, obj))
+            jobs.append(_job_entry("media", media.id, media_state(state, media, now), media.outcome, media.run, obj))
         for group in state.groups.values():
-            shown = group_state(state, group, now)
             obj = group_view(state, group, url, now)
-            jobs.append(_job_entry(group.kind, group.id, shown.status, shown.progress, group.outcome, group.run, obj))
+            jobs.append(_job_entry(group.kind, group.id, group_state(state, group, now), group.outcome, group.run, obj))
         for asset in state.assets.values():
-            status, progress = asset_status(state, asset, now)
             obj = asset_view(state, asset, url, now)
-            jobs.append(_job_entry("asset", asset.id, status, progress, asset.outcome, asset.run, obj))
+            jobs.append(_job_entry("asset", asset.id, run_state(state, asset, now), asset.outcome, asset.run, obj))
     return JSONResponse(jobs)
 
 
-def _job_entry(
-    kind: str, job_id: str, status: str, progress: int, outcome: str, run: int, obj: dict[str, Any]
-) -> dict[str, Any]:
+def _job_entry(kind: str, job_id: str, shown: Shown, outcome: str, run: int, obj: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": kind,
         "id": job_id,
-        "status": status,
-        "progress_percentage": progress,
+        "status": shown.status,
+        "progress_percentage": shown.progress,
         "outcome": outcome,
         "run": run,
         "object": obj,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from airflow_provider_vimmerse.sandbox import admin, routes
+from airflow_provider_vimmerse.sandbox import workflows as workflows  # registers its routes on routing.router
 from airflow_provider_vimmerse.sandbox.middleware import SandboxMiddleware
 from airflow_provider_vimmerse.sandbox.state import SandboxSettings, SandboxState
 from airflow_provider_vimmerse.sandbox.webhooks import deliver_webhooks_forever
@@ -34,7 +35,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     # No generated /docs, /redoc or /openapi.json: they would describe the stand-in, not the API.
     app = FastAPI(title="Vimmerse sandbox", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = state
-    app.include_router(routes.router)
+    app.include_router(routes.router)  # routing.router: the routes of routes.py and of workflows.py
     app.include_router(admin.router)
     app.add_middleware(SandboxMiddleware, state=state)
     return app

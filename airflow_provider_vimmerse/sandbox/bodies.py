@@ -60,6 +60,29 @@ NEEDS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("POST", "/image/edit-image"): (("image_url",),),
     ("POST", "/audio/text-2-speech"): (("prompt",),),
     ("POST", "/audio/text-2-sound-effect"): (("prompt",),),
+    # openapi.json /image/replace-background table: "image_file or image_url ... Yes".
+    ("POST", "/image/replace-background"): (("image_url",),),
+    # openapi.json /image/try-on: a person and a garment, each "(required)".
+    ("POST", "/image/try-on"): (("human_image_url",), ("clothes_image_url",)),
+    # openapi.json /image/face-swap: "image_files ... (required if not using URLs)", and the reverse.
+    ("POST", "/image/face-swap"): (("image_urls",),),
+    # openapi.json /image/restyle: "image_file or image_url: Source image (required)".
+    ("POST", "/image/restyle"): (("image_url",),),
+    # openapi.json /image/elements: "The first image is the main image": the sandbox reads that one is needed.
+    ("POST", "/image/elements"): (("image_urls",),),
+    # openapi.json /audio/text-2-music table: prompt "Required: Yes" (the schema's default is "").
+    ("POST", "/audio/text-2-music"): (("prompt",),),
+}
+#: How many images a list route takes, files and URLs together: (method, path) -> (fewest, option -> most).
+#: openapi.json /image/face-swap: "The first image is the main target image and rest of them are human / face
+#: images" (so two at least); /image/elements image_files: "Max 4 files are supported from FluxKontextPro, 6 files
+#: for Seedream, 8 files for FluxPro, and 10 files are supported from GPTImage, NanoBanana and NanoBananaPro".
+IMAGE_COUNTS: dict[tuple[str, str], tuple[int, dict[str, int]]] = {
+    ("POST", "/image/face-swap"): (2, {}),
+    ("POST", "/image/elements"): (
+        1,
+        {"FluxKontextPro": 4, "Seedream": 6, "FluxPro": 8, "GPTImage": 10, "NanoBanana": 10, "NanoBananaPro": 10},
+    ),
 }
 #: What an ``option`` of a legacy tool needs besides: option -> groups, as in :data:`NEEDS`.
 OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -67,6 +90,9 @@ OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "Inpaint": (("mask_url",), ("prompt",)),
     "Image2Prompt": (("image_url", "video_url"),),
     "RefinePrompt": (("prompt",),),
+    # openapi.json /image/replace-background: image2 is "required for ReplaceBackground and RestyleBackground".
+    "ReplaceBackground": (("image2_url",),),
+    "RestyleBackground": (("image2_url",),),
 }
 
 
@@ -114,6 +140,14 @@ def problem(method: str, path: str, body: Body) -> str | None:
         if not any(given(name) for name in group):
             where = f" for option {option}." if group in option_needs else "."
             return f"Provide {' or '.join(alternatives(name) for name in group)}{where}"
+    if (method, path) in IMAGE_COUNTS:
+        fewest, most_by_option = IMAGE_COUNTS[method, path]
+        count = len(body.values.get("image_files") or []) + len(body.values.get("image_urls") or [])
+        most = most_by_option.get(option)
+        if count < fewest:
+            return f"Provide at least {fewest} images in image_files and image_urls; got {count}."
+        if most is not None and count > most:
+            return f"Option {option} supports at most {most} images; got {count}."
     return None
 
 
@@ -310,6 +344,8 @@ def _annotation(name: str, schema: Mapping[str, Any]) -> Any:
     kind = schema.get("type")
     if _is_file(schema):
         return list[str]  # a form's file parts arrive as the list of their file names
+    if kind is None and "enum" in schema:
+        return Literal[tuple(schema["enum"])]  # a field without a type whose values are in prose (face-swap option)
     if kind == "string":
         if "enum" in schema:
             return Literal[tuple(schema["enum"])]

@@ -399,6 +399,18 @@ TEXT_ADDITIONS: dict[tuple[str, str], dict[str, tuple[dict[str, Any], str]]] = {
     ("POST", "/story/{story_id}/scenes"): {
         "seed": (_int(), "story.txt, scenes examples ('seed': '4669', lines 391 and 403)"),
     },
+    # The schema is an open object; its description names the fields ("Request body with optional fields: title,
+    # description, visibility_status, rating, delivered_at") and their types ("Rating value (string)").
+    ("PUT", "/workflow/{workflow_id}"): {
+        name: (prop, "openapi.json PUT /workflow/{workflow_id} request body description")
+        for name, prop in (
+            ("title", _s()),
+            ("description", _s()),
+            ("visibility_status", _enum("0", "1", "2")),
+            ("rating", _s()),
+            ("delivered_at", _s()),
+        )
+    },
 }
 
 
@@ -447,6 +459,38 @@ PROSE_ENUMS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         ("RemoveBackground", "ReplaceBackground", "RestyleBackground"),
         "openapi.json Body_replace_background_api_image_replace_background_post.option ('Available values ...')",
     ),
+    ("/image/try-on", "option"): (
+        ("SeedreamTryOn", "NanoBananaProTryOn", "KlingTryOn", "FashnTryOn", "KontextTryOn"),
+        "openapi.json Body_virtual_try_on_api_image_try_on_post.option ('Available values are ...')",
+    ),
+    ("/image/face-swap", "option"): (
+        ("EaselFaceSwap", "SegmindFaceSwap", "MagicFaceSwap"),
+        "openapi.json Body_face_swap_api_image_face_swap_post.option ('Available values are ...')",
+    ),
+    ("/image/restyle", "style"): (
+        (
+            *("3d", "realistic_style", "angel", "anime_style", "japanese_comics", "princess_style", "dreamy"),
+            *("ink_style", "new_monet_garden", "monets_garden", "exquisite_comic", "cyber_machinery"),
+            *("chinese_style", "romantic", "ugly_clay", "cute_doll", "3d_gaming", "animated_movie", "doll"),
+        ),
+        "openapi.json Body_restyle_image_from_image_image_restyle_post.style ('Available values are ...')",
+    ),
+    ("/image/elements", "option"): (
+        ("FluxPro", "Seedream", "NanoBananaPro", "FluxKontextPro", "NanoBanana", "GPTImage"),
+        "openapi.json Body_elements_api_image_elements_post.option ('Available values are ...')",
+    ),
+    ("/workflow", "visibility_status"): (
+        ("0", "1", "2"),
+        "openapi.json Body_create_task_workflow_post.visibility_status (its Value/Status table)",
+    ),
+    ("/finetune", "option"): (
+        ("FluxFinetune", "FluxProFinetune", "FluxKontextFinetune"),
+        "openapi.json Body_finetune_flux_finetune_post.option ('Available values are ...')",
+    ),
+    ("/finetune", "finetune_type"): (
+        ("Auto", "Character", "Product", "Style"),
+        "openapi.json Body_finetune_flux_finetune_post.finetune_type ('can be `Auto`, `Character`, ...')",
+    ),
     ("/audio/text-2-speech", "voice"): (
         (
             *("Rachel", "Aria", "Roger", "Sarah", "Laura", "Charlie", "George", "Callum", "River", "Liam"),
@@ -486,6 +530,7 @@ JSON_TEXT_FIELDS: Mapping[str, str] = {
     "storyboard": "story.txt (scenes example: 'storyboard': json.dumps(...))",
     "elements": "openapi.json Body_create_story_api_story_post.elements (example is a JSON string)",
     "reframe_parameters": "openapi.json /image/edit-image ('JSON string for reframe parameters')",
+    "additional_videos": "openapi.json Body_update_story_story__story_id__put ('JSON array of additional video URLs')",
 }
 #: The JSON text fields that hold a list (media.txt l. 73: media_items is a "JSON array"); the others hold an object.
-JSON_TEXT_LISTS = frozenset({"media_items"})
+JSON_TEXT_LISTS = frozenset({"media_items", "additional_videos"})

@@ -7,11 +7,14 @@ here is the sandbox's own (docs/sandbox.md, "Credits"):
   ``quantity * duration``.
 - ``POST /batch`` and ``PUT /batch/{id}/edit`` with a regenerating field: ``images * quantity * duration``.
 - Story: ``POST /story`` 1, ``/elements`` 2, ``/scenes`` 2, ``/videos`` ``scenes * duration``;
-  ``POST /story/idea-2-video`` the sum of the four (``1 + 2 + 2 + scene_count * scene_duration``).
+  ``POST /story/idea-2-video`` and ``/story/url-2-video`` the sum of the four (``1 + 2 + 2 + scene_count *
+  scene_duration``); ``/story/images-2-video`` no elements step (``1 + 2 + images * scene_duration``).
 - ``POST /batch/{id}/concat`` and ``POST /story/{id}/concat``: 1.
 - v2 video tools (:data:`V2_TOOLS`) and legacy image and audio tools (:data:`LEGACY_TOOLS`): the tool's unit
   price ``* quantity *`` the number of started 5-second blocks of ``duration`` (one block without a duration).
   ``POST /v2/video/estimate-credits`` uses the same rule. ``text/prompt`` and the uploads are free.
+- ``POST /workflow``: :data:`WORKFLOW_CREDITS` per image; ``POST /finetune``: :data:`FINETUNE_CREDITS` (both
+  document a 402). ``PUT``/``DELETE /workflow/{id}``, ``DELETE /story/{id}`` and ``GET /finetune/...`` are free.
 
 A request the balance cannot pay answers 402 and creates or changes nothing. :data:`PRICES` is the one table
 the routes charge from (:meth:`~airflow_provider_vimmerse.sandbox.routing.Call.pay`).
@@ -30,6 +33,8 @@ STORY_CREATE_CREDITS = 1
 STORY_ELEMENTS_CREDITS = 2
 STORY_SCENES_CREDITS = 2
 CONCAT_CREDITS = 1
+WORKFLOW_CREDITS = 10
+FINETUNE_CREDITS = 20
 #: Seconds of a billing block of the tools' ``duration``.
 BLOCK_SECONDS = 5
 
@@ -62,15 +67,25 @@ APP_UNIT_CREDITS = {
     **dict(V2_TOOLS.values()),
     **{"edit-video": 5, "text-image-to-video": 10, "try-on": 5, UPLOAD_APP_NAME: 0},
 }
-# Legacy tool route -> (app_name on the asset, unit credits, MIME type of the outputs). The asset's mime_type
-# is spelled as platform-api-v1-legacy.txt shows it ("audio/mp3"); openapi.json shows only "MIMETYPE".
+#: MIME type of the outputs of the legacy tools of each folder. The asset's mime_type is spelled as
+#: platform-api-v1-legacy.txt shows it ("audio/mp3"); openapi.json shows only "MIMETYPE".
+LEGACY_OUTPUT_TYPES = {"image": "image/png", "audio": "audio/mp3"}
+#: Unit credits of every legacy image and audio tool.
+LEGACY_TOOL_CREDITS = 1
+# Legacy tool route -> (app_name on the asset, unit credits, MIME type of the outputs). The app_name is the route's
+# last segment.
 LEGACY_TOOLS: dict[str, tuple[str, int, str]] = {
-    "/image/text-2-image": ("text-2-image", 1, "image/png"),
-    "/image/image-2-image": ("image-2-image", 1, "image/png"),
-    "/image/reimagine": ("reimagine", 1, "image/png"),
-    "/image/edit-image": ("edit-image", 1, "image/png"),
-    "/audio/text-2-speech": ("text-2-speech", 1, "audio/mp3"),
-    "/audio/text-2-sound-effect": ("text-2-sound-effect", 1, "audio/mp3"),
+    f"/{folder}/{name}": (name, LEGACY_TOOL_CREDITS, LEGACY_OUTPUT_TYPES[folder])
+    for folder, names in (
+        ("image", ("text-2-image", "image-2-image", "reimagine", "edit-image")),
+        # openapi.json: each answers the generic {"data": asset} example ("Modified image url.", "New Image URLs").
+        ("image", ("replace-background", "try-on", "face-swap", "restyle", "elements")),
+        ("audio", ("text-2-speech", "text-2-sound-effect")),
+        # openapi.json: "Returns a WAV audio file (30 seconds)"; the sandbox has one sample sound, an MP3, and
+        # serves it.
+        ("audio", ("text-2-music",)),
+    )
+    for name in names
 }
 # Upload route -> (app_name on the asset, MIME type of the hosted file).
 LEGACY_UPLOADS: dict[str, tuple[str, str]] = {
@@ -159,6 +174,11 @@ def _idea_to_video(body: Body, job: Any) -> int:
     return steps + body["scene_count"] * body["scene_duration"]
 
 
+def _images_to_video(body: Body, job: Any) -> int:
+    steps = STORY_CREATE_CREDITS + STORY_SCENES_CREDITS
+    return steps + len(body["image_urls"]) * body["scene_duration"]
+
+
 def _tool(unit: int) -> Price:
     def price(body: Body, job: Any) -> int:
         duration = body.values.get("duration") or body.values.get("video_duration")
@@ -182,11 +202,15 @@ PRICES: dict[tuple[str, str], Price] = {
     ("PUT", "/batch/{batch_id}/edit"): _batch_edit,
     ("POST", "/batch/{batch_id}/concat"): _fixed(CONCAT_CREDITS),
     ("POST", "/story/idea-2-video"): _idea_to_video,
+    ("POST", "/story/url-2-video"): _idea_to_video,
+    ("POST", "/story/images-2-video"): _images_to_video,
     ("POST", "/story"): _fixed(STORY_CREATE_CREDITS),
     ("POST", "/story/{story_id}/elements"): _fixed(STORY_ELEMENTS_CREDITS),
     ("POST", "/story/{story_id}/scenes"): _fixed(STORY_SCENES_CREDITS),
     ("POST", "/story/{story_id}/videos"): _story_videos,
     ("POST", "/story/{story_id}/concat"): _fixed(CONCAT_CREDITS),
+    ("POST", "/workflow"): lambda body, job: WORKFLOW_CREDITS * max(1, len(body["image_files"] or body["image_urls"])),
+    ("POST", "/finetune"): _fixed(FINETUNE_CREDITS),
     **{("POST", f"/v2/video/{tool}"): _tool(unit) for tool, (_, unit) in V2_TOOLS.items()},
     **{("POST", path): _tool(unit) for path, (_, unit, _) in LEGACY_TOOLS.items()},
 }

@@ -39,6 +39,7 @@ from airflow_provider_vimmerse.sandbox.storyboards import (
     chosen_storyboard,
     make_storyboard,
     scene_count,
+    set_scene_images,
     set_storyboard,
 )
 from airflow_provider_vimmerse.sandbox.views import (
@@ -266,20 +267,52 @@ def _story_generation(motion_type: str, duration: int, aspect_ratio: str, is_tra
 
 
 @api_route("POST", "/story/idea-2-video", body=EITHER, wrap=story_wrapping)
+@api_route("POST", "/story/url-2-video", body=JSON, wrap=story_wrapping)
 async def idea_to_video(call: Call) -> Any:
-    """Create a story from an idea and generate its video in one step.
+    """Create a story from an idea, or from a web page, and generate its video in one step.
 
     openapi.json ``Idea2VideoRequest`` is JSON; story.txt's examples send a form (``data=payload``): both are read.
+    ``POST /story/url-2-video`` takes the same fields as JSON only (openapi.json ``Url2VideoRequest``, "The API
+    accepts JSON body"); its ``idea`` is the "URL of the webpage to scrape", so an idea without an http(s) URL is
+    answered 400 (the sandbox's reading: nothing to scrape; the route documents 400 ``BAD_REQUEST``).
+    """
+    body = call.body
+    if call.path == "/story/url-2-video" and not _page_url(body["idea"]):
+        return call.bad_request("idea must contain the URL of the web page to scrape (http:// or https://).")
+    if (refused := call.pay()) is not None:
+        return refused
+    storyboard = make_storyboard(body["idea"], body["title"], body["scene_count"])
+    return _start_one_step_story(call, storyboard)
+
+
+@api_route("POST", "/story/images-2-video", body=JSON, wrap=story_wrapping)
+async def images_to_video(call: Call) -> Any:
+    """Create a story from images, one scene each, and generate its video in one step.
+
+    openapi.json ``Images2VideoRequest`` (JSON): ``image_urls`` required (``minItems: 1``), ``idea`` optional with a
+    default; no ``scene_count`` (the description's example reads ``scene_count`` back, else ``len(image_urls)``).
+    Each scene is drawn from its image: the scene's ``image_url`` is the given URL (the sandbox does not fetch it).
     """
     if (refused := call.pay()) is not None:
         return refused
+    body = call.body
+    storyboard = make_storyboard(body["idea"], body["title"], len(body["image_urls"]))
+    set_scene_images(storyboard, body["image_urls"])
+    return _start_one_step_story(call, storyboard)
+
+
+def _page_url(idea: str) -> bool:
+    return any(word.startswith(("http://", "https://")) for word in idea.split())
+
+
+def _start_one_step_story(call: Call, storyboard: dict[str, Any]) -> Any:
+    """Create the story of a one-step route with its storyboard, start its scene videos, answer the story."""
     body = call.body
     generation = _story_generation(
         body["video_tool"], body["scene_duration"], body["aspect_ratio"], body["is_transition"]
     )
     metadata = {"title": body["title"], "webhook_url": body["webhook_url"]}
     job = call.state.add_group("story", generation, metadata, [], idea=body["idea"], used_credits=call.credits)
-    storyboard = make_storyboard(body["idea"], body["title"], body["scene_count"])
     add_image_urls(storyboard, (*STORY_ELEMENT_SECTIONS, "scenes"), call.url, job.id)
     set_storyboard(call.state, job, storyboard, step="videos")
     timing.start_group(call.state, job)
@@ -355,9 +388,16 @@ async def get_story(call: Call) -> Any:
 
 @api_route("PUT", "/story/{story_id}", kind="story", body=FORM)
 async def update_story(call: Call) -> Any:
-    """Update a story's title, description or visibility (no credits)."""
+    """Update a story's title, description, visibility or additional videos (no credits: no 402 is documented).
+
+    openapi.json ``Body_update_story_story__story_id__put``: a form, no field required; ``additional_videos`` is
+    "JSON array of additional video URLs to associate with the story. For internal use only." It is checked as
+    JSON array text (``JSON_TEXT_LISTS``) and kept on the story as a list; no document shows it in a story object
+    (``StoryResponse`` and the 200 example have no such key), so the answer does not show it either.
+    """
     changes = call.body.changes()
-    changes.pop("additional_videos", None)
+    if "additional_videos" in changes:
+        changes["additional_videos"] = json.loads(changes["additional_videos"])
     call.state.update_metadata(call.job, changes)
     return story_view(call.state, call.job, call.url)
 

@@ -175,8 +175,18 @@ def setting_choices() -> dict[str, tuple[str, ...]]:
     return {f.name: f.metadata["choices"] for f in dataclasses.fields(SandboxSettings) if "choices" in f.metadata}
 
 
+@dataclass(kw_only=True)
+class Listing:
+    """How a media, batch, story or workflow is listed: what a ``PUT`` changes without regenerating anything."""
+
+    title: str = ""
+    description: str = ""
+    #: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public.
+    visibility_status: str = "1"
+
+
 @dataclass
-class MediaJob:
+class MediaJob(Listing):
     """A media (one generated video, ``quantity`` variations) and all its generation runs."""
 
     id: str
@@ -184,10 +194,7 @@ class MediaJob:
     updated_at: float
     generation: dict[str, Any]
     runs: list[MediaRun] = field(default_factory=list)
-    title: str = ""
-    description: str = ""
     rating: str = ""
-    visibility_status: str = "1"
     webhook_url: str = ""
     batch_id: str = ""
     notified_run: int = 0
@@ -204,7 +211,7 @@ class MediaJob:
 
 
 @dataclass
-class GroupJob:
+class GroupJob(Listing):
     """A batch or a story: a group of child media composed into one video."""
 
     kind: str
@@ -214,9 +221,6 @@ class GroupJob:
     outcome: str
     message: str
     generation: dict[str, Any]
-    title: str = ""
-    description: str = ""
-    visibility_status: str = "1"
     webhook_url: str = ""
     items: list[str] = field(default_factory=list)
     media_ids: list[str] = field(default_factory=list)
@@ -226,6 +230,8 @@ class GroupJob:
     idea: str = ""
     storyboard: dict[str, Any] = field(default_factory=dict)
     step: str = ""
+    #: ``PUT /story/{id}``'s ``additional_videos`` (openapi.json: "for internal use only"); kept, never shown
+    additional_videos: list[str] = field(default_factory=list)
 
     @property
     def run(self) -> int:
@@ -251,10 +257,37 @@ class AssetJob:
     notified_run: int = 0
     mime_type: str = "video/mp4"
 
+    @property
+    def updated_at(self) -> float:
+        """Return when the asset last changed: never after it was created."""
+        return self.created_at
 
-Job = MediaJob | GroupJob | AssetJob
-#: Job kinds as the routes name them: ``media``, ``batch``, ``story`` and ``asset``.
-JOB_KINDS = ("media", "batch", "story", "asset")
+
+@dataclass
+class WorkflowJob(Listing):
+    """A workflow: a template applied to images (openapi.json tag ``Workflow``); it runs like an asset.
+
+    ``template_id`` is shown as ``model`` and ``image_urls`` as ``images`` (openapi.json workflow example).
+    """
+
+    id: str
+    created_at: float
+    updated_at: float
+    started_at: float
+    run_seconds: float
+    outcome: str
+    message: str
+    template_id: str
+    options: dict[str, Any]
+    images: list[str]
+    event_id: str = "no_event"
+    rating: str = ""
+    delivered_at: str = ""
+
+
+Job = MediaJob | GroupJob | AssetJob | WorkflowJob
+#: Job kinds as the routes name them. A ``finetune`` is kept as an :class:`AssetJob` whose id is its trigger word.
+JOB_KINDS = ("media", "batch", "story", "asset", "workflow", "finetune")
 
 
 class SandboxState:
@@ -275,6 +308,8 @@ class SandboxState:
         self.media: dict[str, MediaJob] = {}
         self.groups: dict[str, GroupJob] = {}
         self.assets: dict[str, AssetJob] = {}
+        self.workflows: dict[str, WorkflowJob] = {}
+        self.finetunes: dict[str, AssetJob] = {}
         self.ledger: list[dict[str, Any]] = []
         self.faults: list[FaultRule] = []
         self.webhooks: list[dict[str, Any]] = []
@@ -291,6 +326,8 @@ class SandboxState:
             self.media.clear()
             self.groups.clear()
             self.assets.clear()
+            self.workflows.clear()
+            self.finetunes.clear()
             self.ledger.clear()
             self.faults.clear()
             self.webhooks.clear()
@@ -399,6 +436,10 @@ class SandboxState:
             return self.media.get(job_id)
         if kind == "asset":
             return self.assets.get(job_id)
+        if kind == "workflow":
+            return self.workflows.get(job_id)
+        if kind == "finetune":
+            return self.finetunes.get(job_id)
         group = self.groups.get(job_id)
         return group if group is not None and group.kind == kind else None
 
@@ -442,10 +483,21 @@ class SandboxState:
             self.groups[job.id] = job
             return job
 
-    def update_metadata(self, job: MediaJob | GroupJob, metadata: dict[str, Any]) -> None:
+    def delete(self, job: GroupJob | WorkflowJob) -> None:
+        """Forget a story or a workflow (``DELETE /story/{id}``, ``DELETE /workflow/{id}``); a later read is a 404.
+
+        A story's media stay (the documents do not say they go).
+
+        :param job: the story or the workflow.
+        """
+        with self.lock:
+            store: dict[str, Any] = self.workflows if isinstance(job, WorkflowJob) else self.groups
+            store.pop(job.id, None)
+
+    def update_metadata(self, job: MediaJob | GroupJob | WorkflowJob, metadata: dict[str, Any]) -> None:
         """Change fields that do not regenerate anything (title, description, rating, ...).
 
-        :param job: the media, batch or story.
+        :param job: the media, batch, story or workflow.
         :param metadata: field names and new values.
         """
         with self.lock:

@@ -80,6 +80,16 @@ def add_image_urls(storyboard: dict[str, Any], sections: tuple[str, ...], base_u
                 element["image_url"] = file_url(base_url, f"{prefix}-{section}-{index + 1}.png")
 
 
+def set_scene_images(storyboard: dict[str, Any], image_urls: list[str]) -> None:
+    """Give each scene of a storyboard the image it is made from (``POST /story/images-2-video``: one per image).
+
+    :param storyboard: the storyboard to change in place; it has one scene per image.
+    :param image_urls: the request's images, in order.
+    """
+    for scene, image_url in zip(storyboard.get("scenes") or [], image_urls, strict=False):
+        scene["image_url"] = image_url
+
+
 def set_storyboard(state: SandboxState, job: GroupJob, storyboard: dict[str, Any], step: str) -> None:
     """Replace a story's storyboard (its scenes become the items of the next videos run).
 

@@ -17,6 +17,10 @@ A job's status is computed from the time elapsed since it was (re)submitted; no 
   ``video_url`` is empty for ``compose_seconds``; then a new, versioned ``video_url`` appears.
 - Asset (v2 video and legacy tools): ``processing``, then ``success`` or ``fail``. ``async_mode: false`` and
   uploads are finished when created.
+- Workflow: ``processing`` (a value the documents never show: only ``success`` and ``fail`` are documented)
+  with a rising ``progress_percentage`` and one more ``completions`` step at a time, then the outcome.
+- Finetune: trains for :data:`FINETUNE_FACTOR` times ``job_seconds``; no status is shown at all, only sample
+  outputs once done (openapi.json ``GET /finetune/{trigger_word}``).
 
 Outcome markers
     Put one in a prompt, title, description, idea or (tools) any string argument:
@@ -46,11 +50,16 @@ from airflow_provider_vimmerse.sandbox.state import (
     GroupJob,
     MediaJob,
     SandboxState,
+    WorkflowJob,
     new_id,
 )
 from airflow_provider_vimmerse.sandbox.storyboards import scene_generation
 
 QUEUE_FRACTION = 0.15
+#: A LoRA training takes this many times ``job_seconds`` ("will start the training": it takes a while).
+FINETUNE_FACTOR = 2
+#: Samples a finished finetune shows (openapi.json GET /finetune/{trigger_word} example: one).
+FINETUNE_SAMPLES = 2
 STORY_STEP_PROGRESS = {"storyboard": 0, "elements": 10, "scenes": 20}
 
 MARKERS = (
@@ -93,11 +102,27 @@ class MediaRun:
 
 
 @dataclass
-class MediaState:
-    """What a media shows at one moment: the visible run, its status, and the successful runs so far."""
+class Shown:
+    """What any job shows at one moment: its processing status and progress."""
 
     status: str
     progress: int
+
+    @property
+    def is_success(self) -> bool:
+        """Tell whether the job shows ``success``."""
+        return self.status == SUCCESS
+
+    @property
+    def is_failure(self) -> bool:
+        """Tell whether the job shows ``fail``."""
+        return self.status == FAIL
+
+
+@dataclass
+class MediaState(Shown):
+    """What a media shows at one moment: the visible run, its status, and the successful runs so far."""
+
     run: MediaRun
     history: list[MediaRun]
     updated_at: float
@@ -118,11 +143,9 @@ class GroupRun:
 
 
 @dataclass
-class GroupState:
+class GroupState(Shown):
     """What a batch or story shows at one moment."""
 
-    status: str
-    progress: int
     video_name: str
     finished: list[str]
     failed: list[str]
@@ -437,20 +460,111 @@ def create_asset(
         return job
 
 
-def asset_status(state: SandboxState, job: AssetJob, now: float | None = None) -> tuple[str, int]:
-    """Return the status and progress of an asset at a given time.
+@dataclass
+class RunState(Shown):
+    """What a job of one run (an asset, a workflow) shows at one moment: ``processing``, then its outcome."""
+
+    #: The part of the run done: below 1 (at most 0.99) until the run succeeds.
+    fraction: float
+    #: The last change, or the end of the run once that is past.
+    updated_at: float
+
+
+def run_state(state: SandboxState, job: AssetJob | WorkflowJob, now: float | None = None) -> RunState:
+    """Return what an asset or a workflow shows at a given time.
 
     :param state: the sandbox state.
-    :param job: the asset.
+    :param job: the asset (a finetune too) or the workflow.
     :param now: the time to look at; default now.
     """
     now = state.clock() if now is None else now
+    finished_at = job.started_at + job.run_seconds
+    updated_at = max(job.updated_at, finished_at) if finished_at <= now else job.updated_at
     fraction = _fraction(job.started_at, job.run_seconds, now)
     if fraction < 1.0 or job.outcome == "never":
-        return PROCESSING, min(99, int(fraction * 100))
-    if job.outcome == FAIL:
-        return FAIL, 99
-    return SUCCESS, 100
+        status, fraction = PROCESSING, min(fraction, 0.99)
+    elif job.outcome == FAIL:
+        status, fraction = FAIL, 0.99
+    else:
+        status, fraction = SUCCESS, 1.0
+    return RunState(status, int(fraction * 100), fraction, updated_at)
+
+
+# Workflows and finetunes
+
+
+def create_workflow(
+    state: SandboxState, fields: dict[str, Any], options: dict[str, Any], images: list[str]
+) -> WorkflowJob:
+    """Create a workflow whose run starts now; markers are read from its title, description and options.
+
+    :param state: the sandbox state.
+    :param fields: title, description, visibility_status, template_id, event_id.
+    :param options: the decoded ``options``.
+    :param images: the uploaded file names or image URLs.
+    """
+    with state.lock:
+        now = state.clock()
+        text = " ".join(str(value) for value in (*fields.values(), *options.values()))
+        outcome, message = resolve_outcome(state, text)
+        if outcome == CANCEL:
+            outcome = FAIL
+            message = failure_message(FAIL, "cancel marker; a workflow has no documented cancel")
+        job = WorkflowJob(
+            id=new_id(),
+            created_at=now,
+            updated_at=now,
+            started_at=now,
+            run_seconds=state.settings.job_seconds,
+            outcome=outcome,
+            message=message,
+            template_id=fields["template_id"],
+            options=dict(options),
+            images=list(images),
+            event_id=fields["event_id"],
+            title=fields["title"],
+            description=fields["description"],
+            visibility_status=fields["visibility_status"],
+        )
+        state.workflows[job.id] = job
+        return job
+
+
+def create_finetune(state: SandboxState, args: dict[str, Any]) -> AssetJob:
+    """Start a LoRA training; its id is its trigger word (``lora_prefix`` and a random part).
+
+    :param state: the sandbox state.
+    :param args: the request's fields (markers are read from their text).
+    """
+    with state.lock:
+        now = state.clock()
+        text = " ".join(value for value in args.values() if isinstance(value, str))
+        outcome, message = resolve_outcome(state, text)
+        job = AssetJob(
+            id=f"{args.get('lora_prefix') or 'MYLORA'}_{new_id().split('-')[0]}",
+            created_at=now,
+            started_at=now,
+            run_seconds=state.settings.job_seconds * FINETUNE_FACTOR,
+            outcome=outcome,
+            message=message,
+            app_name="finetune",
+            args=dict(args),
+            result_count=FINETUNE_SAMPLES,
+            webhook_url=args.get("webhook_url") or "",
+            mime_type="image/png",
+        )
+        state.finetunes[job.id] = job
+        return job
+
+
+def finetune_done(state: SandboxState, job: AssetJob, now: float | None = None) -> bool:
+    """Tell whether a training shows its samples: it finished and did not fail (a failure is never shown).
+
+    :param state: the sandbox state.
+    :param job: the training.
+    :param now: the time to look at; default now.
+    """
+    return run_state(state, job, now).is_success
 
 
 def _fraction(started_at: float, seconds: float, now: float) -> float:

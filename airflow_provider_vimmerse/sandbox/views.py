@@ -1,4 +1,5 @@
-"""JSON shapes of sandbox objects (media, batch, story, asset), following the API documentation examples.
+"""JSON shapes of sandbox objects (media, batch, story, asset, workflow, finetune), following the API documentation
+examples.
 
 Output URLs point at the sandbox itself (``<base_url>/_sandbox/files/...``), so a client can download them.
 """
@@ -11,21 +12,21 @@ from airflow_provider_vimmerse.sandbox.files import EXTENSIONS, file_url
 from airflow_provider_vimmerse.sandbox.files import SAMPLE_MP4 as SAMPLE_MP4  # re-exported: tests and plugins
 from airflow_provider_vimmerse.sandbox.files import SAMPLE_PNG as SAMPLE_PNG
 from airflow_provider_vimmerse.sandbox.state import (
-    FAIL,
-    SUCCESS,
     AssetJob,
     GroupJob,
     MediaJob,
     SandboxState,
+    WorkflowJob,
     format_time,
 )
 from airflow_provider_vimmerse.sandbox.timing import (
     GroupState,
     MediaRun,
     MediaState,
-    asset_status,
+    finetune_done,
     group_state,
     media_state,
+    run_state,
 )
 
 #: Output resolution by aspect ratio, for ``video_history[].resolution`` (openapi.json GET /media/{media_id}
@@ -151,12 +152,11 @@ def media_status_view(state: SandboxState, job: MediaJob, now: float | None = No
     :param now: the time to look at; default now.
     """
     seen = media_state(state, job, now)
-    status, progress = seen.status, seen.progress
     mode = state.settings.status_progress
-    shown: int | str = progress
-    if mode == "string" or (mode == "mixed" and status == SUCCESS):
-        shown = str(progress)
-    return {"progress_percentage": shown, "processing_status": status}
+    shown: int | str = seen.progress
+    if mode == "string" or (mode == "mixed" and seen.is_success):
+        shown = str(seen.progress)
+    return {"progress_percentage": shown, "processing_status": seen.status}
 
 
 def batch_view(state: SandboxState, job: GroupJob, base_url: str, now: float | None = None) -> dict[str, Any]:
@@ -287,10 +287,9 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
     :param base_url: the sandbox URL as the client sees it.
     :param now: the time to look at; default now.
     """
-    now = state.clock() if now is None else now
-    status, _ = asset_status(state, job, now)
+    seen = run_state(state, job, now)
     results = []
-    if status == SUCCESS:
+    if seen.is_success:
         extension = EXTENSIONS.get(job.mime_type, "bin")
         results = [file_url(base_url, f"{job.id}-{index + 1}.{extension}") for index in range(job.result_count)]
     return {
@@ -300,11 +299,11 @@ def asset_view(state: SandboxState, job: AssetJob, base_url: str, now: float | N
         "args": job.args,
         "results": results,
         "thumbnails": [],
-        "status": status,
+        "status": seen.status,
         "mime_type": job.mime_type,
         "app_name": job.app_name,
         "created_at": format_time(job.created_at),
-        "updated_at": format_time(_updated_at(job.created_at, job.started_at + job.run_seconds, now)),
+        "updated_at": format_time(seen.updated_at),
         "history": [],
     }
 
@@ -326,7 +325,7 @@ def _group_view(state: SandboxState, job: GroupJob, base_url: str, seen: GroupSt
         "idea": job.idea,
         "storyboard": job.storyboard,
         "scenes": [],
-        "message": job.message if seen.status == FAIL else "",
+        "message": job.message if seen.is_failure else "",
         "note": "",
         "feedback": "",
         # "No" in batch.txt and story.txt, false in openapi.json story examples: settings.group_is_transition.
@@ -352,7 +351,76 @@ def _group_view(state: SandboxState, job: GroupJob, base_url: str, seen: GroupSt
     }
 
 
-def _updated_at(stored: float, finishes_at: float, now: float) -> float:
-    if finishes_at <= now:
-        return max(stored, finishes_at)
-    return stored
+#: The steps of the openapi.json workflow example's ``completions`` (template ``overlay_gray_5443``), with the
+#: MIME type of each step's output. The sandbox shows them for every template.
+WORKFLOW_FLOWS = (
+    ("crop_to_content", "image/png"),
+    ("replace_alpha_with_gray", "image/png"),
+    ("upscale", "image/png"),
+    ("create_media", "video/mp4"),
+    ("video_overlay", "video/mp4"),
+)
+
+
+def workflow_view(state: SandboxState, job: WorkflowJob, base_url: str, now: float | None = None) -> dict[str, Any]:
+    """Return a workflow object as ``GET /workflow/{id}`` shows it (without the ``data`` wrapper).
+
+    Keys, types and order follow the openapi.json workflow example (the same for POST, GET, PUT and DELETE):
+    ``template_id`` is shown as ``model``, ``image_urls`` as ``images``, ``options`` as an object. While it runs,
+    ``completions`` grows one step at a time and ``result`` and ``media_result`` are empty.
+
+    :param state: the sandbox state.
+    :param job: the workflow.
+    :param base_url: the sandbox URL as the client sees it.
+    :param now: the time to look at; default now.
+    """
+    seen = run_state(state, job, now)
+    steps = int(seen.fraction * len(WORKFLOW_FLOWS))
+    completions = [
+        {"result": [{"content_type": mime, "url": file_url(base_url, f"{job.id}-{flow}.{EXTENSIONS[mime]}")}],
+         "flow": flow}
+        for flow, mime in WORKFLOW_FLOWS[:steps]
+    ]  # fmt: skip
+    finished_at = job.started_at + job.run_seconds
+    result: list[dict[str, Any]] = []
+    media_result: list[dict[str, Any]] = []
+    if seen.is_success:
+        url = file_url(base_url, f"{job.id}.mp4")
+        result = [{"content_type": "video/mp4", "url": url}]
+        # openapi.json example: {"updated_at": "2025-04-11 18:42:51+00:00", "size": 411634, "url": ...}
+        media_result = [{"updated_at": format_time(finished_at), "size": SAMPLE_MP4.stat().st_size, "url": url}]
+    view: dict[str, Any] = {
+        "id": job.id,
+        "title": job.title,
+        "description": job.description,
+        "visibility_status": job.visibility_status,
+        "model": job.template_id,
+        "options": job.options,
+        "images": job.images,
+        "primary_user_id": state.settings.customer_id,
+        "customer_id": state.settings.customer_id,
+        "processing_status": seen.status,
+        "progress_percentage": seen.progress,
+        "completions": completions,
+        "result": result,
+        "media_result": media_result,
+        "created_at": format_time(job.created_at),
+        "updated_at": format_time(seen.updated_at),
+    }
+    return view
+
+
+def finetune_samples(state: SandboxState, job: AssetJob, base_url: str, now: float | None = None) -> list[Any]:
+    """Return what ``GET /finetune/{trigger_word}`` lists: no sample until the training is done, then its samples.
+
+    openapi.json example ``{"data": [{"URL": ".../output.png"}]}``; no status field is documented, so none is shown,
+    and a failed training keeps an empty list (the documents name no way to tell).
+
+    :param state: the sandbox state.
+    :param job: the training.
+    :param base_url: the sandbox URL as the client sees it.
+    :param now: the time to look at; default now.
+    """
+    if not finetune_done(state, job, now):
+        return []
+    return [{"URL": file_url(base_url, f"{job.id}-sample{index + 1}.png")} for index in range(job.result_count)]

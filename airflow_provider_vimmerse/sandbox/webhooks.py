@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from airflow_provider_vimmerse.sandbox.state import FAIL, MEDIA_TERMINAL, SUCCESS, SandboxState, iso_time
-from airflow_provider_vimmerse.sandbox.timing import asset_status, group_state, media_state
+from airflow_provider_vimmerse.sandbox.timing import group_state, media_state, run_state
 
 CHECK_INTERVAL = 0.2
 RECEIVER_TIMEOUT = 10.0
@@ -60,7 +60,7 @@ def due_webhooks(state: SandboxState, now: float | None = None) -> list[WebhookC
                     calls.append(WebhookCall(group.kind, group.id, group.webhook_url, payload))
         for asset in state.assets.values():
             if asset.webhook_url and asset.notified_run < asset.run:
-                status, _ = asset_status(state, asset, now)
+                status = run_state(state, asset, now).status
                 if status in (SUCCESS, FAIL):
                     asset.notified_run = asset.run
                     payload = {"customer_id": customer, "asset_id": asset.id, "status": status}

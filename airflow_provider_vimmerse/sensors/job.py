@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
     """
-    Wait until a job (``media``, ``batch``, ``story`` or ``asset``) finishes; return its result.
+    Wait until a job (``media``, ``batch``, ``story``, ``asset``, ``workflow`` or ``finetune``) finishes;
+    return its result. A ``finetune``'s id is its trigger word; it is finished when its sample outputs are listed.
 
     A job that fails or is cancelled fails the task, also with ``soft_fail=True``: ``soft_fail``
     only turns the sensor's own timeout into a skip. Set ``skip_on_job_failure=True`` to skip instead.

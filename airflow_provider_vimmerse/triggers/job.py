@@ -1,4 +1,4 @@
-"""The one trigger that waits on any Vimmerse job (media, batch, story, asset) in the triggerer."""
+"""The one trigger that waits on any Vimmerse job (media, batch, story, asset, workflow, finetune) in the triggerer."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class VimmerseJobTrigger(BaseTrigger):
     ``job_id``, ``raw_status``, ``progress``, ``message``.
 
     :param conn_id: Vimmerse connection id
-    :param kind: job kind (``media``, ``batch``, ``story``, ``asset``)
+    :param kind: job kind (``media``, ``batch``, ``story``, ``asset``, ``workflow``, ``finetune``)
     :param job_id: the job's id
     :param deadline: when to give up, in seconds since the epoch
     :param poll_interval: fixed seconds between polls; None adapts (quick first, then slower)

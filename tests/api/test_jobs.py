@@ -66,7 +66,8 @@ def test_no_raw_status_means_two_different_things(kind: str) -> None:
 def test_every_kind_has_a_success_value_and_a_failure_value(kind: str) -> None:
     row = get_job_kind(kind)
     assert row.succeeded
-    assert row.failed
+    # a finetune's status is made from its sample outputs: no status, so no failure value, is documented
+    assert row.failed or row.status_from_outputs
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vimmerse.api import batch, media, story
+from airflow_provider_vimmerse.api import batch, finetune, media, story, workflow
 from airflow_provider_vimmerse.api.config import ApiConfig
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField
@@ -33,6 +33,8 @@ from airflow_provider_vimmerse.operators.batch import (
     VimmerseCreateBatchOperator,
     VimmerseUpdateBatchOperator,
 )
+from airflow_provider_vimmerse.operators.delete import VimmerseDeleteJobOperator
+from airflow_provider_vimmerse.operators.finetune import VimmerseFinetuneOperator
 from airflow_provider_vimmerse.operators.media import (
     VimmerseCreateMediaOperator,
     VimmerseProcessMediaOperator,
@@ -40,6 +42,10 @@ from airflow_provider_vimmerse.operators.media import (
 )
 from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
+from airflow_provider_vimmerse.operators.workflow import (
+    VimmerseCreateWorkflowOperator,
+    VimmerseUpdateWorkflowOperator,
+)
 from airflow_provider_vimmerse.sandbox.documented_routes import (
     DOCUMENTED_ROUTES,
     EXAMPLE_VALUES,
@@ -266,25 +272,33 @@ def batch_cases() -> Iterator[Case]:
     yield Case("batch-concat", VimmerseConcatBatchOperator, {"batch_id": "b-1"})
 
 
+#: Values to send for the options every one-step story operator (idea-, url- and images-to-video) has. The audio
+#: options set every key, both ways round, and one is JSON text.
+ONE_STEP_STORY_SAMPLES: dict[str, Any] = {
+    "audio_option": (
+        {"narrator": "Aria", "has_narration": True, "has_bg_music": False, "native_audio": True},
+        {"narrator": "Charlie", "has_narration": True, "has_bg_music": True, "native_audio": False},
+        '{"native_audio": true}',
+    ),
+    "video_tool": story.VIDEO_TOOLS,
+    "scene_duration": story.SCENE_DURATIONS,
+    "aspect_ratio": media.ASPECT_RATIOS,
+    "language": story.LANGUAGES,
+    "is_transition": (True, False),
+    "title": ("t",),
+    "webhook_url": (url(),),
+}
+
+
 def story_cases() -> Iterator[Case]:
     """Every option of the story operators."""
     idea = story_operators.VimmerseIdeaToVideoOperator
     base = {"idea": IDEA}
     for field, values in {
+        **ONE_STEP_STORY_SAMPLES,
         "image_tool": story.IMAGE_TOOLS,
-        "video_tool": story.VIDEO_TOOLS,
-        "scene_duration": story.SCENE_DURATIONS,
-        "aspect_ratio": media.ASPECT_RATIOS,
-        "language": story.LANGUAGES,
         "scene_count": (1, 10, 25, "12"),
-        "is_transition": (True, False),
-        "title": ("t",),
-        "webhook_url": (url(),),
         "elements": (ELEMENTS, '{"objects": []}'),
-        "audio_option": (
-            {"narrator": "Aria", "has_narration": True, "has_bg_music": False, "native_audio": True},
-            '{"native_audio": true}',
-        ),
     }.items():
         yield from _each("idea", idea, base, field, values)
     board = story_operators.VimmerseCreateStoryboardOperator
@@ -337,6 +351,34 @@ def story_cases() -> Iterator[Case]:
         concat,
         {"story_id": "s-1", "concat_video_urls": [url("video"), url("video")], "audio_urls": [url("audio")]},
     )
+    page = story_operators.VimmerseUrlToVideoOperator
+    page_base = {"idea": f"https://shop.example/tote {IDEA}"}
+    for field, values in {
+        **ONE_STEP_STORY_SAMPLES,
+        "image_tool": story.IMAGE_TOOLS,
+        "scene_count": (1, 25, "12"),
+        "elements": (ELEMENTS, '{"objects": []}'),
+        "audio_option": ({"narrator": "Aria", "native_audio": True}, '{"native_audio": true}'),
+    }.items():
+        yield from _each("url-2-video", page, page_base, field, values)
+    photos = story_operators.VimmerseImagesToVideoOperator
+    photos_base = {"image_urls": [url("image"), url("image")]}
+    yield Case("images-2-video-one-image", photos, {"image_urls": url("image")})
+    for field, values in {
+        **ONE_STEP_STORY_SAMPLES,
+        "idea": (IDEA,),
+        "scene_duration": (*story.SCENE_DURATIONS, "10"),
+    }.items():
+        yield from _each("images-2-video", photos, photos_base, field, values)
+    update = story_operators.VimmerseUpdateStoryOperator
+    for field, values in {
+        "title": ("t",),
+        "description": ("d",),
+        "visibility_status": (*media.VISIBILITY_STATUSES, 2),
+        "additional_videos": ([url("video"), url("video")], f'["{url("video")}"]'),
+        "changes": ({"title": "t", "visibility_status": "0"},),
+    }.items():
+        yield from _each("story-update", update, {"story_id": {"kind": "story", "id": "s-1"}}, field, values)
 
 
 def sample_values(spec: ToolField) -> list[Any]:
@@ -363,6 +405,8 @@ def sample_values(spec: ToolField) -> list[Any]:
         return ["9:16", "5:4"]
     if kind is FieldType.LIST:
         return [[url("image")]]
+    if kind is FieldType.INTS:
+        return [[2, 0], "[1]"]
     if kind is FieldType.JSON:
         return [{"x_start": 0, "x_end": 100}]
     return ["some text"]
@@ -415,10 +459,72 @@ def tool_cases(operator: Callable[..., Any], table: Mapping[str, Tool], prefix: 
             )
 
 
+def workflow_cases() -> Iterator[Case]:
+    """Every option of the workflow and finetune operators."""
+    create = VimmerseCreateWorkflowOperator
+    base = {"image_urls": [url("image")]}
+    yield from _each("workflow", create, base, "template_id", (*workflow.TEMPLATE_EXAMPLES, "my_own_template"))
+    yield from _each("workflow", create, base, "visibility_status", (*media.VISIBILITY_STATUSES, 2))
+    yield from _each(
+        "workflow",
+        create,
+        base,
+        "options",
+        (
+            {"background_urls": [url("video"), url("video")], "prompt": "walks", "motion_type": "Auto"},
+            {"duration": 5, "last_frame_support": True},
+            '{"background_urls": "https://cdn.example/a.mp4,https://cdn.example/b.mp4"}',
+        ),
+    )
+    yield Case("workflow-image_files", create, {"image_files": [LocalFile("a.png"), LocalFile("b.png")]})
+    yield Case(
+        "workflow-every-field",
+        create,
+        {
+            **base,
+            "template_id": "overlay_gray_5443",
+            "options": {"background_urls": url("video"), "prompt": "p", "duration": 5},
+            "title": "t",
+            "description": "d",
+            "visibility_status": "0",
+            "event_id": "launch",
+        },
+    )
+    update = VimmerseUpdateWorkflowOperator
+    for field, values in {
+        "title": ("t",),
+        "description": ("d",),
+        "visibility_status": media.VISIBILITY_STATUSES,
+        "rating": ("5", 4),
+        "delivered_at": ("2026-01-02T03:04:05+00:00",),
+    }.items():
+        yield from _each("workflow-update", update, {"workflow_id": "w-1"}, field, values)
+    train = VimmerseFinetuneOperator
+    shots = {"image_urls": [url("image"), url("image")]}
+    yield from _each("finetune", train, shots, "option", [o for o in finetune.OPTIONS if o != finetune.KONTEXT])
+    yield from _each("finetune", train, shots, "finetune_type", finetune.FINETUNE_TYPES)
+    yield from _each("finetune", train, shots, "num_iterations", (0, 1000))
+    yield Case("finetune-image_files", train, {"image_files": [LocalFile("a.png"), LocalFile("b.png")]})
+    yield Case(
+        "finetune-every-field",
+        train,
+        {
+            **shots,
+            "option": finetune.KONTEXT,
+            "prompt": "turn the car red",
+            "finetune_type": "Style",
+            "num_iterations": 500,
+            "lora_prefix": "BRAND",
+            "webhook_url": url(),
+        },
+    )
+
+
 CASES = [
     *media_cases(),
     *batch_cases(),
     *story_cases(),
+    *workflow_cases(),
     *tool_cases(VimmerseVideoOperator, VIDEO_TOOLS, "v2"),
     *tool_cases(VimmerseToolOperator, LEGACY_TOOLS, "legacy"),
 ]
@@ -460,6 +566,16 @@ def test_every_operator_and_tool_is_covered():
     ids = " ".join(case.id for case in CASES)
     for name in (*VIDEO_TOOLS, *LEGACY_TOOLS):
         assert f"-{name}-every-field" in ids
+
+
+@pytest.mark.parametrize(("kind", "path"), [("story", "/story/{story_id}"), ("workflow", "/workflow/{workflow_id}")])
+def test_a_delete_is_the_documented_request(kind, path):
+    """The delete operator is free and sends no body: it is not a submit operator, so it is checked here."""
+    req = VimmerseDeleteJobOperator(task_id="delete", kind=kind, job_id={"kind": kind, "id": "j 1"}).build_request()
+    route = documented_route(req)
+    assert (req.method, route.template, req.path) == ("DELETE", path, f"/{kind}/j%201")
+    assert check_request(req, route) == []
+    assert (req.form, req.files, req.json, req.spends_credits) == (None, (), None, False)
 
 
 # ---------------------------------------------------------------------- allowed values are the documented ones
@@ -510,6 +626,17 @@ FIELD_ENUMS = [
     ("POST", "/story/idea-2-video", "aspect_ratio", story.ROUTE_ENUMS[story.IDEA_TO_VIDEO]["aspect_ratio"]),
     ("POST", "/story/idea-2-video", "language", story.ROUTE_ENUMS[story.IDEA_TO_VIDEO]["language"]),
     ("POST", "/story", "aspect_ratio", story.ROUTE_ENUMS[story.CREATE_STORY]["aspect_ratio"]),
+    *[
+        ("POST", route, field, allowed)
+        for route in (story.URL_TO_VIDEO, story.IMAGES_TO_VIDEO)
+        for field, allowed in {
+            "video_tool": story.VIDEO_TOOLS,
+            "scene_duration": story.SCENE_DURATIONS,
+            **story.ROUTE_ENUMS[route],
+            **({"image_tool": story.IMAGE_TOOLS} if route == story.URL_TO_VIDEO else {}),
+        }.items()
+    ],
+    ("PUT", "/story/s", "visibility_status", media.VISIBILITY_STATUSES),
     ("POST", "/story/s/elements", "option", story.IMAGE_OPTIONS),
     ("POST", "/story/s/scenes", "option", story.IMAGE_OPTIONS),
     ("POST", "/story/s/videos", "motion_type", story.STORY_MOTION_TYPES),
@@ -570,6 +697,13 @@ REFUSED = [
     (story_operators.VimmerseIdeaToVideoOperator, {"idea": IDEA, "language": "Portuguese"}, "language"),
     (story_operators.VimmerseIdeaToVideoOperator, {"idea": IDEA, "scene_count": 0}, "scene_count"),
     (story_operators.VimmerseCreateStoryboardOperator, {"idea": IDEA, "aspect_ratio": "21:9"}, "aspect_ratio"),
+    (story_operators.VimmerseUrlToVideoOperator, {"idea": IDEA}, "idea"),
+    *[
+        (story_operators.VimmerseImagesToVideoOperator, {"image_urls": [url("image")], field: value}, field)
+        for field, value in {"scene_count": 3, "image_tool": "Seedream", "elements": ELEMENTS, "seed": 1}.items()
+    ],
+    (story_operators.VimmerseImagesToVideoOperator, {"image_urls": []}, "image_urls"),
+    (story_operators.VimmerseUpdateStoryOperator, {"story_id": "s-1", "visibility_status": "3"}, "visibility_status"),
     (VimmerseCreateMediaOperator, {"prompt": "p", "motion_type": "Parallax"}, "motion_type"),
     *[
         (VimmerseVideoOperator, {"tool": name, "max_credits": 10, **minimal_inputs(tool, {})}, "max_credits")
@@ -619,6 +753,10 @@ WRONG = [
     ApiRequest("POST", "/story/s/scenes", json={"option": "Seedream"}),
     ApiRequest("POST", "/story/idea-2-video", form=[("idea", IDEA)]),
     ApiRequest("POST", "/story/idea-2-video", json={"idea": IDEA, "seed": 1}),
+    ApiRequest("POST", "/story/images-2-video", json={"image_urls": []}),
+    ApiRequest("POST", "/story/images-2-video", json={"image_urls": [url("image")], "scene_count": 2}),
+    ApiRequest("POST", "/story/url-2-video", form=[("idea", IDEA)]),
+    ApiRequest("PUT", "/story/s", form=[("visibility_status", "public")]),
     ApiRequest("POST", "/v2/video/enhance", json={"video_url": url("video"), "enhance_mode": "16X"}),
 ]
 

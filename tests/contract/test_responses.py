@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+from airflow_provider_vimmerse.api.finetune import trigger_word_of
+from airflow_provider_vimmerse.api.jobs import JOB_KINDS, job_object
 from airflow_provider_vimmerse.api.responses import error_from_response, expect_object, parse_snapshot, unwrap
 from airflow_provider_vimmerse.api.results import build_result
 from airflow_provider_vimmerse.api.status import JobStatus
@@ -54,7 +55,9 @@ class Answer:
         concat, story videos: no id is read), ``status``/``object`` (a poll or a full object),
         ``upload`` (hosted URL), ``text`` (text/prompt), ``estimate``, ``nothing`` (an answer with
         neither id nor output: the provider must refuse it, not guess), ``no-id`` (a submit answer
-        whose id is empty: the provider must refuse it), ``none`` (nothing to parse)
+        whose id is empty: the provider must refuse it), ``trigger-word`` (``POST /finetune``: the trigger
+        word read from the answer), ``none`` (nothing to parse)
+    :param value: the value read (hosted URL, text, credits)
     :param kind: job kind the answer belongs to
     :param job_id: the id the provider must read (``reads`` ``submit``, ``step``, ``asset``)
     :param status: raw status; None when the answer carries none
@@ -62,11 +65,11 @@ class Answer:
     :param progress: progress percentage
     :param video_urls: outputs of the result built from the object; None: not a full object
     :param counts: (finished, failed, total) media of a batch or story; None: not checked
-    :param value: the value read (hosted URL, text, credits)
     :param used: False when no operator calls this route (the parsers are shared, so it is checked anyway)
     """
 
     reads: str
+    value: Any = None
     kind: str | None = None
     job_id: str | None = None
     status: str | None = None
@@ -74,12 +77,24 @@ class Answer:
     progress: int | None = None
     video_urls: list[str] | None = None
     counts: tuple[int, int, int | None] | None = None
-    value: Any = None
     used: bool = True
 
 
 def media(status: str, state: JobStatus, progress: int, urls: list[str] | None, **kw: Any) -> Answer:
     return Answer(kind="media", status=status, state=state, progress=progress, video_urls=urls, **kw)
+
+
+def workflow(reads: str) -> Answer:
+    """The openapi.json workflow example (the same object for POST, GET and PUT /workflow)."""
+    return Answer(
+        reads,
+        kind="workflow",
+        job_id="workflow-id-12345",
+        status="success",
+        state=SUCCESS,
+        progress=100,
+        video_urls=["https://media.vimmerse.net/workflow/final_output.mp4"],
+    )
 
 
 def story(status: str, progress: int, **kw: Any) -> Answer:
@@ -126,19 +141,19 @@ OPENAPI: dict[str, Answer] = {
     "POST /image/text-2-image": ASSET,
     "POST /image/image-2-image": ASSET,
     "POST /image/edit-image": ASSET,
-    "POST /image/elements": UNUSED_ASSET,
-    "POST /image/replace-background": UNUSED_ASSET,
-    "POST /image/face-swap": UNUSED_ASSET,
-    "POST /image/try-on": UNUSED_ASSET,
-    "POST /image/restyle": UNUSED_ASSET,
+    "POST /image/elements": ASSET,
+    "POST /image/replace-background": ASSET,
+    "POST /image/face-swap": ASSET,
+    "POST /image/try-on": ASSET,
+    "POST /image/restyle": ASSET,
     "POST /story/idea-2-video": story(
         "new", 0, reads="submit", job_id="abc123-def456-ghi789", video_urls=[], counts=(0, 0, None)
     ),
     "POST /story/url-2-video": story(
-        "new", 0, reads="submit", job_id="xyz789-abc123-def456", video_urls=[], used=False
+        "new", 0, reads="submit", job_id="xyz789-abc123-def456", video_urls=[], counts=(0, 0, None)
     ),
     "POST /story/images-2-video": story(
-        "new", 0, reads="submit", job_id="img123-vid456-story789", video_urls=[], used=False
+        "new", 0, reads="submit", job_id="img123-vid456-story789", video_urls=[], counts=(0, 0, None)
     ),
     "POST /story": story("new", 0, reads="step", job_id="story-abc123-def456", video_urls=[]),
     "POST /story/{story_id}/elements": story("processing", 10, reads="step", job_id="story-xyz789", video_urls=[]),
@@ -146,23 +161,33 @@ OPENAPI: dict[str, Answer] = {
     # four media listed, none finished yet ("finished_medias" is absent), no video_url yet
     "POST /story/{story_id}/videos": story("processing", 10, reads="rerun", video_urls=[], counts=(0, 0, 4)),
     "GET /story/{story_id}": story("processing", 50, reads="status", video_urls=[], counts=(0, 0, None)),
-    "PUT /story/{story_id}": story("processing", 10, reads="object", video_urls=[], counts=(0, 0, 4), used=False),
-    "DELETE /story/{story_id}": Answer("none", used=False),
+    "PUT /story/{story_id}": story("processing", 10, reads="object", video_urls=[], counts=(0, 0, 4)),
+    # VimmerseDeleteJobOperator reads nothing from the answer: any 2xx is deleted
+    "DELETE /story/{story_id}": Answer("none"),
     "POST /story/{story_id}/concat": Answer("rerun"),
     "POST /video": Answer("upload", value=None, used=False),
     **{f"POST /video/{tool}": UNUSED_ASSET for tool in V2_TOOLS},
     "POST /audio": Answer("upload", value=None),
     "POST /audio/text-2-speech": ASSET,
     "POST /audio/text-2-sound-effect": ASSET,
-    "POST /audio/text-2-music": UNUSED_ASSET,
+    "POST /audio/text-2-music": ASSET,
     "POST /text/prompt": Answer("text", value="Imagine a futuristic cityscape"),
-    "POST /workflow": Answer("none", used=False),
-    "GET /workflow/{workflow_id}": Answer("none", used=False),
-    "PUT /workflow/{workflow_id}": Answer("none", used=False),
-    "DELETE /workflow/{workflow_id}": Answer("none", used=False),
+    # one workflow object for the four routes: processing_status "success", outputs in result [{content_type, url}]
+    "POST /workflow": workflow("submit"),
+    "GET /workflow/{workflow_id}": workflow("status"),
+    "PUT /workflow/{workflow_id}": workflow("object"),
+    "DELETE /workflow/{workflow_id}": Answer("none"),
     "POST /workflow/error-log": Answer("none", used=False),
-    "POST /finetune": UNUSED_ASSET,
-    "GET /finetune/{trigger_word}": Answer("none", used=False),
+    # the generic asset placeholder: the trigger word is read from "id" (no document names its field)
+    "POST /finetune": Answer("trigger-word", value="ASSET_ID"),
+    # no status field: the listed samples are the only sign the training is done
+    "GET /finetune/{trigger_word}": Answer(
+        "status",
+        kind="finetune",
+        status="success",
+        state=SUCCESS,
+        video_urls=["https://dev-media.vimmerse.net/customer_id/ai_images/53c6eg9/output.png"],
+    ),
 }
 
 LEGACY_MEDIA_ID = "media_id"
@@ -289,10 +314,12 @@ def check(example: DocExample, answer: Answer) -> None:
         assert result is not None and result["text"].startswith(answer.value)
     elif answer.reads == "estimate":
         assert parse_estimate(body) == answer.value
+    elif answer.reads == "trigger-word":
+        assert trigger_word_of(body) == answer.value
     if answer.kind and answer.state is not None:
         job_id = answer.job_id or "JOB_ID"
         kind = JOB_KINDS[answer.kind]
-        snapshot = parse_snapshot(kind, job_id, body, method=example.method, path=example.path)
+        snapshot = parse_snapshot(kind, job_id, job_object(kind, body), method=example.method, path=example.path)
         assert (snapshot.raw_status, snapshot.state, snapshot.progress) == (
             answer.status,
             answer.state,
@@ -301,7 +328,7 @@ def check(example: DocExample, answer: Answer) -> None:
         if answer.counts is not None:
             assert (snapshot.finished, snapshot.failed, snapshot.total) == answer.counts
     if answer.kind and answer.video_urls is not None:
-        obj = expect_object(body, method=example.method, path=example.path)
+        obj = expect_object(job_object(JOB_KINDS[answer.kind], body), method=example.method, path=example.path)
         result = build_result(JOB_KINDS[answer.kind], answer.job_id or "JOB_ID", obj, web_url=WEB, api_url=API)
         assert (result["status"], result["progress"]) == (answer.status, answer.progress)
         assert result["video_urls"] == answer.video_urls

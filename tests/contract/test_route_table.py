@@ -30,9 +30,15 @@ ALL_ROUTES = (*OPENAPI_ROUTES, *DOCUMENTED_ROUTES)
 # A table row: | `METHOD /path` | what drives it | source |
 _ROW = re.compile(r"^\| `(?P<method>[A-Z]+) (?P<path>/[^`]*)` \| (?P<driven>[^|]+) \|")
 _CLASS = re.compile(r"`(Vimmerse\w+)`")
-# Reads that every job kind's wait (trigger, sensor, synchronous wait) and the download operator make.
+# Reads that every job kind's wait (trigger, sensor, synchronous wait) and the download operator make, and the
+# delete operator's request: job-kind attribute -> (method, class).
 WAIT = "VimmerseJobTrigger"
-READERS = {"status_path": WAIT, "detail_path": WAIT, "download_path": "VimmerseDownloadOperator"}
+READERS = {
+    "status_path": ("GET", WAIT),
+    "detail_path": ("GET", WAIT),
+    "download_path": ("GET", "VimmerseDownloadOperator"),
+    "delete_path": ("DELETE", "VimmerseDeleteJobOperator"),
+}
 
 
 def _route_of(method: str, path: str) -> str | None:
@@ -52,9 +58,9 @@ def driven(tmp_path_factory) -> dict[str, set[str]]:
             assert route, f"{req.describe()} is on no documented route"
             found[route].add(type(operator).__name__)
     for kind in JOB_KINDS.values():
-        for attribute, reader in READERS.items():
+        for attribute, (method, reader) in READERS.items():
             template = getattr(kind, attribute)
-            if template and (route := _route_of("GET", job_path(template, "x1"))):
+            if template and (route := _route_of(method, job_path(template, "x1"))):
                 found[route].add(reader)
     found[_route_of("GET", endpoints.customer_statistics("2026-01-01", "2026-01-31").path) or ""].add(
         "VimmerseUsageStatisticsOperator"

@@ -10,6 +10,7 @@ allowed only when ``SANDBOX_ONLY`` lists them (``docs/sandbox.md`` says why each
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +108,39 @@ def storyboard_id(api: Sandbox) -> str:
     return wrappers(api.json("POST", "/story", data={"idea": "a kite festival", "scene_count": 2}))[1]["id"]
 
 
+#: A workflow's ``options`` are echoed as sent: these are the example's (openapi.json tag "Workflow").
+WORKFLOW_FORM = {
+    "image_urls": ["https://e.x/1.png"],
+    "title": "W",
+    "options": json.dumps(
+        {"background_urls": "https://e.x/bg.mp4", "prompt": "walks", "motion_type": "Auto", "duration": 5,
+         "last_frame_support": True}
+    ),
+}  # fmt: skip
+
+
+def workflow_id(api: Sandbox, finished: bool = False) -> str:
+    body = api.json("POST", "/workflow", data=WORKFLOW_FORM)
+    job = wrappers(body)[1]["id"]
+    if finished:
+        api.wait(f"/workflow/{job}", "processing_status")
+    return job
+
+
+def trained_finetune(api: Sandbox) -> Any:
+    word = wrappers(api.json("POST", "/finetune", data={"image_urls": ["https://e.x/1.png"]}))[1]["id"]
+    deadline = time.monotonic() + 10
+    while not (body := api.json("GET", f"/finetune/{word}"))["data"]:
+        assert time.monotonic() < deadline, f"finetune {word} did not finish"
+        time.sleep(0.2)
+    return body
+
+
+def workflow_examples() -> list[Any]:
+    """openapi.json's workflow object (one example for POST, GET, PUT and DELETE /workflow)."""
+    return [openapi_example("GET", "/workflow/{workflow_id}").body]
+
+
 def asset_id(api: Sandbox) -> str:
     body = api.json(
         "POST", "/v2/video/crop-to-aspect-ratio", json={"video_url": "https://e.x/v.mp4", "async_mode": True}
@@ -150,6 +184,9 @@ OTHER_DOCUMENTED_KEYS: dict[str, frozenset[str]] = {
             "POST /story/{id}/scenes",
             "POST /story/{id}/videos",
             "GET /story/{id}",
+            "POST /story/url-2-video",
+            "POST /story/images-2-video",
+            "PUT /story/{id}",
         )
     },
 }
@@ -214,6 +251,32 @@ CASES: dict[str, tuple[Drive, Callable[[], list[Any]]]] = {
         lambda api: api.json("POST", "/story/idea-2-video", json={"idea": "a kite festival", "scene_count": 2}),
         lambda: [openapi_example("POST", "/story/idea-2-video").body, text_example("story-idea-2-video").body],
     ),
+    "POST /story/url-2-video": (
+        lambda api: api.json(
+            "POST", "/story/url-2-video", json={"idea": "https://e.x/kites A kite shop ad", "scene_count": 2}
+        ),
+        # The same StoryResponse as idea-2-video, whose is_transition is a string ("No") in story.txt and the schema.
+        lambda: [openapi_example("POST", "/story/url-2-video").body, text_example("story-idea-2-video").body],
+    ),
+    "POST /story/images-2-video": (
+        lambda api: api.json(
+            "POST", "/story/images-2-video", json={"image_urls": ["https://e.x/1.png", "https://e.x/2.png"]}
+        ),
+        lambda: [openapi_example("POST", "/story/images-2-video").body, text_example("story-idea-2-video").body],
+    ),
+    "PUT /story/{id}": (
+        lambda api: api.json(
+            "PUT",
+            f"/story/{story_id(api)}",
+            data={"title": "Kites", "visibility_status": "2", "additional_videos": '["https://e.x/v.mp4"]'},
+        ),
+        # "Updated Story Object": the StoryResponse every story route answers, as GET /story/{id} shows it too.
+        lambda: [
+            openapi_example("PUT", "/story/{story_id}").body,
+            openapi_example("GET", "/story/{story_id}").body,
+            text_example("story-get").body,
+        ],
+    ),
     "POST /story": (
         lambda api: api.json("POST", "/story", data={"idea": "a kite festival", "scene_count": 2}),
         lambda: [openapi_example("POST", "/story").body, text_example("story-create").body],
@@ -270,9 +333,71 @@ CASES: dict[str, tuple[Drive, Callable[[], list[Any]]]] = {
         lambda api: api.json("POST", "/audio/text-2-speech", data={"prompt": "hello"}),
         lambda: [openapi_example("POST", "/audio/text-2-speech").body],
     ),
+    "POST /audio/text-2-music": (
+        lambda api: api.json("POST", "/audio/text-2-music", data={"prompt": "calm lo-fi piano"}),
+        lambda: [openapi_example("POST", "/audio/text-2-music").body],
+    ),
+    "POST /image/replace-background": (
+        lambda api: api.json(
+            "POST",
+            "/image/replace-background",
+            data={"option": "ReplaceBackground", "image_url": "https://e.x/a.png", "image2_url": "https://e.x/b.png"},
+        ),
+        lambda: [openapi_example("POST", "/image/replace-background").body],
+    ),
+    "POST /image/try-on": (
+        lambda api: api.json(
+            "POST",
+            "/image/try-on",
+            data={"human_image_url": "https://e.x/h.png", "clothes_image_url": "https://e.x/c.png"},
+        ),
+        lambda: [openapi_example("POST", "/image/try-on").body],
+    ),
+    "POST /image/face-swap": (
+        lambda api: api.json(
+            "POST", "/image/face-swap", data={"image_urls": ["https://e.x/a.png", "https://e.x/b.png"]}
+        ),
+        lambda: [openapi_example("POST", "/image/face-swap").body],
+    ),
+    "POST /image/restyle": (
+        lambda api: api.json("POST", "/image/restyle", data={"image_url": "https://e.x/a.png", "style": "3d"}),
+        lambda: [openapi_example("POST", "/image/restyle").body],
+    ),
+    "POST /image/elements": (
+        lambda api: api.json("POST", "/image/elements", data={"image_urls": ["https://e.x/a.png"], "prompt": "a hat"}),
+        lambda: [openapi_example("POST", "/image/elements").body],
+    ),
     "POST /text/prompt": (
         lambda api: api.json("POST", "/text/prompt", data={"option": "SuggestPrompt"}),
         lambda: [openapi_example("POST", "/text/prompt").body, text_example("legacy-text-prompt").body],
+    ),
+    "POST /workflow": (
+        lambda api: api.json("POST", "/workflow", data=WORKFLOW_FORM),
+        lambda: [openapi_example("POST", "/workflow").body],
+    ),
+    "GET /workflow/{id}": (
+        lambda api: api.json("GET", f"/workflow/{workflow_id(api, finished=True)}"),
+        workflow_examples,
+    ),
+    "PUT /workflow/{id}": (
+        lambda api: api.json("PUT", f"/workflow/{workflow_id(api, finished=True)}", json={"title": "New"}),
+        lambda: [openapi_example("PUT", "/workflow/{workflow_id}").body],
+    ),
+    "DELETE /workflow/{id}": (
+        lambda api: api.json("DELETE", f"/workflow/{workflow_id(api, finished=True)}"),
+        lambda: [openapi_example("DELETE", "/workflow/{workflow_id}").body],
+    ),
+    "DELETE /story/{id}": (
+        lambda api: api.json("DELETE", f"/story/{storyboard_id(api)}"),
+        lambda: [openapi_example("DELETE", "/story/{story_id}").body],
+    ),
+    "POST /finetune": (
+        lambda api: api.json("POST", "/finetune", data={"image_urls": ["https://e.x/1.png"]}),
+        lambda: [openapi_example("POST", "/finetune").body],
+    ),
+    "GET /finetune/{trigger_word}": (
+        trained_finetune,
+        lambda: [openapi_example("GET", "/finetune/{trigger_word}").body],
     ),
     "404 GET /media/{id}": (
         lambda api: api.json("GET", "/media/no-such-media", status=404),

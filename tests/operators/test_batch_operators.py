@@ -8,7 +8,6 @@ per-media progress, partial failure both ways, a failed batch, edit (free or reg
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -17,37 +16,22 @@ from airflow_provider_vimmerse.api.endpoints import FilePart
 from airflow_provider_vimmerse.api.jobs import get_job_kind
 from airflow_provider_vimmerse.api.responses import parse_snapshot
 from airflow_provider_vimmerse.api.results import build_result
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.batch import (
     VimmerseConcatBatchOperator,
     VimmerseCreateBatchOperator,
     VimmerseUpdateBatchOperator,
 )
-from airflow_provider_vimmerse.sandbox.views import SAMPLE_PNG
 from tests.dag_runs import new_dag, run_dag
+from tests.operators.conftest import FAST, assert_failed_early, assert_refused, logged, sample_images
 
-FAST = {"poll_interval": 0.2}
 URLS = ["https://img.test/a.png", "https://img.test/b.jpg", "https://img.test/c.webp"]
-
-
-@pytest.fixture(autouse=True)
-def quick_jobs(vimmerse_sandbox):
-    """Let sandbox jobs take a second: running at the first check, done a few polls later."""
-    vimmerse_sandbox.client.configure(job_seconds=1)
+pytestmark = pytest.mark.usefixtures("quick_jobs")
 
 
 @pytest.fixture
 def images(tmp_path):
     """Two real PNG files on disk."""
-    paths = [tmp_path / "front.png", tmp_path / "back.png"]
-    for path in paths:
-        shutil.copy(SAMPLE_PNG, path)
-    return paths
-
-
-def logged(capsys, caplog) -> str:
-    """Return what the tasks logged: structlog prints it on Airflow 3, stdlib logging carries it on Airflow 2."""
-    return capsys.readouterr().out + caplog.text
+    return sample_images(tmp_path, "front.png", "back.png")
 
 
 def batch_posts(sandbox) -> list[dict]:
@@ -74,11 +58,8 @@ def batch_posts(sandbox) -> list[dict]:
     ],
 )
 def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
-    with pytest.raises(VimmerseInputError) as error:
-        VimmerseCreateBatchOperator(task_id="batch", prompt="slow orbit", **kwargs)
-    assert field in str(error.value), "the message names the field"
-    assert allowed in str(error.value), "the message says what is allowed"
-    assert vimmerse_sandbox.client.ledger() == []
+    create = {"task_id": "batch", "prompt": "slow orbit", **kwargs}
+    assert_refused(vimmerse_sandbox, VimmerseCreateBatchOperator, create, field, allowed)
 
 
 @pytest.mark.parametrize(
@@ -91,10 +72,8 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
     ],
 )
 def test_a_bad_edit_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
-    with pytest.raises(VimmerseInputError) as error:
-        VimmerseUpdateBatchOperator(task_id="edit", batch_id="b1", **kwargs)
-    assert field in str(error.value) and allowed in str(error.value)
-    assert vimmerse_sandbox.client.ledger() == []
+    edit = {"task_id": "edit", "batch_id": "b1", **kwargs}
+    assert_refused(vimmerse_sandbox, VimmerseUpdateBatchOperator, edit, field, allowed)
 
 
 def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox, airflow_db, tmp_path):
@@ -107,13 +86,12 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
         VimmerseConcatBatchOperator(task_id="no_batch_id", batch_id="{{ params.none }}", params={"none": ""})
     result = run_dag(dag, tmp_path)
 
-    assert result.states == {"bad_motion": "failed", "missing_image": "failed", "no_batch_id": "failed"}
-    assert vimmerse_sandbox.client.ledger() == [], "nothing was sent, nothing was paid"
-    [motion] = result.errors_of("bad_motion")  # one try: a bad input is final
-    assert "'motion_type'" in motion and "'KlingAI3'" in motion and "'KlingAI'" in motion
-    [image] = result.errors_of("missing_image")
-    assert "'image_files[0]'" in image and "gone.png" in image
-    assert "'batch_id'" in result.errors_of("no_batch_id")[0]
+    errors = {
+        "bad_motion": ("'motion_type'", "'KlingAI3'", "'KlingAI'"),
+        "missing_image": ("'image_files[0]'", "gone.png"),
+        "no_batch_id": ("'batch_id'",),
+    }
+    assert_failed_early(vimmerse_sandbox, result, errors)
 
 
 # ---------------------------------------------------------------------- the request as the API documents it

@@ -24,6 +24,7 @@ from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 from tests.dag_runs import new_dag, run_dag
+from tests.operators.conftest import assert_refused
 
 MiB = 1 << 20
 
@@ -53,6 +54,12 @@ def files_under(folder: Path) -> set[Path]:
 @pytest.fixture(autouse=True)
 def quick_jobs(vimmerse_sandbox):
     vimmerse_sandbox.client.configure(job_seconds=0.5)
+
+
+@pytest.fixture
+def media_id(quick_jobs) -> str:
+    """The id of a finished one-video media, made through the API before the DAG runs."""
+    return finished_media()
 
 
 # ---------------------------------------------------------------------- the operator
@@ -85,8 +92,56 @@ def test_the_outputs_of_a_mapped_create_are_downloaded_as_real_videos(vimmerse_s
     assert files_under(out) == {Path(path) for path in paths}, "no partial file left behind"
 
 
-def test_outputs_can_go_to_an_object_storage_path(vimmerse_sandbox, airflow_db, tmp_path):
-    media_id = finished_media()
+@pytest.mark.parametrize(
+    ("kwargs", "field", "allowed"),
+    [
+        ({"object_type": "bullet_video_gif"}, "'object_type'", "'bullet_video_mp4'"),
+        ({"object_type": "source"}, "'object_type'", "no documented object_type"),
+        ({"width": 0}, "'width'", "a positive integer"),
+        ({"width": "1080"}, "'width'", "a positive integer"),
+        ({"file_size": -4}, "'file_size'", "a positive number"),
+        ({"motion_type": ""}, "'motion_type'", "'Auto'"),
+        ({"object_type": "bullet_video_mp4", "kind": "workflow"}, "'object_type'", "a workflow has no download route"),
+        ({"object_type": "bullet_video_mp4", "kind": "story"}, "'object_type'", "for: media"),
+    ],
+)
+def test_download_settings_are_checked_when_the_dag_is_parsed(vimmerse_sandbox, tmp_path, kwargs, field, allowed):
+    download = {"task_id": "download", "kind": "media", "job_id": "m-1", "destination": str(tmp_path), **kwargs}
+    assert_refused(vimmerse_sandbox, VimmerseDownloadOperator, download, field, allowed, error=VimmerseError)
+
+
+def test_a_media_is_downloaded_with_the_documented_query(vimmerse_sandbox, airflow_db, tmp_path, media_id):
+    out = tmp_path / "out"
+    dag = new_dag("download_query", tmp_path)
+    with dag:
+        VimmerseDownloadOperator(
+            task_id="by_id",
+            kind="media",
+            job_id=media_id,
+            destination=str(out / "by_id"),
+            object_type="bullet_video_mp4",
+            motion_type="Auto",
+            width=1080,
+            file_size=4,
+        )
+        VimmerseDownloadOperator(
+            task_id="by_result",
+            job={"kind": "media", "id": media_id, "video_urls": []},
+            destination=str(out / "by_result"),
+            width=720,
+        )
+    result = run_dag(dag, tmp_path, ["by_id", "by_result"])
+
+    assert result.states == {"by_id": "success", "by_result": "success"}
+    assert all(is_mp4(path) for task in ("by_id", "by_result") for path in result.xcom(task))
+    queries = [entry["query"] for entry in vimmerse_sandbox.client.ledger(path=f"/media/{media_id}/download")]
+    assert sorted(queries) == [
+        "object_type=bullet_video_mp4&motion_type=Auto&width=1080&file_size=4",  # media.txt's "custom settings"
+        "object_type=bullet_video_mp4&width=720",  # object_type is the documented one when not given
+    ]
+
+
+def test_outputs_can_go_to_an_object_storage_path(vimmerse_sandbox, airflow_db, tmp_path, media_id):
     store = tmp_path / "store"
     dag = new_dag("download_object_storage", tmp_path)
     with dag:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
-import shutil
 import threading
 import time
 from datetime import datetime, timedelta
 
 import pytest
-from airflow import __version__ as airflow_version
 from airflow.providers.common.compat.sdk import ObjectStoragePath
-from packaging.version import Version
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, form_fields
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
@@ -32,18 +29,13 @@ from airflow_provider_vimmerse.operators.media import (
 from airflow_provider_vimmerse.sandbox.pytest_plugin import sandbox_conn_uri
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_PNG
 from tests.dag_runs import new_dag, run_dag
+from tests.operators.conftest import FAST, NEEDS_STATE_STORE, assert_failed_early, assert_refused, logged, sample_images
 
-HAS_TASK_STATE_STORE = Version(airflow_version).release >= (3, 3)
-NEEDS_STATE_STORE = pytest.mark.skipif(
-    not HAS_TASK_STATE_STORE,
-    reason="Airflow < 3.3 has no per-task state store: a retry cannot know the job of the try before it",
-)
 #: The keys a result may have (JobResult); anything else would be the raw API object leaking into XCom.
 RESULT_KEYS = {
     "kind", "id", "status", "progress", "video_urls", "web_url", "message", "title", "description", "batch_id",
     "aspect_ratio", "duration_time", "created_at", "updated_at", "paths",
 }  # fmt: skip
-FAST = {"poll_interval": 0.2}
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +47,6 @@ def quick_jobs(vimmerse_sandbox):
 def posts(sandbox, path: str = "/media") -> list[dict]:
     """Return the ledger's POST requests to ``path``."""
     return sandbox.client.ledger(path=path, method="POST")
-
-
-def logged(capsys, caplog) -> str:
-    """Return what the tasks logged: structlog prints it on Airflow 3, stdlib logging carries it on Airflow 2."""
-    return capsys.readouterr().out + caplog.text
 
 
 def start_media(prompt: str = "a lighthouse at dusk") -> str:
@@ -109,11 +96,8 @@ def expect_success(result: dict, sandbox, job_id: str | None = None) -> None:
     ],
 )
 def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
-    with pytest.raises(VimmerseInputError) as error:
-        VimmerseCreateMediaOperator(task_id="create", prompt="a fox in the snow", **kwargs)
-    assert field in str(error.value), "the message names the field"
-    assert allowed in str(error.value), "the message names what is allowed"
-    assert vimmerse_sandbox.client.ledger() == []
+    create = {"task_id": "create", "prompt": "a fox in the snow", **kwargs}
+    assert_refused(vimmerse_sandbox, VimmerseCreateMediaOperator, create, field, allowed)
 
 
 def test_an_operator_with_nothing_to_generate_from_is_refused_when_the_dag_is_parsed(vimmerse_sandbox):
@@ -138,15 +122,12 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
         VimmerseCreateMediaOperator(task_id="missing_image", image_files=[str(tmp_path / "no-such-image.png")])
     result = run_dag(dag, tmp_path)
 
-    assert result.states == {"bad_motion": "failed", "bad_voice": "failed", "missing_image": "failed"}
-    assert vimmerse_sandbox.client.ledger() == [], "nothing was sent, nothing was paid"
-    # One failed try each: a bad input is final, a retry could not fix it.
-    [motion] = result.errors_of("bad_motion")
-    assert "'motion_type'" in motion and "'KlingAI3'" in motion and "'KlingAI'" in motion
-    [voice] = result.errors_of("bad_voice")
-    assert "'audio_option.narrator'" in voice and "'HAL'" in voice and "'Rachel'" in voice
-    [image] = result.errors_of("missing_image")
-    assert "'image_files[0]'" in image and "no-such-image.png" in image
+    errors = {
+        "bad_motion": ("'motion_type'", "'KlingAI3'", "'KlingAI'"),
+        "bad_voice": ("'audio_option.narrator'", "'HAL'", "'Rachel'"),
+        "missing_image": ("'image_files[0]'", "no-such-image.png"),
+    }
+    assert_failed_early(vimmerse_sandbox, result, errors)
 
 
 def test_a_templated_bad_quantity_fails_the_task_before_any_request(vimmerse_sandbox, airflow_db, tmp_path):
@@ -164,9 +145,7 @@ def test_a_templated_bad_quantity_fails_the_task_before_any_request(vimmerse_san
 
 
 def test_the_api_receives_every_field_in_the_documented_shape(vimmerse_sandbox, airflow_db, tmp_path):
-    front, back = tmp_path / "front.png", tmp_path / "back.png"
-    shutil.copy(SAMPLE_PNG, front)
-    shutil.copy(SAMPLE_PNG, back)
+    front, back = sample_images(tmp_path, "front.png", "back.png")
 
     audio = {"narrator": "Rachel", "narration": "Every journey starts small.", "bg_music_prompt": "calm guitar"}
     items = [
@@ -245,8 +224,7 @@ def recording_api(monkeypatch):
 
 def test_image_urls_are_repeated_fields_and_image_files_are_multipart_parts(recording_api, airflow_db, tmp_path):
     # The sandbox accepts a list as repeated fields or as one JSON string alike, so look at the raw bodies.
-    image = tmp_path / "cat.png"
-    shutil.copy(SAMPLE_PNG, image)
+    [image] = sample_images(tmp_path, "cat.png")
     urls = ["https://img.test/a.png", "https://img.test/b.png"]
     dag = new_dag("media_wire_format", tmp_path, wait_for_completion=False, vimmerse_conn_id="vimmerse_wire")
     with dag:
@@ -319,11 +297,22 @@ def test_without_waiting_the_task_returns_the_job_id_at_once(vimmerse_sandbox, a
     }
 
 
-def test_a_failed_job_fails_the_task_naming_the_job_and_the_reason_when_given(vimmerse_sandbox, airflow_db, tmp_path):
-    dag = new_dag("media_job_fails", tmp_path, **FAST)
+@pytest.mark.parametrize(
+    ("ending", "wait", "says"),
+    [
+        # A failed media carries no reason in any API document: the failure is reported as such, not made up.
+        ("fail", {}, "media {job_id} failed on the Vimmerse side: no reason given"),
+        ("never", {"timeout": 2}, "may still be running"),
+    ],
+    ids=["failed-job", "timeout"],
+)
+def test_a_job_that_fails_or_never_finishes_fails_the_task_naming_the_job(
+    vimmerse_sandbox, airflow_db, tmp_path, ending, wait, says
+):
+    dag = new_dag(f"media_job_{ending}", tmp_path, **wait, **FAST)
     with dag:
-        VimmerseCreateMediaOperator(task_id="deferred", prompt="a storm [sandbox:fail]", deferrable=True)
-        VimmerseCreateMediaOperator(task_id="here", prompt="a storm [sandbox:fail]", deferrable=False)
+        VimmerseCreateMediaOperator(task_id="deferred", prompt=f"a storm [sandbox:{ending}]", deferrable=True)
+        VimmerseCreateMediaOperator(task_id="here", prompt=f"a storm [sandbox:{ending}]", deferrable=False)
     result = run_dag(dag, tmp_path)
 
     assert result.states == {"deferred": "failed", "here": "failed"}
@@ -331,23 +320,7 @@ def test_a_failed_job_fails_the_task_naming_the_job_and_the_reason_when_given(vi
     for task_id in ("deferred", "here"):
         [error] = result.errors_of(task_id)
         [job_id] = [job_id for job_id in job_ids if job_id in error]  # the error names the job
-        # A failed media carries no reason in any API document: the failure is reported as such, not made up.
-        assert f"media {job_id} failed on the Vimmerse side: no reason given" in error
-
-
-def test_a_job_that_never_finishes_fails_the_task_at_the_timeout(vimmerse_sandbox, airflow_db, tmp_path):
-    dag = new_dag("media_timeout", tmp_path, timeout=2, **FAST)
-    with dag:
-        VimmerseCreateMediaOperator(task_id="deferred", prompt="endless [sandbox:never]", deferrable=True)
-        VimmerseCreateMediaOperator(task_id="here", prompt="endless [sandbox:never]", deferrable=False)
-    result = run_dag(dag, tmp_path)
-
-    assert result.states == {"deferred": "failed", "here": "failed"}
-    job_ids = {job["job_id"] for job in posts(vimmerse_sandbox)}
-    for task_id in ("deferred", "here"):
-        [error] = result.errors_of(task_id)
-        assert [job_id for job_id in job_ids if job_id in error], "the error names the job"
-        assert "may still be running" in error
+        assert says.format(job_id=job_id) in error
 
 
 def test_a_mapped_task_creates_one_media_per_prompt(vimmerse_sandbox, airflow_db, tmp_path):
@@ -446,22 +419,12 @@ def test_a_submit_that_may_have_been_taken_is_never_sent_again(vimmerse_sandbox,
 
 
 @NEEDS_STATE_STORE
-def test_a_retry_after_a_crash_reattaches_to_the_running_job(vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog):
-    sandbox = vimmerse_sandbox
-    sandbox.client.configure(job_seconds=3)
-    # The crash: Airflow itself kills the first try mid-wait (execution_timeout, waiting here rather than
-    # deferred), after the job was submitted and paid. Nothing in the operator or hook is patched. The job
-    # runs 3 s, so it is still running when the retry starts and done well before the retry's own timeout.
-    dag = new_dag("media_crash_reattach", tmp_path, retries=1, execution_timeout=timedelta(seconds=2), **FAST)
-    with dag:
-        VimmerseCreateMediaOperator(task_id="create", prompt="a calm sea", deferrable=False)
-    result = run_dag(dag, tmp_path, ["create"])
-
-    assert result.states == {"create": "success"}
-    assert len(result.errors_of("create")) == 1, "the first try was killed"
-    [submit] = posts(sandbox)
-    expect_success(result.xcom("create"), sandbox, submit["job_id"])
-    assert "from an earlier try" in logged(capsys, caplog), "the retry said it reattached"
+def test_a_retry_after_a_crash_reattaches_to_the_running_job(vimmerse_sandbox, killed_then_retried):
+    vimmerse_sandbox.client.configure(job_seconds=3)
+    value, submit = killed_then_retried(
+        "media_crash_reattach", VimmerseCreateMediaOperator, "/media", prompt="a calm sea"
+    )
+    expect_success(value, vimmerse_sandbox, submit["job_id"])
 
 
 @NEEDS_STATE_STORE

@@ -1,23 +1,21 @@
 """
 The story operators in a real Airflow (``dag.test()``) against the sandbox API over real HTTP.
 
-Inputs checked before any request, idea-to-video in one step, and the advanced flow one task per
-step with a Python task editing the storyboard in between: the edit must reach the API.
+Inputs checked before any request, idea-, url- and images-to-video in one step, publishing a story
+(``PUT /story/{id}``), and the advanced flow one task per step with a Python task editing the
+storyboard in between: the edit must reach the API.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
+from typing import Any
 
 import pytest
-from airflow import __version__ as airflow_version
-from packaging.version import Version
 
 from airflow_provider_vimmerse.api import story
 from airflow_provider_vimmerse.api.responses import unwrap
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.story import (
     VimmerseConcatStoryOperator,
@@ -26,36 +24,51 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseCreateStoryScenesOperator,
     VimmerseCreateStoryVideosOperator,
     VimmerseIdeaToVideoOperator,
+    VimmerseImagesToVideoOperator,
+    VimmerseUpdateStoryOperator,
+    VimmerseUrlToVideoOperator,
     story_task_group,
 )
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
-from airflow_provider_vimmerse.sandbox.views import SAMPLE_PNG
-from tests.dag_runs import new_dag, python_task, run_dag
+from tests.dag_runs import DagRunResult, new_dag, python_task, run_dag
+from tests.operators.conftest import FAST, NEEDS_STATE_STORE, assert_failed_early, assert_refused, logged, sample_images
 
-FAST = {"poll_interval": 0.2}
-NEEDS_STATE_STORE = pytest.mark.skipif(
-    Version(airflow_version).release < (3, 3),
-    reason="Airflow < 3.3 has no per-task state store: a retry cannot know what the try before it sent",
-)
 IDEA = "A paper boat crosses a lake at dawn"
+PAGE = "https://shop.example.com/products/paper-boat"
+PHOTOS = ["https://shop.example.com/boat-1.png", "https://shop.example.com/boat-2.png"]
 BOARD = {"characters": [], "environments": [], "objects": [], "scenes": [{"description": "a lake"}]}
+pytestmark = pytest.mark.usefixtures("quick_jobs")
 
 
-@pytest.fixture(autouse=True)
-def quick_jobs(vimmerse_sandbox):
-    """Let sandbox jobs take a second: running at the first check, done a few polls later."""
-    vimmerse_sandbox.client.configure(job_seconds=1)
+def make_story(sandbox, tmp_path, dag_id: str, operator, **options) -> tuple[DagRunResult, Any, dict]:
+    """
+    Make a two-scene story in one step with ``operator``: one task, ``story``, waiting in the triggerer.
 
+    Check the task returned the sandbox's one story with its video; return the run, the story and the result.
+    """
+    dag = new_dag(dag_id, tmp_path, **FAST)
+    with dag:
+        operator(task_id="story", scene_count=2, deferrable=True, **options)
+    result = run_dag(dag, tmp_path, ["story"], keys=["return_value", "story_id", "storyboard"])
 
-def logged(capsys, caplog) -> str:
-    """Return what the tasks logged: structlog prints it on Airflow 3, stdlib logging carries it on Airflow 2."""
-    return capsys.readouterr().out + caplog.text
+    assert result.states == {"story": "success"}, result.errors
+    group = the_story(sandbox)
+    value = result.xcom("story")
+    assert (value["kind"], value["id"], value["status"]) == ("story", group.id, "success")
+    assert value["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
+    assert result.xcom("story", "story_id") == group.id
+    return result, group, value
 
 
 def the_story(sandbox):
     """Return the sandbox's only story."""
     [group] = [g for g in sandbox.state.groups.values() if g.kind == "story"]
     return group
+
+
+def photo_urls() -> list[str]:
+    """The upstream task that lists a product's photos."""
+    return PHOTOS
 
 
 def add_sunset(storyboard: dict) -> dict:
@@ -119,14 +132,36 @@ def add_sunset(storyboard: dict) -> dict:
         ),
         (VimmerseCreateStoryVideosOperator, {"story_id": "s1", "duration": 11}, "'duration'", "from 1 to 10"),
         (VimmerseConcatStoryOperator, {"story_id": "s1", "audio_urls": ["file:///a.mp3"]}, "'audio_urls[0]'", "http"),
+        (VimmerseUrlToVideoOperator, {"idea": IDEA}, "'idea'", "must hold the URL of the web page"),
+        (VimmerseUrlToVideoOperator, {"idea": f"{PAGE} an ad", "seed": 1}, "'seed'", "POST /story/url-2-video"),
+        (VimmerseUrlToVideoOperator, {"idea": f"{PAGE} an ad", "video_tool": "Sora"}, "'video_tool'", "'VeoFast'"),
+        (VimmerseImagesToVideoOperator, {"image_urls": []}, "'image_urls'", "at least one public image URL"),
+        (VimmerseImagesToVideoOperator, {"image_urls": ["boat.png"]}, "'image_urls[0]'", "http"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "idea": " "}, "'idea'", "non-empty"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "scene_count": 3}, "'scene_count'", "one scene per"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "image_tool": "Seedream"}, "'image_tool'", "nothing"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "elements": {"objects": []}}, "'elements'", "Images2"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "seed": 4669}, "'seed'", "images-2-video"),
+        (
+            VimmerseImagesToVideoOperator,
+            {"image_urls": PHOTOS, "extra_params": {"scene_count": 3}},
+            "'scene_count'",
+            "one scene per image",
+        ),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS, "scene_duration": 7}, "'scene_duration'", "5, 10"),
+        (VimmerseUpdateStoryOperator, {"story_id": "s1"}, "'changes'", "at least one field"),
+        (VimmerseUpdateStoryOperator, {"story_id": "s1", "visibility_status": "public"}, "'visibility_status'", "'2'"),
+        (VimmerseUpdateStoryOperator, {"story_id": "s1", "changes": {"idea": "x"}}, "'changes'", "visibility_status"),
+        (
+            VimmerseUpdateStoryOperator,
+            {"story_id": "s1", "additional_videos": ["clip.mp4"]},
+            "'additional_videos[0]'",
+            "http",
+        ),
     ],
 )
 def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, operator, kwargs, field, allowed):
-    with pytest.raises(VimmerseInputError) as error:
-        operator(task_id="step", **kwargs)
-    assert field in str(error.value), "the message names the field"
-    assert allowed in str(error.value), "the message says what is allowed"
-    assert vimmerse_sandbox.client.ledger() == []
+    assert_refused(vimmerse_sandbox, operator, {"task_id": "step", **kwargs}, field, allowed)
 
 
 def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox, airflow_db, tmp_path):
@@ -140,14 +175,13 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
         VimmerseCreateStoryVideosOperator(task_id="no_story", story_id="{{ params.none }}", params={"none": ""})
     result = run_dag(dag, tmp_path)
 
-    assert set(result.states.values()) == {"failed"}
-    assert vimmerse_sandbox.client.ledger() == [], "nothing was sent, nothing was paid"
-    [scenes] = result.errors_of("no_scenes")  # one try: a bad input is final
-    assert "'scene_count'" in scenes and "at least 1" in scenes
-    [image] = result.errors_of("missing_image")
-    assert "'image_files[0]'" in image and "gone.png" in image
-    assert "'storyboard.scenes'" in result.errors_of("board_without_scenes")[0]
-    assert "'story_id'" in result.errors_of("no_story")[0]
+    errors = {
+        "no_scenes": ("'scene_count'", "at least 1"),
+        "missing_image": ("'image_files[0]'", "gone.png"),
+        "board_without_scenes": ("'storyboard.scenes'",),
+        "no_story": ("'story_id'",),
+    }
+    assert_failed_early(vimmerse_sandbox, result, errors)
 
 
 # ---------------------------------------------------------------------- the requests as the API documents them
@@ -168,50 +202,135 @@ def test_idea_to_video_is_a_json_body_and_the_steps_send_json_strings_in_form_fi
     assert [v for k, v in concat.form if k == "audio_urls"] == ["https://a.test/1.mp3", "https://a.test/2.mp3"]
 
 
+def test_url_and_images_to_video_are_json_bodies_and_an_update_is_a_free_form():
+    page = story.idea_to_video({"idea": f"{PAGE} an ad", "scene_count": "3"}, story.URL_TO_VIDEO)
+    assert (page.method, page.path, page.form, page.spends_credits) == ("POST", "/story/url-2-video", None, True)
+    assert page.json == {"idea": f"{PAGE} an ad", "scene_count": 3}
+    photos = story.idea_to_video(
+        {"image_urls": PHOTOS, "audio_option": '{"native_audio": true}'}, story.IMAGES_TO_VIDEO
+    )
+    assert photos.path == "/story/images-2-video"
+    assert photos.json == {"image_urls": PHOTOS, "audio_option": {"native_audio": True}}, "no idea: the API's default"
+    update = story.UPDATE.request("s1", {"title": "T", "visibility_status": 2, "additional_videos": PHOTOS[:1]})
+    assert (update.method, update.path, update.json, update.spends_credits) == ("PUT", "/story/s1", None, False)
+    assert dict(update.form) == {"title": "T", "visibility_status": "2", "additional_videos": json.dumps(PHOTOS[:1])}
+
+
 # ---------------------------------------------------------------------- end to end
 
 
 def test_idea_to_video_waits_for_the_story_video(vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog):
-    sandbox = vimmerse_sandbox
-    dag = new_dag("story_idea_to_video", tmp_path, **FAST)
-    with dag:
-        VimmerseIdeaToVideoOperator(
-            task_id="story",
-            idea=IDEA + " on {{ dag.dag_id }}",
-            title="Boat",
-            scene_count=2,
-            aspect_ratio="9:16",
-            video_tool="KlingAI",
-            scene_duration=10,
-            is_transition=True,
-            audio_option={"narrator": "Aria", "has_bg_music": True},
-            deferrable=True,
-        )
-    result = run_dag(dag, tmp_path, ["story"], keys=["return_value", "story_id", "storyboard"])
+    idea = {
+        "idea": IDEA + " on {{ dag.dag_id }}",
+        "title": "Boat",
+        "aspect_ratio": "9:16",
+        "video_tool": "KlingAI",
+        "scene_duration": 10,
+        "is_transition": True,
+        "audio_option": {"narrator": "Aria", "has_bg_music": True},
+    }
+    result, group, value = make_story(
+        vimmerse_sandbox, tmp_path, "story_idea_to_video", VimmerseIdeaToVideoOperator, **idea
+    )
 
-    assert result.states == {"story": "success"}
-    group = the_story(sandbox)
     assert group.idea == IDEA + " on story_idea_to_video" and group.title == "Boat"
     gen = group.generation
     assert (gen["motion_type"], gen["duration"], gen["aspect_ratio"], gen["is_transition"]) == (
         "KlingAI", 10, "9:16", True
     )  # fmt: skip
-    value = result.xcom("story")
-    assert (value["kind"], value["id"], value["status"]) == ("story", group.id, "success")
-    assert value["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
     assert len(value["storyboard"]["scenes"]) == 2 and len(value["medias"]) == 2
     assert value["used_credits"] == group.used_credits > 0
-    assert result.xcom("story", "story_id") == group.id
     assert result.xcom("story", "storyboard") == value["storyboard"]
     assert re.search(rf"story {group.id}: \d+% \w+ \(\d/2 finished, 0 failed\)", logged(capsys, caplog))
+
+
+def test_url_to_video_reads_the_page_and_waits_in_the_triggerer_for_the_story_video(
+    vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
+):
+    page = {
+        "idea": PAGE + " A bright ad for {{ dag.dag_id }}",
+        "title": "Boat page",
+        "image_tool": "NanoBanana",
+        "language": "Spanish",
+        "elements": {"objects": [{"name": "logo", "description": "the shop's logo", "image_url": PHOTOS[0]}]},
+    }
+    _, group, value = make_story(vimmerse_sandbox, tmp_path, "story_url_to_video", VimmerseUrlToVideoOperator, **page)
+
+    [post] = vimmerse_sandbox.client.ledger(method="POST")
+    assert (post["path"], post["job_id"], post["created"]) == ("/story/url-2-video", group.id, True)
+    assert group.idea == PAGE + " A bright ad for story_url_to_video" and group.title == "Boat page"
+    assert len(value["storyboard"]["scenes"]) == 2 and value["used_credits"] == group.used_credits > 0
+    logs = logged(capsys, caplog)
+    assert "Creating a story in one step with POST /story/url-2-video" in logs
+    assert "in the triggerer" in logs
+
+
+def test_images_to_video_makes_one_scene_per_image(vimmerse_sandbox, airflow_db, tmp_path):
+    sandbox = vimmerse_sandbox
+    dag = new_dag("story_images_to_video", tmp_path, **FAST)
+    with dag:
+        photos = python_task("photo_urls", photo_urls)
+        VimmerseImagesToVideoOperator(
+            task_id="photos",
+            image_urls=photos.output,
+            title="Boat photos",
+            aspect_ratio="1:1",
+            video_tool="Seedance",
+            scene_duration=10,
+            audio_option={"narrator": "Charlie", "has_narration": True, "native_audio": False},
+            deferrable=False,
+        )
+    result = run_dag(dag, tmp_path, ["photos"])
+
+    assert result.states == {"photo_urls": "success", "photos": "success"}, result.errors
+    group = the_story(sandbox)
+    [post] = sandbox.client.ledger(method="POST")
+    assert post["path"] == "/story/images-2-video" and post["credits"] == group.used_credits
+    assert [scene["image_url"] for scene in group.storyboard["scenes"]] == PHOTOS, "each scene is its image"
+    assert len(group.media_ids) == len(PHOTOS), "one scene video per image"
+    assert group.idea.startswith("Create a stunning video"), "no idea sent: the schema's default applies"
+    gen = group.generation
+    assert (gen["motion_type"], gen["duration"], gen["aspect_ratio"]) == ("Seedance", 10, "1:1")
+    value = result.xcom("photos")
+    assert value["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
+    assert value["finished_count"] == len(PHOTOS)
+
+
+def test_publishing_a_story_is_free_and_returns_the_updated_story_at_once(
+    vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
+):
+    sandbox = vimmerse_sandbox
+    story_id = unwrap(VimmerseHook().request(story.idea_to_video({"idea": IDEA, "scene_count": 1})))["id"]
+    credits = sandbox.client.state()["credits"]
+    extra = ["https://cdn.example.com/teaser.mp4", "https://cdn.example.com/behind-the-scenes.mp4"]
+    dag = new_dag("story_publish", tmp_path)
+    with dag:
+        VimmerseUpdateStoryOperator(
+            task_id="publish",
+            story_id={"kind": "story", "id": story_id},
+            title="Boat, {{ ds }}",
+            visibility_status=2,
+            changes={"description": "A paper boat", "additional_videos": extra},
+        )
+    result = run_dag(dag, tmp_path, ["publish"])
+
+    assert result.states == {"publish": "success"}, result.errors
+    [update] = sandbox.client.ledger(method="PUT")
+    assert (update["path"], update["created"], update["credits"]) == (f"/story/{story_id}", False, 0)
+    assert sandbox.client.state()["credits"] == credits, "nothing was paid"
+    group = sandbox.state.groups[story_id]
+    assert (group.title.startswith("Boat, "), group.description, group.visibility_status) == (True, "A paper boat", "2")
+    assert group.additional_videos == extra, "the internal additional_videos field was kept"
+    value = result.xcom("publish")
+    assert (value["kind"], value["id"], value["title"]) == ("story", story_id, group.title)
+    assert "metadata updated" in logged(capsys, caplog)
 
 
 def test_the_advanced_flow_carries_an_edited_storyboard_to_the_api(
     vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
 ):
     sandbox = vimmerse_sandbox
-    image = tmp_path / "boat.png"
-    shutil.copy(SAMPLE_PNG, image)
+    [image] = sample_images(tmp_path, "boat.png")
     dag = new_dag("story_advanced_flow", tmp_path, **FAST)
     with dag:
         board = VimmerseCreateStoryboardOperator(
@@ -349,3 +468,24 @@ def test_a_retried_step_whose_paid_answer_came_reads_the_story_back_and_sends_no
     assert value["storyboard"] == group.storyboard and story.step_done(step, {"storyboard": value["storyboard"]})
     assert result.xcom("step", "story_id") == group.id
     assert f"story {group.id}: an earlier try of this task already sent the {step} step" in logged(capsys, caplog)
+
+
+@NEEDS_STATE_STORE
+@pytest.mark.parametrize(
+    ("operator", "kwargs", "route"),
+    [
+        (VimmerseUrlToVideoOperator, {"idea": PAGE + " an ad", "scene_count": 1}, "/story/url-2-video"),
+        (VimmerseImagesToVideoOperator, {"image_urls": PHOTOS}, "/story/images-2-video"),
+    ],
+    ids=["url-2-video", "images-2-video"],
+)
+def test_a_retry_after_a_crash_reattaches_to_the_one_step_story(
+    vimmerse_sandbox, killed_then_retried, operator, kwargs, route
+):
+    sandbox = vimmerse_sandbox
+    # The story's scenes take 2 s and its composition 1 s more: still running when the retry starts.
+    sandbox.client.configure(job_seconds=2, compose_seconds=1)
+    value, post = killed_then_retried(f"story_reattach_{route.rsplit('/', 1)[-1]}", operator, route, **kwargs)
+    group = the_story(sandbox)
+    assert post["job_id"] == group.id, "one story, paid once"
+    assert value["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
