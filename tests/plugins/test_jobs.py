@@ -67,7 +67,15 @@ def test_a_task_without_a_state_is_unknown():
     assert row_of(None, task_state=None)["status"] == "unknown"
 
 
-@pytest.mark.parametrize("kind", sorted(JOB_KINDS))
+WITH_PAGE = sorted(name for name, kind in JOB_KINDS.items() if kind.web_path)
+
+
+def test_kinds_without_a_documented_page_have_no_web_path():
+    # No document names a web-app page for a workflow or a finetune: the hook builds no link for them.
+    assert set(JOB_KINDS) - set(WITH_PAGE) == {"workflow", "finetune"}
+
+
+@pytest.mark.parametrize("kind", WITH_PAGE)
 @pytest.mark.parametrize("job_id", ["abc123", "a b/c?d#e", "Ünïcode"])
 def test_the_kind_and_id_come_back_from_any_job_url_the_hook_builds(kind, job_id):
     # The same construction as VimmerseHook.web_url: web app base + the kind's web path with the id quoted.
