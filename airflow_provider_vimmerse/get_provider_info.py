@@ -6,6 +6,7 @@ from typing import Any
 
 from airflow_provider_vimmerse import __version__
 from airflow_provider_vimmerse.api.config import DEFAULT_BASE_URL, EXTRA_FIELDS, FORM_BEHAVIOUR
+from airflow_provider_vimmerse.settings import config_section
 
 PACKAGE = "airflow_provider_vimmerse"
 INTEGRATION = "Vimmerse"
@@ -63,4 +64,5 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": {key.replace("_", "-"): value for key, value in FORM_BEHAVIOUR.items()},
             }
         ],
+        "config": config_section(),
     }

@@ -1,0 +1,103 @@
+"""
+The deployment's ``[vimmerse]`` settings: what is set once per Airflow deployment, not per connection.
+
+Each option is declared once in :data:`OPTIONS`; Airflow's provider ``config`` section (shown by
+``airflow config list``, documented in ``docs/configuration.md``) is built from it, and :func:`get`
+reads an option with its declared default as the fallback (Airflow 2.11 loads a provider's config
+section only in some processes). Override one with ``AIRFLOW__VIMMERSE__<NAME>`` or in
+``airflow.cfg``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SECTION = "vimmerse"
+
+OptionType = Literal["string", "boolean", "integer", "float"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """
+    One option of the ``[vimmerse]`` section.
+
+    :param name: the option's key
+    :param type: ``string``, ``boolean``, ``integer`` or ``float``
+    :param default: the value when nothing is configured (None: unset)
+    :param description: what it does, for ``airflow config list`` and the docs
+    :param example: a value to show in the docs
+    :param version_added: the provider version that added it
+    :param sensitive: hide the value (a secret) in Airflow's config views
+    """
+
+    name: str
+    type: OptionType
+    default: str | None
+    description: str
+    example: str | None = None
+    version_added: str = "0.1.0"
+    sensitive: bool = False
+
+    def to_provider_info(self) -> dict[str, Any]:
+        """Return the option in the shape of ``provider_info.schema.json``'s ``option``."""
+        info: dict[str, Any] = {
+            "description": self.description,
+            "version_added": self.version_added,
+            "type": self.type,
+            "example": self.example,
+            "default": self.default,
+        }
+        if self.sensitive:
+            info["sensitive"] = True
+        return info
+
+
+#: Every option of the ``[vimmerse]`` section (add a row to add an option).
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "cost_days",
+        "integer",
+        "30",
+        "How many days the cost view of the Vimmerse page shows when no range is chosen.",
+        example="7",
+    ),
+)
+
+_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def config_section() -> dict[str, Any]:
+    """Return the provider info ``config`` entry for the ``[vimmerse]`` section."""
+    return {
+        SECTION: {
+            "description": "Settings of the Vimmerse provider shared by every connection of the deployment.",
+            "options": {option.name: option.to_provider_info() for option in OPTIONS},
+        }
+    }
+
+
+def get(name: str) -> Any:
+    """
+    Return the configured value of one ``[vimmerse]`` option, typed, or its declared default.
+
+    :param name: the option's key, one of :data:`OPTIONS`
+    """
+    from airflow.providers.common.compat.sdk import conf
+
+    option = _BY_NAME[name]
+    if option.type == "boolean":
+        return conf.getboolean(SECTION, name, fallback=_as_bool(option.default))
+    raw = conf.get(SECTION, name, fallback=option.default)
+    if raw is None or raw == "":
+        return None
+    if option.type == "integer":
+        return int(raw)
+    if option.type == "float":
+        return float(raw)
+    return raw
+
+
+def _as_bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"true", "1", "yes", "on"}
