@@ -55,6 +55,10 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.sensors.job"]}],
         "triggers": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.triggers.job"]}],
         "extra-links": [f"{PACKAGE}.links.vimmerse.VimmerseJobLink"],
+        "task-decorators": [
+            {"name": "vimmerse_media", "class-name": f"{PACKAGE}.decorators.media.vimmerse_media_task"},
+            {"name": "vimmerse_story", "class-name": f"{PACKAGE}.decorators.story.vimmerse_story_task"},
+        ],
         "connection-types": [
             {
                 "connection-type": "vimmerse",

@@ -63,6 +63,56 @@ OPTIONS: tuple[Option, ...] = (
         "How many days the cost view of the Vimmerse page shows when no range is chosen.",
         example="7",
     ),
+    Option(
+        "poll_interval",
+        "float",
+        "",
+        "Seconds between status checks of a Vimmerse job for the operators and the sensor of a task that sets "
+        "none (``poll_interval`` of an operator, ``poke_interval`` of the sensor). Unset: operators adapt "
+        "(quick first checks, then slower up to a minute) and the sensor checks every 60 seconds.",
+        example="30",
+    ),
+    Option(
+        "page_limit",
+        "integer",
+        "50",
+        "How many of the most recent jobs the Vimmerse page lists when the address names no ``limit`` (1 to 500).",
+        example="100",
+    ),
+    Option(
+        "webhooks",
+        "boolean",
+        "False",
+        "Let the Vimmerse API wake deferred waits on media, batch and story jobs by calling this Airflow's "
+        "webhook receiver (Airflow 3.3+; the API must reach ``webhook_base_url``). Needs ``webhook_base_url`` and "
+        "``webhook_secret``. A connection's extra ``webhooks`` (true or false) overrides it for that connection.",
+        example="True",
+    ),
+    Option(
+        "webhook_base_url",
+        "string",
+        None,
+        "This Airflow's api-server as the Vimmerse API reaches it; the receiver is at "
+        "``<webhook_base_url>/vimmerse/webhooks/hint``.",
+        example="https://airflow.example.com",
+    ),
+    Option(
+        "webhook_secret",
+        "string",
+        None,
+        "Secret that signs the webhook URLs (HMAC-SHA256); the same value on every worker and api-server. "
+        "Changing it invalidates the URLs of jobs already running (their waits then poll).",
+        example="a long random string",
+        sensitive=True,
+    ),
+    Option(
+        "webhook_check_interval",
+        "float",
+        "10",
+        "With webhooks, seconds between two reads of a wait's recorded hint by the triggerer (one read of an "
+        "XCom through Airflow's API each): the delay from a delivery to the task's event is at most about this.",
+        example="5",
+    ),
 )
 
 _BY_NAME = {option.name: option for option in OPTIONS}

@@ -4,14 +4,21 @@ Waiting capacity: N concurrent waits on one event loop, ours against the http pr
 * ``vimmerse``: ``VimmerseJobTrigger`` polling ``GET /media/{id}/processing-status`` through the shared
   aiohttp session;
 * ``http``: the http provider's ``HttpSensorTrigger`` (what a deferrable ``HttpSensor`` runs) polling the
-  sandbox route ``GET /media/{id}/done``, which answers 404 while the job runs (its normal waiting path).
+  sandbox route ``GET /media/{id}/done``, which answers 404 while the job runs (its normal waiting path);
+* ``floor``: no trigger at all, the least a poll can cost: per wait a loop doing a bare
+  ``session.get(status_url, headers=...)`` and ``await resp.read()`` on one shared aiohttp session, on the
+  same route as ``vimmerse``, sleeping the trigger's interval with the trigger's +-10 % jitter. CPU per poll
+  ours / floor is what the trigger adds to the request itself;
+* ``floor-lockstep``: the same loops without the jitter. Waits started together then poll together, and
+  polls that fall together cost less CPU each (fewer event-loop wake-ups and system calls), so this floor
+  is lower by what the schedule saves, not the code; real waits, started at different times, are spread.
 
 Both wait on the same kind of jobs, with the same poll interval, against the sandbox in another process
 (over HTTPS with ``--https``: a self-signed certificate made at run time). Figures: CPU seconds per
 1,000 polls, memory per wait, polls per second, event-loop lag p50/p99/max, and the delay from the job
 finishing in the sandbox to the event being yielded.
 
-    python -m benchmarks.waiting_capacity --jobs 1000 --job-seconds 30 --poll-interval 1 --https --variant both
+    python -m benchmarks.waiting_capacity --jobs 1000 --job-seconds 30 --poll-interval 1 --https --variant all
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ import asyncio
 import gc
 import json
 import os
+import random
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="vimmerse-bench-"))
@@ -39,11 +49,69 @@ from benchmarks.common import (
     use_sandbox_connection,
 )
 
-POLL_ROUTES = {"vimmerse": "GET /media/{id}/processing-status", "http": "GET /media/{id}/done"}
+POLL_ROUTES = {
+    "vimmerse": "GET /media/{id}/processing-status",
+    "http": "GET /media/{id}/done",
+    "floor": "GET /media/{id}/processing-status",
+    "floor-lockstep": "GET /media/{id}/processing-status",
+}
+#: ``--variant`` names one variant, or several measured in the same run (each against a fresh sandbox).
+VARIANT_SETS = {
+    "both": ["vimmerse", "http"],
+    "vimmerse-floor": ["vimmerse", "floor", "floor-lockstep"],
+    "all": ["vimmerse", "http", "floor", "floor-lockstep"],
+}
+
+
+class BarePoll:
+    """
+    The floor: poll a media's status with a bare request on one shared aiohttp session, nothing else.
+
+    Same route, key header and interval as the trigger; no parsing beyond spotting the end in the raw
+    bytes, no logging, no budget. The first wait opens the session, the last one closes it.
+
+    :param job_id: the media's id
+    :param poll_interval: seconds between polls
+    :param jitter: each sleep is ``poll_interval`` times a random factor within +-``jitter``
+    """
+
+    session: Any = None
+    users = 0
+
+    def __init__(self, job_id: str, poll_interval: float, jitter: float) -> None:
+        self.job_id, self.poll_interval, self.jitter = job_id, poll_interval, jitter
+
+    async def run(self) -> AsyncIterator[Any]:
+        """Poll until the status reads ``success``; yield one event shaped like a trigger's."""
+        import aiohttp
+
+        cls = type(self)
+        if cls.session is None:
+            cls.session = aiohttp.ClientSession()
+        cls.users += 1
+        host = json.loads(os.environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
+        url, headers = f"{host}/media/{self.job_id}/processing-status", {"X-Api-Key": SANDBOX_KEY}
+        try:
+            while True:
+                async with cls.session.get(url, headers=headers) as resp:
+                    body = await resp.read()
+                if b'"success"' in body:
+                    break
+                await asyncio.sleep(self.poll_interval * random.uniform(1 - self.jitter, 1 + self.jitter))
+        finally:
+            cls.users -= 1
+            if not cls.users:
+                await cls.session.close()
+                cls.session = None
+        yield SimpleNamespace(payload={"status": "success"})
 
 
 def make_trigger(variant: str, job_id: str, poll_interval: float | None) -> Any:
     """Return the trigger of ``variant`` waiting on one media."""
+    if variant.startswith("floor"):
+        from airflow_provider_vimmerse.api.waiting import POLL_JITTER
+
+        return BarePoll(job_id, poll_interval or 1.0, jitter=0.0 if variant == "floor-lockstep" else POLL_JITTER)
     if variant == "vimmerse":
         from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger
 
@@ -176,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser.add_argument("--job-seconds", type=float, default=30.0)
     parser.add_argument("--poll-interval", type=float, default=1.0)
     parser.add_argument("--adaptive", action="store_true", help="ours only: the default adaptive polling")
-    parser.add_argument("--variant", choices=["vimmerse", "http", "both"], default="both")
+    parser.add_argument("--variant", choices=[*POLL_ROUTES, *VARIANT_SETS], default="both")
     parser.add_argument("--https", action="store_true", help="serve the sandbox over TLS (as the real API)")
     parser.add_argument("--save", action="store_true", help="write docs/benchmarks/<name>.json")
     parser.add_argument("--name", default=None, help="name of the saved figures")
@@ -186,19 +254,27 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
         args.poll_interval, args.variant = None, "vimmerse"
     if args.https:
         trusted_certificate()  # before aiohttp is imported: it reads the trusted certificates once
-    variants = ["vimmerse", "http"] if args.variant == "both" else [args.variant]
+    variants = VARIANT_SETS.get(args.variant, [args.variant])
     results = {variant: run_variant(variant, args) for variant in variants}
     name = args.name or f"waiting_capacity_{args.jobs}"
-    if len(results) == 2:
-        ours, theirs = results["vimmerse"], results["http"]
-        comparison = {
-            "cpu_per_poll_ratio_ours_to_http": ours["cpu_seconds_per_1000_polls"]
-            / max(1e-9, theirs["cpu_seconds_per_1000_polls"]),
-            "memory_per_wait_ratio_ours_to_http": ours["memory_per_wait_kb"] / max(1e-9, theirs["memory_per_wait_kb"]),
-            "polls_per_second_ours": ours["polls_per_second"],
-            "polls_per_second_http": theirs["polls_per_second"],
-        }
-        figures: dict[str, Any] = {"vimmerse": ours, "http": theirs, "comparison": comparison}
+    if len(results) > 1:
+        ours, comparison = results["vimmerse"], {}
+        if theirs := results.get("http"):
+            comparison = {
+                "cpu_per_poll_ratio_ours_to_http": ours["cpu_seconds_per_1000_polls"]
+                / max(1e-9, theirs["cpu_seconds_per_1000_polls"]),
+                "memory_per_wait_ratio_ours_to_http": ours["memory_per_wait_kb"]
+                / max(1e-9, theirs["memory_per_wait_kb"]),
+                "polls_per_second_ours": ours["polls_per_second"],
+                "polls_per_second_http": theirs["polls_per_second"],
+            }
+        for floor in ("floor", "floor-lockstep"):
+            if floor in results:
+                key = "cpu_per_poll_ratio_ours_to_" + floor.replace("-", "_")
+                comparison[key] = ours["cpu_seconds_per_1000_polls"] / max(
+                    1e-9, results[floor]["cpu_seconds_per_1000_polls"]
+                )
+        figures: dict[str, Any] = {**results, "comparison": comparison}
     else:
         figures = results[variants[0]]
     report(name, figures, save=args.save)

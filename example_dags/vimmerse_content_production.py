@@ -12,12 +12,15 @@ Every day this DAG:
 5. makes a story video per product page (``POST /story/url-2-video``: the API reads the page), then
    publishes it (``PUT /story/{id}``: its public title, visible to everyone);
 6. makes a story video per product photo set (``POST /story/images-2-video``: one scene per photo);
-7. downloads every output into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``);
+7. downloads every output into ``output/<date>/`` (``VIMMERSE_OUTPUT_DIR`` overrides ``output``), in one
+   task whose event on the videos asset (``vimmerse_assets.VIDEOS``) lists every job and file: it
+   starts ``vimmerse_publish``;
 8. writes ``summary.json`` next to the videos: each job's id, status, URLs, downloaded paths and the
    credits used where the API reports them (batches and stories do, single media do not).
 
 The ``page`` and ``photos`` of ``products.csv`` are public URLs the API fetches (``photos``: several,
-separated by spaces); the shipped ones are placeholders to replace with your shop's.
+separated by spaces); the shipped ones are placeholders to replace with your shop's. The ``products``
+parameter (a number, when triggering by hand) makes only the first products of the list, for a trial run.
 
 Every generation waits in the triggerer (``deferrable=True``), so a long job holds no worker slot.
 
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
+from vimmerse_assets import VIDEOS  # example_dags/ is on the DAG files' import path, as in any DAGs folder
 
 from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadOperator
@@ -52,10 +56,11 @@ from airflow_provider_vimmerse.operators.story import (
 )
 
 try:
-    from airflow.sdk import DAG, task
+    from airflow.sdk import DAG, Param, task
 except ImportError:  # Airflow 2
     from airflow import DAG
     from airflow.decorators import task
+    from airflow.models.param import Param
 
 HERE = Path(__file__).parent
 PRODUCTS_FILE = HERE / "products.csv"
@@ -80,13 +85,15 @@ def render_prompt(template: str, name: str, day: pendulum.Date) -> str:
     )
 
 
-def read_products(ds: str | None) -> tuple[pendulum.Date, list[dict[str, str]]]:
-    """Return the run's logical date and the rows of the product list."""
+def read_products(ds: str | None, params: dict[str, Any] | None = None) -> tuple[pendulum.Date, list[dict[str, str]]]:
+    """Return the run's logical date and the rows of the product list (the first ``products`` when set)."""
     import csv
 
     day = pendulum.parse(ds or pendulum.now("UTC").to_date_string()).date()
     with PRODUCTS_FILE.open(newline="", encoding="utf-8") as source:
-        return day, [row for row in csv.DictReader(source) if row.get("name")]
+        rows = [row for row in csv.DictReader(source) if row.get("name")]
+    limit = (params or {}).get("products")
+    return day, rows[:limit] if limit else rows
 
 
 with DAG(
@@ -97,12 +104,17 @@ with DAG(
     max_active_runs=1,
     tags=["vimmerse", "example"],
     default_args={"deferrable": True, "retries": 1},
+    params={
+        "products": Param(
+            None, type=["null", "integer"], minimum=1, description="make only the first products (default: all)"
+        )
+    },
 ) as dag:
 
     @task
-    def load_products(ds: str | None = None) -> list[dict[str, Any]]:
+    def load_products(ds: str | None = None, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Read the product list and return one media request per product (prompt rendered for the day)."""
-        day, rows = read_products(ds)
+        day, rows = read_products(ds, params)
         media = [
             {
                 "title": f"{row['name']} ({day.isoformat()})",
@@ -119,9 +131,9 @@ with DAG(
         return [image for product in products for image in product["image_files"]]
 
     @task
-    def product_pages(ds: str | None = None) -> list[dict[str, Any]]:
+    def product_pages(ds: str | None = None, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Return one url-2-video request per product page: its URL, then what to make of it."""
-        day, rows = read_products(ds)
+        day, rows = read_products(ds, params)
         return [
             {
                 "idea": f"{row['page']} A lively {SEASONS[day.month - 1]} ad for the {row['name']}, "
@@ -132,9 +144,9 @@ with DAG(
         ]
 
     @task
-    def product_photos(ds: str | None = None) -> list[dict[str, Any]]:
+    def product_photos(ds: str | None = None, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Return one images-2-video request per product photo set (one scene per photo)."""
-        day, rows = read_products(ds)
+        day, rows = read_products(ds, params)
         return [
             {
                 "image_urls": row["photos"].split(),
@@ -211,17 +223,22 @@ with DAG(
 
     jobs = list_jobs(product_videos.output, showcase.output, story.output, published.output, photo_videos.output)
 
-    # [START howto_vimmerse_mapped_download]
-    download = VimmerseDownloadOperator.partial(task_id="download", destination=DESTINATION).expand(job=jobs)
-    # [END howto_vimmerse_mapped_download]
+    # [START howto_vimmerse_download_all]
+    # One task for every job, so the videos asset gets one event per day, listing each job and its files:
+    # Airflow starts a run of vimmerse_publish from the events queued when its scheduler looks, and the
+    # last of many events arriving together could wait for the next day's run.
+    download = VimmerseDownloadOperator(task_id="download", job=jobs, destination=DESTINATION, outlets=[VIDEOS])
+    # [END howto_vimmerse_download_all]
 
     @task
-    def write_summary(jobs: list[dict[str, Any]], paths: Any, folder: str, ds: str | None = None) -> str:
+    def write_summary(jobs: list[dict[str, Any]], paths: list[str], folder: str, ds: str | None = None) -> str:
         """Write ``summary.json`` next to the videos: ids, statuses, URLs, paths, credits; return its path."""
         import json
 
         entries = []
-        for job, job_paths in zip(jobs, paths, strict=True):
+        written = iter(paths)  # the download returns each job's files in turn, one per output URL
+        for job in jobs:
+            job_paths = [next(written) for _ in job["video_urls"]]
             entry = {
                 key: job[key]
                 for key in ("kind", "id", "title", "status", "web_url", "video_urls", "used_credits", "failed_media")

@@ -97,10 +97,16 @@ def load_example_dag(name: str, poll_interval: float | None = None) -> DAG:
     assert spec is not None and spec.loader is not None, f"no example DAG file named {name}"
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    folder = str(REPO / "example_dags")  # on the import path, as Airflow puts the DAGs folder (shared modules)
+    added = folder not in sys.path
+    if added:
+        sys.path.append(folder)
     try:
         spec.loader.exec_module(module)
     finally:
         del sys.modules[spec.name]
+        if added:
+            sys.path.remove(folder)
     if poll_interval is not None:
         for task in module.dag.tasks:
             if hasattr(task, "poll_interval"):

@@ -38,6 +38,21 @@ def test_waiting_capacity_reports_the_poll_rate_asked_and_the_budget(tmp_path):
     assert figures["poll_budget_per_second"] > 0 and figures["idle_loop_lag_p99_ms"] >= 0
 
 
+def test_waiting_capacity_measures_the_trigger_against_bare_requests_in_the_same_run(tmp_path):
+    out = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "benchmarks.waiting_capacity", "--jobs", "20", "--job-seconds", "2",
+               "--poll-interval", "0.5", "--https", "--variant", "vimmerse-floor", "--json", str(out)]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    for variant in ("vimmerse", "floor", "floor-lockstep"):
+        assert figures[variant]["events"] == {"success": 20}, variant
+        assert figures[variant]["polls_per_job"] >= 2, f"{variant}: each wait polled until its job finished"
+    assert figures["comparison"]["cpu_per_poll_ratio_ours_to_floor"] > 0
+    assert figures["comparison"]["cpu_per_poll_ratio_ours_to_floor_lockstep"] > 0
+    assert "cpu_per_poll_ratio_ours_to_http" not in figures["comparison"], "no http variant in this run"
+
+
 def test_download_small_run_over_https_writes_whole_files_with_both_clients(tmp_path):
     out = tmp_path / "figures.json"
     command = [sys.executable, "-m", "benchmarks.download", "--size-mb", "4", "--rounds", "1", "--https",
@@ -54,3 +69,16 @@ def test_import_cost_reports_no_heavy_module_at_parse_time():
     figures = import_cost.main(["--runs", "1"])
     assert figures["hook_heavy_modules_imported"] == []
     assert figures["operators_heavy_modules_imported"] == []
+
+
+def test_waiting_webhooks_small_run_wakes_every_webhook_wait_with_fewer_polls(tmp_path):
+    out = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "benchmarks.waiting_webhooks", "--jobs", "5", "--job-seconds", "3",
+               "--check-interval", "0.5", "--https", "--json", str(out)]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["polling"]["events"] == {"success": 5} and figures["webhooks"]["events"] == {"success": 5}
+    assert figures["webhooks"]["deliveries"] == 5 and figures["webhooks"]["refused_deliveries"] == 0
+    assert figures["webhooks"]["status_polls_per_job"] == 1, "one status request confirms each delivery"
+    assert figures["webhooks"]["hint_reads_per_wait_per_minute"] > 0

@@ -40,10 +40,10 @@ _AUTODOC = re.compile(
     re.M,
 )
 # The areas whose every module is in the API reference; the sandbox's internals are not public API.
-_REFERENCED_PACKAGES = ("hooks", "operators", "sensors", "triggers", "links", "api", "plugins")
+_REFERENCED_PACKAGES = ("hooks", "operators", "decorators", "sensors", "triggers", "links", "api", "plugins")
 _REFERENCED_MODULES = ("exceptions", "sandbox.client", "sandbox.server", "sandbox.pytest_plugin")
 # The areas whose public classes must each be documented (they are what a DAG author uses).
-_CLASS_PACKAGES = ("hooks", "operators", "sensors", "triggers", "links")
+_CLASS_PACKAGES = ("hooks", "operators", "decorators", "sensors", "triggers", "links")
 
 
 @dataclass(frozen=True)

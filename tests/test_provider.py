@@ -22,6 +22,8 @@ PUBLIC_MODULES = [
     "airflow_provider_vimmerse.triggers.job",
     "airflow_provider_vimmerse.links.vimmerse",
 ]
+#: What ``@task.vimmerse_media`` and ``@task.vimmerse_story`` import when a DAG file uses them.
+DECORATOR_MODULES = ["airflow_provider_vimmerse.decorators.media", "airflow_provider_vimmerse.decorators.story"]
 
 
 def test_provider_info_validates_against_airflows_own_schema():
@@ -68,7 +70,7 @@ def test_connection_form_shows_api_key_and_the_extra_fields():
         assert f"extra__vimmerse__{field}" in widgets
 
 
-@pytest.mark.parametrize("module", PUBLIC_MODULES)
+@pytest.mark.parametrize("module", [*PUBLIC_MODULES, *DECORATOR_MODULES])
 def test_importing_a_public_module_is_light(module):
     """At DAG-parse time: no HTTP client, no sandbox, no network on top of what Airflow imports anyway."""
     code = (
@@ -82,3 +84,19 @@ def test_importing_a_public_module_is_light(module):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("name", "factory"),
+    [
+        ("vimmerse_media", "decorators.media.vimmerse_media_task"),
+        ("vimmerse_story", "decorators.story.vimmerse_story_task"),
+    ],
+)
+def test_task_decorators_resolve_through_provider_info(name, factory):
+    """``@task.vimmerse_media`` and ``@task.vimmerse_story`` are found by Airflow's own lookup (2.11 and 3.x)."""
+    from airflow.providers.common.compat.sdk import task
+
+    module, _, attr = f"airflow_provider_vimmerse.{factory}".rpartition(".")
+    assert getattr(task, name) is getattr(__import__(module, fromlist=[attr]), attr)
+    assert {"name": name, "class-name": f"{module}.{attr}"} in get_provider_info()["task-decorators"]

@@ -118,7 +118,8 @@ class ApiConfig:
 
     def same_origin(self, url: str) -> bool:
         """Return True when ``url`` has the API's scheme, host and port (where the key may go)."""
-        return same_origin(url, self.base_url)
+        # A URL below the base URL (every poll's) shares its scheme and host as written: no parsing needed.
+        return url.startswith(self.base_url + "/") or same_origin(url, self.base_url)
 
 
 def user_agent(package_version: str, airflow_version: str) -> str:

@@ -58,7 +58,7 @@ def parse_json(text: str | bytes, *, method: str, path: str, status: int) -> Any
 
 def unwrap(body: Any) -> Any:
     """Return the object inside ``{"data": ...}`` wrappers (legacy routes, sometimes nested), or the body."""
-    while isinstance(body, dict) and "data" in body and set(body) <= _WRAPPER_KEYS:
+    while isinstance(body, dict) and "data" in body and body.keys() <= _WRAPPER_KEYS:
         inner = body["data"]
         if not isinstance(inner, (dict, list)):
             break

@@ -6,7 +6,7 @@ Pure module: no Airflow imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 from airflow_provider_vimmerse.api.jobs import (
@@ -182,3 +182,60 @@ def _member_fields(members: GroupMembers, obj: Mapping[str, Any], api_url: str |
         "failed_count": len(members.failed),
         "failed_media": list(members.failed),
     }
+
+
+def asset_extra(result: Mapping[str, Any], paths: Sequence[Any] | None = None) -> dict[str, Any]:
+    """
+    Return what an asset event says about one job: plain JSON, the same keys for every kind.
+
+    ``kind``, ``id``, ``status`` (the API's raw value), ``title`` and ``web_url`` are strings or None
+    when the result does not say; ``urls`` lists every output (video, image or audio) and is empty
+    when there is none; ``used_credits`` is None when the API does not report it (single media do
+    not). A batch's or story's result adds ``media``: each media's ``id``, ``status`` and ``urls``.
+    A download adds ``paths``: the files it wrote, by their final names.
+
+    :param result: a job result (:class:`JobResult`, or the same dict read back from XCom)
+    :param paths: the files written from its outputs, for a download
+    """
+    extra: dict[str, Any] = {name: _text(result.get(name)) for name in ("kind", "id", "status", "title", "web_url")}
+    extra["urls"] = _texts(result.get("video_urls") or result.get("urls"))
+    credits = result.get("used_credits")
+    extra["used_credits"] = credits if isinstance(credits, (int, float)) and not isinstance(credits, bool) else None
+    medias = result.get("medias")
+    if isinstance(medias, list) and medias:
+        extra["media"] = [
+            {
+                "id": _text(media.get("id")),
+                "status": _text(media.get("status")),
+                "urls": _texts(media.get("video_urls")),
+            }
+            for media in medias
+            if isinstance(media, Mapping)
+        ]
+    if paths is not None:
+        extra["paths"] = [str(path) for path in paths]
+    return extra
+
+
+def downloads_extra(downloads: Sequence[tuple[Mapping[str, Any], Sequence[Any]]]) -> dict[str, Any]:
+    """
+    Return what a download's asset event says: the job and its ``paths`` when it downloaded one job.
+
+    Several jobs (a list of results) give ``{"jobs": [...], "paths": [...]}``: each job as
+    :func:`asset_extra` says it, with its own paths, and every path written, in order.
+
+    :param downloads: each job's result and the paths written from its outputs
+    """
+    jobs = [asset_extra(result, paths) for result, paths in downloads]
+    if len(jobs) == 1:
+        return jobs[0]
+    return {"jobs": jobs, "paths": [path for job in jobs for path in job["paths"]]}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _texts(value: Any) -> list[str]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [item for item in items if isinstance(item, str) and item]

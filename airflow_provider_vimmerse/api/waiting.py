@@ -49,6 +49,11 @@ POLL_JITTER = 0.1
 MAX_POLLS_PER_SECOND = 1200.0
 #: Seconds of unused budget that may be spent at once (a burst of ``MAX_POLLS_PER_SECOND`` x this).
 POLL_BURST_SECONDS = 0.02
+#: With webhooks on, the status polls that still run in case a delivery is lost (the safety net):
+#: seconds between them, unless the task sets ``poll_interval``. A lost delivery costs at most this.
+SAFETY_NET_INTERVAL = 600.0
+#: With webhooks on, seconds between two reads of the recorded hint (``[vimmerse] webhook_check_interval``).
+HINT_CHECK_INTERVAL = 10.0
 
 
 #: The keys a wait event may carry.
@@ -184,6 +189,8 @@ class JobWatch:
     :param poll_interval: fixed seconds between polls, or None to adapt
     :param rerun: set when the wait follows a request re-running a finished job
     :param need_output: a ``success`` without an output (a story still composing) keeps the wait going
+    :param safety_net: webhooks wake the wait, so status polls run only every :data:`SAFETY_NET_INTERVAL`
+        (or ``poll_interval``), until a reading shows the job finishing (then the normal schedule)
     """
 
     kind: str
@@ -193,6 +200,9 @@ class JobWatch:
     _: KW_ONLY
     rerun: Rerun | None = None
     need_output: bool = False
+    safety_net: bool = False
+    #: True once a reading showed an end the wait does not take yet (a story composing, an old run)
+    finishing: bool = field(default=False, init=False)
     #: True once the job showed the run that the wait is for (from the start when it is no re-run)
     new_run_seen: bool = field(init=False)
     polls: int = field(default=0, init=False)
@@ -223,7 +233,9 @@ class JobWatch:
         self.polls += 1
         self.errors_in_a_row = 0
         lines: list[str] = []
+        looked_terminal = snapshot.effective_state.is_terminal
         snapshot, note, stop = self._judge(snapshot)
+        self.finishing = self.finishing or (looked_terminal and not snapshot.effective_state.is_terminal)
         self._last = snapshot
         if note is not None and note not in self._logged_once:
             self._logged_once.add(note)
@@ -305,6 +317,8 @@ class JobWatch:
             retry_after = getattr(error, "retry_after", None)
             if isinstance(retry_after, (int, float)):
                 delay = max(delay, min(float(retry_after), ERROR_BACKOFF_CEILING))
+        elif self.safety_net and not self.finishing:
+            delay = (self.poll_interval or SAFETY_NET_INTERVAL) * random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
         else:
             # +-10 % so waits started together (a backfill, a mapped task) do not poll in lockstep
             delay = poll_delay(self.polls, self.poll_interval) * random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)

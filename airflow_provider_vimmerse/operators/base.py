@@ -44,6 +44,7 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseNotFoundError,
 )
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
+from airflow_provider_vimmerse.operators.outlets import Made
 from airflow_provider_vimmerse.operators.params import (
     EXTRA,
     EXTRA_PARAMS,
@@ -108,6 +109,33 @@ class VimmerseHookMixin:
     def fetch_result(self, kind: str, job_id: str) -> JobResult:
         """Read a job once and return its result."""
         return self.hook.result_of(kind, job_id, self.hook.get_job(kind, job_id))
+
+    #: The jobs this run made, waited on or downloaded (set by :meth:`record`), for OpenLineage.
+    vimmerse_made: tuple[Made, ...] = ()
+
+    def record(self, context: Any, *made: Made) -> None:
+        """
+        Keep what the task made, and put it in the ``extra`` of its ``outlets``' asset events.
+
+        Called where a result is returned (twice for one result changes nothing); see
+        :mod:`~airflow_provider_vimmerse.operators.outlets`.
+        """
+        from airflow_provider_vimmerse.operators.outlets import annotate_outlets
+
+        self.vimmerse_made = made
+        annotate_outlets(self, context, made)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the task's OpenLineage inputs, outputs and job facet (called by OpenLineage only, when installed)."""
+        from airflow_provider_vimmerse.operators.lineage import operator_lineage
+
+        return operator_lineage(self, self.vimmerse_made)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """Return the failed task's OpenLineage inputs (it made nothing to report)."""
+        from airflow_provider_vimmerse.operators.lineage import operator_lineage
+
+        return operator_lineage(self, ())
 
 
 def checked_kind(kind: str) -> str:
@@ -236,7 +264,9 @@ class VimmerseSubmitOperator(VimmerseOperator):
             if submission is None:
                 submission = self.submit(context)
                 self._remember(context, submission)
-            return self.follow(context, submission)
+            result = self.follow(context, submission)
+        self.record(context, Made(result))
+        return result
 
     def follow(self, context: Any, submission: Submission) -> JobResult:
         """Return the output the answer carries, or the finished job's result, or wait for the job."""
@@ -335,6 +365,24 @@ class VimmerseSubmitOperator(VimmerseOperator):
         self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
 
 
+def default_poll_interval() -> float | None:
+    """
+    Return the deployment's ``[vimmerse] poll_interval`` (seconds between status checks), or None when unset.
+
+    :raises VimmerseInputError: when the setting is not a positive number
+    """
+    from airflow_provider_vimmerse import settings
+
+    try:
+        seconds = settings.get("poll_interval")
+    except ValueError:
+        seconds = -1.0
+    if seconds is not None and not 0 < seconds < float("inf"):
+        raw = conf.get(settings.SECTION, "poll_interval", fallback="")
+        raise VimmerseInputError("[vimmerse] poll_interval", f"must be a positive number of seconds, got {raw!r}")
+    return seconds
+
+
 class VimmerseJobOperator(VimmerseSubmitOperator):
     """
     Base of the operators that start a Vimmerse job and wait for it.
@@ -345,14 +393,20 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
     :param wait_for_completion: wait until the job ends (default); False returns the id at once
     :param deferrable: wait in the triggerer, holding no worker slot (default from
         ``[operators] default_deferrable``)
-    :param poll_interval: fixed seconds between status checks; None (default) adapts: quick first
-        checks, then slower up to a minute
+    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set (read when the task runs), else adapts: quick first checks,
+        then slower up to a minute
     :param timeout: how long to wait for the job before failing (the job may go on remotely)
     """
 
     #: A ``success`` without an output keeps the wait going (a story reads ``success`` before its
     #: composed video is there).
     need_output: ClassVar[bool] = False
+    #: With webhooks on, the provider fills ``webhook_url`` of the job this operator starts (not of a re-run).
+    fills_webhook_url: ClassVar[bool] = True
+    #: This try's :class:`~airflow_provider_vimmerse.operators.webhooks.WebhookPlan`, and whether its submit sent it.
+    _webhook_plan: Any = None
+    _webhook_sent: bool = False
 
     def __init__(
         self,
@@ -372,6 +426,12 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
             raise VimmerseInputError("poll_interval", f"must be a positive number of seconds, got {poll_interval!r}")
         if (_seconds(timeout) or 0) <= 0:
             raise VimmerseInputError("timeout", f"must be positive, got {timeout!r}")
+
+    def check_inputs(self) -> None:
+        """Validate as the base does, and the deployment's ``[vimmerse] poll_interval`` before anything is paid for."""
+        super().check_inputs()
+        if self.poll_interval is None:
+            default_poll_interval()
 
     @property
     def rerun_grace(self) -> float | None:
@@ -406,6 +466,24 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         submission = self.send(req, job_id=job_id)
         return replace(submission, job_id=job_id, rerun=Rerun(action, baseline, requested_at, self.rerun_grace))
 
+    def execute(self, context: Any) -> JobResult:
+        """Decide this try's webhook (``docs/waiting.md``; off by default), then validate, submit and follow."""
+        from airflow_provider_vimmerse.operators.webhooks import plan_webhook
+
+        self._webhook_plan, self._webhook_sent = plan_webhook(self, context), False
+        return super().execute(context)
+
+    def api_fields(self) -> dict[str, Any]:
+        """Return the API fields, with the signed ``webhook_url`` when this try asks for a webhook."""
+        fields = super().api_fields()
+        if self._webhook_plan is not None:
+            fields["webhook_url"] = self._webhook_plan.url
+        return fields
+
+    def _remember(self, context: Any, submission: Submission) -> None:
+        super()._remember(context, submission)
+        self._webhook_sent = self._webhook_plan is not None  # a submit of this try sent it
+
     def follow(self, context: Any, submission: Submission) -> JobResult:
         """Return at once what needs no wait (or when not waiting), else wait for the job."""
         if submission.output is None and not submission.done and not self.wait_for_completion:
@@ -421,7 +499,8 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
 
         job_id, rerun = submission.job_id, submission.rerun
         deadline = time.time() + (_seconds(self.timeout) or 0)
-        watch = JobWatch(self.job_kind, job_id, deadline, self.poll_interval, rerun=rerun, need_output=self.need_output)
+        poll_interval = self.poll_interval if self.poll_interval is not None else default_poll_interval()
+        watch = JobWatch(self.job_kind, job_id, deadline, poll_interval, rerun=rerun, need_output=self.need_output)
         if submission.status is None:
             event, _ = self._poll_once(watch)
         else:  # the answer, or the earlier try's reattach, already read it
@@ -436,9 +515,10 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
                     kind=self.job_kind,
                     job_id=job_id,
                     deadline=deadline,
-                    poll_interval=self.poll_interval,
+                    poll_interval=poll_interval,
                     rerun=rerun.to_payload() if rerun else None,
                     need_output=self.need_output,
+                    webhook=self._webhook_plan.trigger_kwargs if self._webhook_plan and self._webhook_sent else None,
                 ),
                 method_name="execute_complete",
             )
@@ -493,6 +573,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         with fail_fast():
             result = self.finish(context, outcome.job_id)
         self._forget(context)
+        self.record(context, Made(result))
         return result
 
     def submitted_result(self, job_id: str) -> JobResult:
@@ -602,6 +683,7 @@ class VimmerseRerunOperator(VimmerseJobOperator):
     rerun_action: ClassVar[str] = ""
     #: What the task logs it is doing when it sends the request.
     rerun_doing: ClassVar[str] = ""
+    fills_webhook_url = False
 
     def target_id(self) -> str:
         """

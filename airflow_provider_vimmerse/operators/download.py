@@ -26,6 +26,9 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     ``file_size`` (known from the documents' example URLs only). When any is set, each media is
     fetched from that route with them, whatever its result lists; they are refused for other kinds.
 
+    Each asset in ``outlets`` gets an event whose ``extra`` names the job and the written paths
+    (:func:`~airflow_provider_vimmerse.api.results.downloads_extra`).
+
     :param destination: folder: a local path or an object storage URL such as ``s3://bucket/videos``
         (templated, e.g. ``"output/{{ ds }}"``)
     :param job: a job result dict, or a list of them (templated)
@@ -71,29 +74,39 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
 
     def execute(self, context: Any) -> list[str]:
         """Download every output; return the written paths in order."""
-        paths: list[str] = []
-        for kind, job_id, urls in self._sources():
+        from airflow_provider_vimmerse.operators.outlets import Made
+
+        made: list[Made] = []
+        for job, urls in self._sources():
+            kind, job_id = str(job.get("kind", "job")), str(job["id"])
             if not urls:
                 raise VimmerseInputError("job", f"{kind} {job_id} has no output to download (is it finished?)")
-            for index, url in enumerate(urls):
-                fallback = f"{kind}-{job_id}-{index}.mp4"
-                paths.append(self.hook.download(url, self.destination, fallback_name=fallback))
+            written = [
+                self.hook.download(url, self.destination, fallback_name=f"{kind}-{job_id}-{index}.mp4")
+                for index, url in enumerate(urls)
+            ]
+            made.append(Made({**job, "video_urls": urls}, tuple(written)))
+        paths = [path for item in made for path in item.paths or ()]
         self.log.info("Wrote %d file(s): %s", len(paths), paths)
+        self.record(context, *made)
         return paths
 
-    def _sources(self) -> list[tuple[str, str, list[str]]]:
+    def _sources(self) -> list[tuple[Mapping[str, Any], list[str]]]:
+        """Return each job to download (its result, or its kind and id when only those are known) and its URLs."""
         if self.job is None:
             assert self.kind and self.job_id
             if self.query:
-                return [(self.kind, self.job_id, [self._download_route(self.kind, self.job_id)])]
-            return [(self.kind, self.job_id, self.fetch_result(self.kind, self.job_id)["video_urls"])]
+                job = {"kind": self.kind, "id": self.job_id}
+                return [(job, [self._download_route(self.kind, self.job_id)])]
+            result = self.fetch_result(self.kind, self.job_id)
+            return [(result, list(result["video_urls"]))]
         sources = []
         for item in as_list(self.job) if not isinstance(self.job, Mapping) else [self.job]:
             if not isinstance(item, Mapping) or "id" not in item:
                 raise VimmerseInputError("job", f"expected a Vimmerse job result dict, got {str(item)[:100]!r}")
             kind, job_id = str(item.get("kind", "job")), str(item["id"])
             urls = [self._download_route(kind, job_id)] if self.query else list(item.get("video_urls") or [])
-            sources.append((kind, job_id, urls))
+            sources.append((item, urls))
         return sources
 
     def _download_route(self, kind: str, job_id: str) -> str:

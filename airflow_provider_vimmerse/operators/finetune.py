@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vimmerse.api.finetune import DEFAULT_TRIGGER_WORD_FIELD
 from airflow_provider_vimmerse.operators.base import VimmerseJobOperator
 from airflow_provider_vimmerse.operators.params import EXTRA_PARAMS, FILES, INT, KEPT, URLS, Param, as_list
 
@@ -51,7 +52,7 @@ class VimmerseFinetuneOperator(VimmerseJobOperator):
         "the answer's field holding the trigger word (not documented; default ``id``)",
         send=KEPT,
         templated=False,
-        default="id",
+        default=DEFAULT_TRIGGER_WORD_FIELD,
     )
     extra_params = EXTRA_PARAMS
 

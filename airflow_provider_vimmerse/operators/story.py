@@ -346,7 +346,7 @@ def story_task_group(
     element_images: bool = True,
     image_option: str | None = None,
     seed: int | None = None,
-    edit_storyboard: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    edit_storyboard: Callable[..., dict[str, Any]] | None = None,
     motion_type: str | None = None,
     duration: int | None = None,
     loop: int | None = None,
@@ -383,7 +383,8 @@ def story_task_group(
     :param image_option: image model of the elements and scenes steps
     :param seed: image generation seed
     :param edit_storyboard: a function that takes the storyboard and returns it changed; it runs as a
-        Python task between the storyboard and the image steps
+        Python task between the storyboard and the image steps, so it may also take context values by
+        name (``ti``, ``params``...), e.g. to read a review's answer
     :param motion_type: AI model of the scene videos
     :param duration: seconds per scene, 1-10
     :param loop: motion repeats per scene, 1-6

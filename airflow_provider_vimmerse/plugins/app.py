@@ -4,13 +4,20 @@ The FastAPI app behind the Vimmerse page, mounted by Airflow 3's api-server at `
 * ``GET /vimmerse/``: the HTML page (:mod:`~airflow_provider_vimmerse.plugins.page`);
 * ``GET /vimmerse/api/jobs?limit=N``: the same rows as JSON, ``{"jobs": [...]}``, each a
   :class:`~airflow_provider_vimmerse.plugins.jobs.JobRow`;
-* both take ``limit`` (1 to 500, default 50): how many of the most recent jobs;
+* both take ``limit`` (1 to 500; default ``[vimmerse] page_limit``, 50): how many of the most recent jobs;
+* ``GET /vimmerse/costs?start=YYYY-MM-DD&end=YYYY-MM-DD``: the cost view, credits per day and per DAG
+  (a chart, its legend and tables; :mod:`~airflow_provider_vimmerse.plugins.costs`), the last
+  ``[vimmerse] cost_days`` days by default; ``GET /vimmerse/api/costs`` answers the same figures as JSON
+  (a :class:`~airflow_provider_vimmerse.plugins.costs.CostReport`). A range that is not two days, ends
+  before it starts or is longer than 366 days is refused with 422 naming ``start`` or ``end``;
 * ``GET /vimmerse/api/jobs/{dag_id}/{run_id}/{task_id}/{map_index}/outputs/{index}``: one output of a
   task's job (``index`` in its row's ``video_urls``; ``map_index`` -1 for a task that is not mapped),
   streamed from the Vimmerse API with the connection's key (:mod:`~airflow_provider_vimmerse.plugins.outputs`):
   the page plays the outputs that only the API serves through it. 404 when the task has no job or no
   such output, or when the output is not on a Vimmerse API origin (play it from its URL);
 * ``GET /vimmerse/icon.svg``: the icon of the page's entry in the Airflow navigation.
+* ``POST /vimmerse/webhooks/hint``: the webhook receiver (:mod:`~airflow_provider_vimmerse.plugins.webhooks`),
+  outside Airflow's login: only a signed URL is accepted, and it records one hint.
 
 Auth is Airflow's own, as for its REST API: the user comes from the ``Authorization: Bearer`` header
 or the ``_token`` cookie the Airflow UI sets (the UI opens the page in an iframe, which sends the
@@ -27,6 +34,7 @@ other processes loading plugins should not spend.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Annotated
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -36,14 +44,26 @@ from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_da
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from airflow_provider_vimmerse import settings
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.plugins.costs import CostRange, CostReport, build_report, cost_range
 from airflow_provider_vimmerse.plugins.jobs import OUTPUT_ROUTE, JobRow
 from airflow_provider_vimmerse.plugins.outputs import api_origins, connections_for, find_api_connections, stream_output
-from airflow_provider_vimmerse.plugins.page import CONTENT_SECURITY_POLICY, render_page
-from airflow_provider_vimmerse.plugins.query import read_job_row, read_job_rows
+from airflow_provider_vimmerse.plugins.page import (
+    CONTENT_SECURITY_POLICY,
+    COST_CONTENT_SECURITY_POLICY,
+    render_costs_page,
+    render_page,
+)
+from airflow_provider_vimmerse.plugins.query import read_job_row, read_job_rows, read_jobs_between
+from airflow_provider_vimmerse.plugins.usage import read_account_usage
 from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
+from airflow_provider_vimmerse.plugins.webhooks import router as webhook_router
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+#: The most jobs the cost view adds up over one range (it says so when a range holds more).
+MAX_COST_JOBS = 10_000
 
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -54,7 +74,21 @@ ICON_SVG = (
 )
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many jobs at most, newest first.")]
+LimitQuery = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_LIMIT, description="How many jobs at most, newest first (default ``[vimmerse] page_limit``)."),
+]
+
+
+def row_limit(limit: LimitQuery = None) -> int:
+    """Return how many jobs to list: ``limit``, else ``[vimmerse] page_limit`` (kept within 1 to 500)."""
+    if limit is not None:
+        return limit
+    return max(1, min(MAX_LIMIT, settings.get("page_limit") or DEFAULT_LIMIT))
+
+
+Limit = Annotated[int, Depends(row_limit)]
+DayQuery = Annotated[str | None, Query(description="A day, YYYY-MM-DD (UTC).")]
 
 #: What Airflow's own XCom list asks of a user: reading XComs and task instances.
 GUARDS = [
@@ -69,9 +103,7 @@ def _base_path(request: Request) -> str:
     return root_path.removesuffix(URL_PREFIX)
 
 
-def readable_rows(
-    request: Request, session: SessionDep, user: GetUserDep, limit: Limit = DEFAULT_LIMIT
-) -> list[JobRow]:
+def readable_rows(request: Request, session: SessionDep, user: GetUserDep, limit: Limit) -> list[JobRow]:
     """
     Return the recent jobs of the DAGs the user may read (a FastAPI dependency).
 
@@ -94,7 +126,7 @@ def readable_rows(
 RowsDep = Annotated[list[JobRow], Depends(readable_rows)]
 
 
-def page(rows: RowsDep, limit: Limit = DEFAULT_LIMIT) -> HTMLResponse:
+def page(rows: RowsDep, limit: Limit) -> HTMLResponse:
     """Return the page of recent jobs."""
     headers = {**_NO_STORE, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
     return HTMLResponse(render_page(rows, limit=limit), headers=headers)
@@ -126,6 +158,51 @@ def output(
     return stream_output(urls[index], conn_ids, byte_range=byte_range)
 
 
+def readable_costs(session: SessionDep, user: GetUserDep, span: CostRange) -> CostReport:
+    """
+    Return the credits of the jobs of the DAGs the user may read over ``span``, beside the account's own.
+
+    :param session: a session on Airflow's metadata database
+    :param user: the user, from Airflow's auth manager
+    :param span: the days
+    """
+    dag_ids = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
+    first, after = span.bounds()
+    rows, truncated = read_jobs_between(session, start=first, end=after, limit=MAX_COST_JOBS, dag_ids=dag_ids)
+    return build_report(rows, span, read_account_usage(span), truncated=truncated)
+
+
+def _asked_range(start: str | None, end: str | None) -> CostRange:
+    return cost_range(start, end, today=_today(), default_days=settings.get("cost_days") or 30)
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def costs(session: SessionDep, user: GetUserDep, start: DayQuery = None, end: DayQuery = None) -> HTMLResponse:
+    """Return the cost view of a range of days (422, with the form, for a range it cannot show)."""
+    headers = {**_NO_STORE, "Content-Security-Policy": COST_CONTENT_SECURITY_POLICY}
+    try:
+        span = _asked_range(start, end)
+    except VimmerseInputError as error:
+        html = render_costs_page(None, start=start or "", end=end or "", today=_today(), error=str(error))
+        return HTMLResponse(html, status_code=422, headers=headers)
+    report = readable_costs(session, user, span)
+    html = render_costs_page(report, start=report["start"], end=report["end"], today=_today())
+    return HTMLResponse(html, headers=headers)
+
+
+def costs_json(session: SessionDep, user: GetUserDep, start: DayQuery = None, end: DayQuery = None) -> JSONResponse:
+    """Return the cost view's figures as JSON (422 naming ``start`` or ``end`` for a range it cannot show)."""
+    try:
+        span = _asked_range(start, end)
+    except VimmerseInputError as error:
+        detail = [{"loc": ["query", error.field], "msg": str(error), "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422, headers=_NO_STORE)
+    return JSONResponse(readable_costs(session, user, span), headers=_NO_STORE)
+
+
 def icon() -> Response:
     """Return the icon of the navigation entry (public: it shows nothing about any DAG)."""
     return Response(ICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
@@ -137,5 +214,9 @@ def create_app() -> FastAPI:
     app.add_api_route("/", page, methods=["GET"], response_class=HTMLResponse, dependencies=GUARDS)
     app.add_api_route("/api/jobs", jobs, methods=["GET"], dependencies=GUARDS)
     app.add_api_route(OUTPUT_ROUTE, output, methods=["GET"], dependencies=GUARDS)
+    app.add_api_route("/costs", costs, methods=["GET"], response_class=HTMLResponse, dependencies=GUARDS)
+    app.add_api_route("/api/costs", costs_json, methods=["GET"], dependencies=GUARDS)
     app.add_api_route("/icon.svg", icon, methods=["GET"])
+    # The webhook receiver: no Airflow login; a signed URL records one hint (plugins/webhooks.py).
+    app.include_router(webhook_router)
     return app

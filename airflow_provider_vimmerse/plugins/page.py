@@ -27,12 +27,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from html import escape
 from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS
 from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.plugins.chart import cost_chart, dag_colours, number, swatch
+from airflow_provider_vimmerse.plugins.costs import CostReport
 from airflow_provider_vimmerse.plugins.jobs import JobRow, http_url
 
 #: Shown in a cell whose value is unknown.
@@ -153,7 +155,10 @@ def render_page(rows: Sequence[JobRow], *, limit: int) -> str:
             "Only the DAGs you can read are listed.</p>"
         )
         summary = "Jobs started by Vimmerse tasks, read from what Airflow stores (XComs and task states)."
-    links = f'<a href="?limit={limit}">Refresh</a> · <a href="api/jobs?limit={limit}">JSON</a>'
+    links = (
+        f'<a href="?limit={limit}">Refresh</a> · <a href="api/jobs?limit={limit}">JSON</a> · '
+        '<a class="costs-link" href="costs">Costs</a>'
+    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -302,3 +307,176 @@ def _links(task_url: str, web_url: str | None) -> str:
         opening = f'<a class="web-link" href="{escape(safe)}" target="_blank" rel="noopener noreferrer"'
         links.append(f'{opening} title="The job in the Vimmerse web app">Vimmerse ↗</a>')
     return f'<div class="links">{"".join(links)}</div>'
+
+
+# ---------------------------------------------------------------------- the cost view
+
+COST_STYLESHEET = (
+    STYLESHEET
+    + """
+header nav a + a { margin-left: 2px; }
+form.range { display: flex; flex-wrap: wrap; align-items: end; gap: 8px 12px; margin: 0 0 12px; }
+form.range label { display: flex; flex-direction: column; gap: 2px; color: var(--muted); font-size: 12px; }
+form.range input, form.range button { font: inherit; padding: 4px 8px; border: 1px solid var(--line);
+  border-radius: 6px; background: var(--bg); color: var(--fg); }
+form.range button { background: var(--accent); border-color: var(--accent); color: #fff; cursor: pointer; }
+.presets a { margin-right: 8px; }
+.totals { display: flex; flex-wrap: wrap; gap: 8px 24px; margin: 0 0 8px; }
+.totals strong { font-size: 20px; }
+.chart-wrap { border: 1px solid var(--line); border-radius: 8px; padding: 8px; }
+.cost-chart { display: block; max-width: 100%; height: auto; }
+.cost-chart text { font: 12px system-ui, sans-serif; }
+.cost-chart .axis { fill: var(--muted); }
+.cost-chart .grid { stroke: var(--line); }
+.cost-chart .baseline { stroke: var(--muted); }
+.account-line { fill: none; stroke: var(--fg); stroke-width: 2.5; }
+tr:last-child th { border-bottom: 0; }
+tbody th { background: none; color: var(--fg); font-size: 14px; font-weight: 400; text-transform: none;
+  letter-spacing: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.account-point { fill: var(--bg); stroke: var(--fg); stroke-width: 2; }
+ul.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0 0; padding: 0; list-style: none; }
+ul.legend li { display: flex; align-items: center; gap: 6px; }
+.swatch { flex: none; vertical-align: middle; }
+.notes p { margin: 8px 0; padding: 8px 12px; border-radius: 6px; background: var(--other-bg); }
+.notes p.error { background: var(--bad-bg); color: var(--bad); }
+.cost-tables { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 16px; }
+.cost-tables .table-wrap { flex: 1 1 320px; }
+caption { padding: 8px; text-align: left; font-weight: 600; }
+td.figure, th.figure { text-align: right; font-variant-numeric: tabular-nums; }
+"""
+)
+
+#: The cost view's Content-Security-Policy: its own inline style, no script, and its range form.
+COST_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        f"style-src '{_sha256(COST_STYLESHEET)}'",
+        "img-src 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+
+#: The ranges the view offers as links, in days.
+PRESET_DAYS = (7, 30, 90)
+
+_UNPRICED_NOTE = (
+    "The API reports credits for batches and stories only: a single media's or an asset's result carries no "
+    "figure, nor does a job still running or a failed task. Jobs without a figure: "
+)
+
+
+def render_costs_page(report: CostReport | None, *, start: str, end: str, today: date, error: str | None = None) -> str:
+    """
+    Return the cost view: the range form, the chart, its legend, and the tables under it.
+
+    :param report: the figures (:func:`~airflow_provider_vimmerse.plugins.costs.build_report`); None with ``error``
+    :param start: the first day shown in the form, ``YYYY-MM-DD`` (as asked, when it was not a day)
+    :param end: the last day shown in the form
+    :param today: today's date (UTC), for the preset ranges
+    :param error: what is wrong with the range asked for (the page then shows the form and this only)
+    """
+    presets = " ".join(
+        f'<a href="?start={(today - timedelta(days=days - 1)).isoformat()}&amp;end={today.isoformat()}">'
+        f"Last {days} days</a>"
+        for days in PRESET_DAYS
+    )
+    form = (
+        '<form class="range" method="get">'
+        f'<label>From <input type="date" name="start" value="{escape(start)}" required></label>'
+        f'<label>To <input type="date" name="end" value="{escape(end)}" required></label>'
+        f'<button type="submit">Show</button><span class="presets">{presets}</span></form>'
+    )
+    if report is None:
+        body = f'<div class="notes"><p class="error" role="alert">{escape(error or "")}</p></div>'
+        json_query = ""
+    else:
+        body = _cost_body(report)
+        json_query = f"?start={report['start']}&amp;end={report['end']}"
+    links = f'<a href="./">Jobs</a> · <a class="json-link" href="api/costs{json_query}">JSON</a>'
+    summary = "Credits per day and per DAG, from the tasks' results and the account's usage statistics (UTC days)."
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Vimmerse costs</title><style>{COST_STYLESHEET}</style></head><body>"
+        f"<header><h1>Vimmerse costs</h1><p>{escape(summary)}</p><nav>{links}</nav></header>"
+        f"{form}{body}</body></html>"
+    )
+
+
+def _cost_body(report: CostReport) -> str:
+    colours = dag_colours(report)
+    account = report["account"]
+    totals = [f'<span>Tasks\' results: <strong class="tasks-total">{number(report["total"])}</strong> credits</span>']
+    if account["available"] and account["total"] is not None:
+        totals.append(
+            f'<span>Account (usage statistics): <strong class="account-total">{number(account["total"])}'
+            "</strong> credits</span>"
+        )
+    legend = [
+        f'<li data-dag="{escape(dag_id)}">{swatch(colour)}<span>{escape(dag_id)}</span></li>'
+        for dag_id, colour in colours.items()
+    ]
+    if account["available"]:
+        legend.append(
+            f'<li class="account">{swatch("", line=True)}<span>Account, all jobs (usage statistics)</span></li>'
+        )
+    notes = []
+    if account["note"]:
+        notes.append(f'<p class="account-note">{escape(account["note"])}</p>')
+    unpriced = [dag for dag in report["dags"] if dag["jobs_without_credits"]]
+    if unpriced:
+        listed = "; ".join(
+            f"{dag['dag_id']}: {dag['jobs_without_credits']} of {dag['jobs']} "
+            f"({', '.join(dag['kinds_without_credits']) or 'unknown kind'})"
+            for dag in unpriced
+        )
+        notes.append(f'<p class="unpriced-note">{escape(_UNPRICED_NOTE + listed)}.</p>')
+    if report["truncated"]:
+        notes.append(
+            '<p class="truncated-note">The range holds more jobs than the view reads: choose a shorter one.</p>'
+        )
+    return (
+        f'<div class="totals">{"".join(totals)}</div>'
+        f'<figure class="chart-wrap">{cost_chart(report, colours)}'
+        f'<figcaption><ul class="legend">{"".join(legend)}</ul></figcaption></figure>'
+        f'<div class="notes">{"".join(notes)}</div>'
+        f'<div class="cost-tables">{_dag_table(report, colours)}{_day_table(report)}</div>'
+    )
+
+
+def _dag_table(report: CostReport, colours: dict[str, str]) -> str:
+    rows = "".join(
+        f'<tr class="cost-dag" data-dag="{escape(dag["dag_id"])}">'
+        f"<td>{swatch(colours[dag['dag_id']]) if dag['dag_id'] in colours else ''} {escape(dag['dag_id'])}</td>"
+        f'<td class="figure credits">{number(dag["credits"])}</td><td class="figure">{dag["jobs"]}</td>'
+        f'<td class="figure">{dag["jobs_without_credits"]}</td></tr>'
+        for dag in report["dags"]
+    )
+    if not rows:
+        rows = '<tr><td colspan="4" class="none">No Vimmerse jobs in this range.</td></tr>'
+    return (
+        '<div class="table-wrap"><table class="cost-dags"><caption>Per DAG</caption>'
+        '<thead><tr><th scope="col">DAG</th><th scope="col" class="figure">Credits</th>'
+        '<th scope="col" class="figure">Jobs</th><th scope="col" class="figure">Without a figure</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _day_table(report: CostReport) -> str:
+    shown = [day for day in report["days"] if day["tasks"] or day["account"]]
+    rows = "".join(
+        f'<tr class="cost-day" data-date="{day["date"]}"><th scope="row">{day["date"]}</th>'
+        f'<td class="figure tasks">{number(day["tasks"])}</td>'
+        f'<td class="figure account">{NONE if day["account"] is None else number(day["account"])}</td></tr>'
+        for day in shown
+    )
+    if not rows:
+        rows = '<tr><td colspan="3" class="none">No credits on any day of this range.</td></tr>'
+    return (
+        '<div class="table-wrap"><table class="cost-days"><caption>Per day (days without credits left out)</caption>'
+        '<thead><tr><th scope="col">Day</th><th scope="col" class="figure">Tasks\' results</th>'
+        '<th scope="col" class="figure">Account</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )

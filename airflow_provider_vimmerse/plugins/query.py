@@ -1,8 +1,9 @@
 """
 Read the recent Vimmerse jobs from Airflow's metadata database (Airflow 3): no table of our own.
 
-One SQL query (for the page, or for one task: :func:`read_job_row`, which the output proxy uses, so it
-serves only what the page lists): the most recent ``vimmerse_job_url`` XComs, each joined to the ``return_value`` XCom
+One SQL query (for the page; for a range of days: :func:`read_jobs_between`, which the cost view adds
+up; or for one task: :func:`read_job_row`, which the output proxy uses, so it serves only what the page
+lists): the most recent ``vimmerse_job_url`` XComs, each joined to the ``return_value`` XCom
 and the task instance of the same task (DAG run, task id, map index). Values are decoded with
 Airflow's own :meth:`XComModel.deserialize_value <airflow.models.xcom.XComModel.deserialize_value>`.
 A custom XCom backend that keeps only references in the database gives rows without results: their
@@ -14,6 +15,7 @@ Used by the api-server only (through :mod:`airflow_provider_vimmerse.plugins.app
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.models.taskinstance import TaskInstance
@@ -57,6 +59,28 @@ def read_job_rows(
     if dag_ids is not None:
         stmt = stmt.where(job.dag_id.in_(list(dag_ids)))
     return _rows(session, stmt, base_path=base_path, app_path=app_path, api_origins=api_origins)
+
+
+def read_jobs_between(
+    session: Session, *, start: datetime, end: datetime, limit: int, dag_ids: Collection[str] | None = None
+) -> tuple[list[JobRow], bool]:
+    """
+    Return the jobs whose task stored the job's URL from ``start`` up to (not including) ``end``, oldest first.
+
+    For the cost view: at most ``limit`` of them, and whether there were more.
+
+    :param session: a session on Airflow's metadata database
+    :param start: the first moment (aware)
+    :param end: the moment after the last
+    :param limit: how many jobs at most
+    :param dag_ids: only jobs of these DAGs (the ones the user may read); None for every DAG
+    """
+    job = aliased(XComModel, name="job")
+    stmt = _jobs(job).where(job.timestamp >= start, job.timestamp < end)
+    if dag_ids is not None:
+        stmt = stmt.where(job.dag_id.in_(list(dag_ids)))
+    rows = _rows(session, stmt.order_by(job.timestamp, job.dag_id, job.task_id, job.map_index).limit(limit + 1))
+    return rows[:limit], len(rows) > limit
 
 
 def read_job_row(session: Session, *, dag_id: str, run_id: str, task_id: str, map_index: int) -> JobRow | None:

@@ -124,6 +124,7 @@ class SandboxSettings:
     story_step_status: str = _variant("story_step_status")
     asset_get_wrapping: str = _variant("asset_get_wrapping")
     error_code_field: bool = _setting(False, "add a 'code' next to 'message' in error bodies (README.md only)")
+    deliver_webhooks: bool = _setting(True, "send due webhooks (false: record each as lost and send nothing)")
 
     def validate(self) -> None:
         """Check every field.

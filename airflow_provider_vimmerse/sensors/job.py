@@ -19,10 +19,18 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
-from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, checked_kind, job_error
+from airflow_provider_vimmerse.operators.base import (
+    VimmerseHookMixin,
+    checked_kind,
+    default_poll_interval,
+    job_error,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.waiting import JobWatch, WaitEvent
+
+#: Seconds between checks when neither the task nor ``[vimmerse] poll_interval`` says (Airflow's sensor default).
+DEFAULT_POKE_INTERVAL = 60.0
 
 
 class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
@@ -38,6 +46,8 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
     :param vimmerse_conn_id: Vimmerse connection id
     :param deferrable: wait in the triggerer instead of poking from a worker
     :param skip_on_job_failure: skip the task (instead of failing it) when the job fails or is cancelled
+    :param poke_interval: seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set (read when the sensor is created), else 60
     """
 
     template_fields: Sequence[str] = ("job_id",)
@@ -52,9 +62,12 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         skip_on_job_failure: bool = False,
+        poke_interval: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        if poke_interval is None:
+            poke_interval = default_poll_interval() or DEFAULT_POKE_INTERVAL
+        super().__init__(poke_interval=poke_interval, **kwargs)
         self.kind = checked_kind(kind)
         self.job_id = job_id
         self.vimmerse_conn_id = vimmerse_conn_id
@@ -103,7 +116,7 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
             self.log.info(line)
         if event is None:
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(event))
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(context, event))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         """Read the trigger's event (allow-listed) and end like :meth:`poke`."""
@@ -116,13 +129,16 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
             raise AirflowFailException(f"Unexpected event from the Vimmerse trigger: {error}") from None
         if outcome.status is JobStatus.TIMEOUT:
             raise AirflowSensorTimeout(outcome.message or f"{self.kind} {self.job_id}: timed out")
-        return self._finish(outcome)
+        return self._finish(context, outcome)
 
-    def _finish(self, outcome: WaitEvent) -> Any:
+    def _finish(self, context: Any, outcome: WaitEvent) -> Any:
         from airflow_provider_vimmerse.api.status import JobStatus
+        from airflow_provider_vimmerse.operators.outlets import Made
 
         if outcome.status is JobStatus.SUCCESS:
-            return self.fetch_result(self.kind, self.job_id)
+            result = self.fetch_result(self.kind, self.job_id)
+            self.record(context, Made(result))
+            return result
         error = job_error(outcome)
         if self.skip_on_job_failure and outcome.status.is_failure:
             raise AirflowSkipException(f"{error} (skipped: skip_on_job_failure=True)")

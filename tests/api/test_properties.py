@@ -32,7 +32,7 @@ from airflow_provider_vimmerse.api.retry import (
     should_retry,
 )
 from airflow_provider_vimmerse.api.status import JobStatus
-from airflow_provider_vimmerse.api.urls import job_path
+from airflow_provider_vimmerse.api.urls import job_path, same_origin
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAPIError,
     VimmerseConnectionError,
@@ -294,6 +294,22 @@ def test_an_accepted_connection_is_usable(host: str | None, extra: dict | None) 
     assert config.retries >= 0
     assert "a1" in job_path(config.asset_status_path, "a1")
     assert config.same_origin(config.url("/media/a1"))
+
+
+@PROPERTY
+@given(host=hosts, suffix=st.text(alphabet="/@:.?#%[]abc019-", max_size=20))
+def test_the_api_origin_check_agrees_with_comparing_parsed_origins(host: str | None, suffix: str) -> None:
+    # ApiConfig.same_origin answers URLs below the base URL without parsing them: never differently.
+    try:
+        config = ApiConfig.from_connection_fields(host=host, password="k")
+    except VimmerseError:
+        return
+    for url in (config.base_url + suffix, config.base_url + "/" + suffix, "https://other.example/" + suffix):
+        try:
+            parsed = same_origin(url, config.base_url)
+        except ValueError:  # a URL urlsplit refuses (a broken IPv6 host): no origin to compare
+            continue
+        assert config.same_origin(url) is parsed
 
 
 api_keys = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789_-", min_size=16, max_size=40)

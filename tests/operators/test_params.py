@@ -14,7 +14,7 @@ from airflow.exceptions import AirflowException
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.base import VimmerseSubmitOperator
+from airflow_provider_vimmerse.operators.base import VimmerseOperator
 from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator, VimmerseUpdateMediaOperator
 from airflow_provider_vimmerse.operators.params import INT, Param
@@ -28,9 +28,9 @@ from tests.dag_runs import new_dag
 REFUSED_ARGUMENTS = (TypeError, AirflowException)
 
 
-def operators() -> list[type[VimmerseSubmitOperator]]:
+def operators() -> list[type[VimmerseOperator]]:
     """Return every operator class with a parameter table."""
-    found, todo = [], list(VimmerseSubmitOperator.__subclasses__())
+    found, todo = [], list(VimmerseOperator.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())

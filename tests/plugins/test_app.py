@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 import pytest
@@ -260,3 +260,129 @@ def test_a_user_who_may_read_no_dag_gets_the_empty_state(monkeypatch, runs):
     page = read_page(answer.text)
     assert page.rows == [] and rows == []
     assert page.empty and "No Vimmerse jobs yet" in page.empty
+
+
+# ---------------------------------------------------------------------- the cost view
+
+
+def ledger_credits(server) -> int:
+    """Return the credits the sandbox charged today (what its usage statistics report for today)."""
+    return sum(int(entry.get("credits") or 0) for entry in server.state.ledger)
+
+
+@pytest.fixture
+def sandbox_connection(monkeypatch, vimmerse_sandbox_server):
+    """Point ``vimmerse_default`` at the sandbox, as the api-server of a deployment sees it."""
+    from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
+
+    server = vimmerse_sandbox_server
+    monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(server.url, server.state.settings.api_keys[0]))
+    return server
+
+
+def test_the_cost_json_adds_up_the_runs_credits_per_dag_beside_the_account_statistics(
+    admin_client, runs, sandbox_connection
+):
+    answer = admin_client.get("/vimmerse/api/costs")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    today = datetime.now(tz=timezone.utc).date()
+    assert report["end"] == today.isoformat() and len(report["days"]) == 30, "[vimmerse] cost_days = 30"
+    (ours_,) = [dag for dag in report["dags"] if dag["dag_id"] == DAG_ID]
+    batch = runs["page"].xcom("batch")
+    assert batch["used_credits"] > 0
+    assert ours_["credits"] == batch["used_credits"], "the one result with credits: the batch"
+    assert ours_["jobs"] == 6 and ours_["jobs_without_credits"] == 5, "media results carry no credits"
+    assert ours_["kinds_without_credits"] == ["media"]
+    (day,) = [day for day in report["days"] if day["date"] == today.isoformat()]
+    assert day["by_dag"][DAG_ID] == batch["used_credits"]
+    assert report["account"]["available"] is True, report["account"]
+    assert day["account"] == ledger_credits(sandbox_connection), "the sandbox's statistics for today"
+    assert day["account"] >= day["tasks"], "the account pays for the single media too"
+    assert sandbox_connection.state.settings.api_keys[0] not in answer.text
+
+
+def test_the_cost_page_draws_the_chart_legend_and_tables(admin_client, runs, sandbox_connection):
+    import xml.etree.ElementTree as ET
+
+    answer = admin_client.get("/vimmerse/costs")
+    assert answer.status_code == 200, answer.text
+    assert "form-action 'self'" in answer.headers["content-security-policy"]
+    assert "script-src" not in answer.headers["content-security-policy"], "the cost view runs no script"
+    html = answer.text
+    svg = ET.fromstring(html[html.index("<svg xmlns") : html.index("</svg>") + len("</svg>")])
+    bars = [bar for bar in svg.iter("{http://www.w3.org/2000/svg}rect") if bar.get("data-dag") == DAG_ID]
+    assert [float(bar.get("data-credits")) for bar in bars] == [runs["page"].xcom("batch")["used_credits"]]
+    assert f'<li data-dag="{DAG_ID}">' in html, "the legend names the DAG"
+    assert f'<tr class="cost-dag" data-dag="{DAG_ID}">' in html, "the table lists it"
+    assert "Jobs without a figure" in html and "media" in html
+    assert sandbox_connection.state.settings.api_keys[0] not in html
+
+
+def test_a_range_it_cannot_show_is_a_422_naming_the_parameter(admin_client, runs):
+    bad = admin_client.get("/vimmerse/api/costs", params={"start": "2026-03-05", "end": "2026-03-01"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "end"]
+    page = admin_client.get("/vimmerse/costs", params={"start": "last week"})
+    assert page.status_code == 422 and "Invalid &#x27;start&#x27;" in page.text and "<form" in page.text
+    long = admin_client.get("/vimmerse/api/costs", params={"start": "2020-01-01", "end": "2026-01-01"})
+    assert long.status_code == 422 and "at most 366 days" in long.json()["detail"][0]["msg"]
+
+
+def test_an_unreachable_api_is_a_note_on_the_page_within_the_timeout(admin_client, runs, monkeypatch):
+    import socket
+    import time
+
+    from airflow_provider_vimmerse.plugins import usage
+    from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        monkeypatch.setattr(usage, "READ_TIMEOUT", 0.5)
+        monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(f"http://127.0.0.1:{silent.getsockname()[1]}", "k-secret-1"))
+        started = time.monotonic()
+        answer = admin_client.get("/vimmerse/api/costs")
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 200, answer.text
+    account = answer.json()["account"]
+    assert account["available"] is False and account["total"] is None
+    assert account["note"] == "The Vimmerse API could not be reached or did not answer within 0.5 s."
+    assert elapsed < 5, "one bounded request, no retry"
+    assert "k-secret-1" not in answer.text
+    (ours_,) = [dag for dag in answer.json()["dags"] if dag["dag_id"] == DAG_ID]
+    assert ours_["credits"] > 0, "the tasks' figures are shown all the same"
+
+
+def test_without_a_connection_the_page_says_so(admin_client, runs, monkeypatch):
+    from airflow_provider_vimmerse.plugins.costs import CostRange
+    from airflow_provider_vimmerse.plugins.usage import read_account_usage
+
+    today = datetime.now(tz=timezone.utc).date()
+    usage = read_account_usage(CostRange(today, today), conn_id="vimmerse_not_configured")
+    assert (
+        usage.note
+        == "No connection 'vimmerse_not_configured' is configured, so the account's own figures are not shown."
+    )
+
+
+def test_the_page_limit_setting_is_the_default_number_of_rows(monkeypatch, admin_client, runs):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__PAGE_LIMIT", "2")
+    assert len(admin_client.get("/vimmerse/api/jobs").json()["jobs"]) == 2
+    assert len(read_page(admin_client.get("/vimmerse/").text).rows) == 2
+    assert len(admin_client.get("/vimmerse/api/jobs", params={"limit": 3}).json()["jobs"]) == 3, "limit wins"
+
+
+def test_costs_need_a_token_and_show_only_the_dags_a_viewer_may_read(monkeypatch, runs):
+    with airflow_api(monkeypatch, all_admins=False, auth_manager=RESTRICTED_AUTH_MANAGER) as (client, auth):
+        for path in ("/vimmerse/costs", "/vimmerse/api/costs"):
+            answer = client.get(path)
+            assert answer.status_code == 401 and DAG_ID not in answer.text
+        viewer = {"Authorization": f"Bearer {token_for(auth, 'viewer', 'VIEWER')}"}
+        admin = {"Authorization": f"Bearer {token_for(auth, 'boss', 'ADMIN')}"}
+        seen = {dag["dag_id"] for dag in client.get("/vimmerse/api/costs", headers=viewer).json()["dags"]}
+        everything = {dag["dag_id"] for dag in client.get("/vimmerse/api/costs", headers=admin).json()["dags"]}
+        page = client.get("/vimmerse/costs", headers=viewer).text
+    assert HIDDEN_DAG_ID in everything and DAG_ID in everything
+    assert DAG_ID in seen and HIDDEN_DAG_ID not in seen
+    assert HIDDEN_DAG_ID not in page

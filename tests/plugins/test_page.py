@@ -139,7 +139,22 @@ def test_the_policy_allows_exactly_the_inline_style_and_script_and_nothing_from_
     assert "default-src 'none'" in CONTENT_SECURITY_POLICY
     assert "frame-ancestors 'self'" in CONTENT_SECURITY_POLICY
     html = render_page([make_row()], limit=50)
-    assert not re.search(r"""(src|href)=["'](?!https?://|/dags/|\?|api/)""", html), "no other asset is loaded"
+    assert not re.search(r"""(src|href)=["'](?!https?://|/dags/|\?|api/|costs")""", html), "no other asset is loaded"
+
+
+def test_the_cost_view_policy_allows_its_style_and_form_and_no_script():
+    from datetime import date
+
+    from airflow_provider_vimmerse.plugins.costs import AccountUsage, CostRange, build_report
+    from airflow_provider_vimmerse.plugins.page import COST_CONTENT_SECURITY_POLICY, render_costs_page
+
+    report = build_report([], CostRange(date(2026, 3, 1), date(2026, 3, 2)), AccountUsage())
+    page = read_page(render_costs_page(report, start="2026-03-01", end="2026-03-02", today=date(2026, 3, 2)))
+    assert len(page.styles) == 1 and page.scripts == []
+    digest = base64.b64encode(hashlib.sha256(page.styles[0].encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in COST_CONTENT_SECURITY_POLICY, "the browser would block the style"
+    assert "script-src" not in COST_CONTENT_SECURITY_POLICY and "default-src 'none'" in COST_CONTENT_SECURITY_POLICY
+    assert "form-action 'self'" in COST_CONTENT_SECURITY_POLICY, "the range form submits to the page itself"
 
 
 @pytest.mark.parametrize(

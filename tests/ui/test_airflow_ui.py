@@ -15,7 +15,14 @@ the real scheduler and triggerer; every test then reads that one run:
 3. each generation task's "Vimmerse" extra link points at its job in the web app;
 4. the task log shows the trigger's progress lines and the hand-off to the triggerer;
 5. the provider's Airflow plugin adds a "Vimmerse" page listing the three jobs with playable videos
-   (the API's download route, which needs the key, played through the page's proxy).
+   (the API's download route, which needs the key, played through the page's proxy);
+6. the page's cost view draws the credits of the run's DAGs as a chart (bars, legend, tables), beside
+   the account's own daily credits from the sandbox's usage statistics;
+7. Airflow's asset view shows the event of a Vimmerse task's outlet asset, with the job in its extra.
+
+For 6 and 7 the DAG folder also holds a small DAG the test writes (:data:`ASSET_DAG`): one batch (the
+API reports a batch's credits; a single media's result has none) with an outlet asset, run once at the
+same time as the quick start.
 
 Every check saves screenshots of what it looked at in ``test-artifacts/ui/``. Chromium is Debian's
 package, installed by the test when missing and running as root (see :mod:`tests.ui.browser`).
@@ -67,6 +74,27 @@ VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 WRONG_KEY = "wrong-key-5f1c9a"
 #: What Airflow 3.3.2 answers when its UI tests a saved connection without a port (apache/airflow#73298).
 PORTLESS_TEST_BUG = "differs from the stored connection"
+ASSET_DAG_ID = "vimmerse_ui_asset"
+ASSET_NAME = "vimmerse_ui_batch_videos"
+ASSET_URI = "vimmerse://ui-check/batch-videos"
+#: A batch with an outlet asset, written into the deployment's DAG folder next to the quick start.
+ASSET_DAG = f"""
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Asset
+
+from airflow_provider_vimmerse.operators.batch import VimmerseCreateBatchOperator
+
+with DAG(dag_id="{ASSET_DAG_ID}", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), schedule=None, catchup=False):
+    VimmerseCreateBatchOperator(
+        task_id="batch",
+        image_urls=["https://img.test/front.png", "https://img.test/back.png"],
+        prompt="a slow turn on a studio table",
+        deferrable=True,
+        outlets=[Asset(uri="{ASSET_URI}", name="{ASSET_NAME}")],
+    )
+"""
 
 
 @dataclass
@@ -82,6 +110,8 @@ class QuickStart:
     states_seen: dict[str, set[str]]
     triggerers_seen: dict[str, set[int]]
     output_dir: Path
+    asset_run_id: str
+    asset_state: str
 
     def ui(self, path: str) -> str:
         """Return the URL of a page of the Airflow UI."""
@@ -153,6 +183,7 @@ def quickstart(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     # Only the quick start in the DAG folder (and its images beside it, as the DAG expects).
     (dags / f"{DAG_ID}.py").symlink_to(REPO / "example_dags" / f"{DAG_ID}.py")
     (dags / "assets").symlink_to(REPO / "example_dags" / "assets")
+    (dags / f"{ASSET_DAG_ID}.py").write_text(ASSET_DAG)
     output_dir = tmp_path_factory.mktemp("ui-output")
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(sandbox_in_thread(job_seconds=JOB_SECONDS))
@@ -167,8 +198,22 @@ def quickstart(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         sandbox = stack.enter_context(SandboxClient(server.url))
         # No logical date, as `airflow dags trigger` and the REST API default to on Airflow 3.
         run_id = cluster.trigger(DAG_ID)
+        asset_run_id = cluster.trigger(ASSET_DAG_ID)  # at the same time: no browser time added
         state, states_seen, triggerers_seen = watch_run(cluster, run_id, RUN_TIMEOUT)
-        yield QuickStart(cluster, sandbox, server.url, api_key, run_id, state, states_seen, triggerers_seen, output_dir)
+        asset_state = cluster.wait_for_run(ASSET_DAG_ID, asset_run_id, RUN_TIMEOUT)
+        yield QuickStart(
+            cluster,
+            sandbox,
+            server.url,
+            api_key,
+            run_id,
+            state,
+            states_seen,
+            triggerers_seen,
+            output_dir,
+            asset_run_id,
+            asset_state,
+        )
 
 
 def watch_run(
@@ -487,3 +532,100 @@ def test_vimmerse_plugin_page_lists_the_jobs_with_playable_videos(
         assert video.status == 200, src
         assert video.headers["content-type"] == "video/mp4", src
         assert qs.api_key not in json.dumps(video.headers), src
+
+
+# ---------------------------------------------------------------------- 6. the cost view
+
+
+def test_cost_view_charts_the_credits_of_the_run_per_dag_beside_the_account(
+    quickstart: QuickStart, page: Page, screenshots: Screenshots
+) -> None:
+    qs = quickstart
+    assert qs.asset_state == "success", qs.cluster.diagnostics()
+    batch = qs.cluster.xcom(ASSET_DAG_ID, qs.asset_run_id, "batch")
+    credits = batch["used_credits"]
+    assert credits > 0, batch
+    account = sum(int(entry.get("credits") or 0) for entry in qs.sandbox.ledger())
+    quick_ids = {result_id for _, result_id in qs.jobs()}
+
+    # Inside the Airflow UI: the page's "Costs" link, in the page's iframe.
+    with screenshots.around(page, "06-cost-view-in-airflow", full_page=True):
+        page.goto(qs.ui("/plugin/vimmerse"))
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("link", name="Costs", exact=True).click()
+        chart = frame.locator("svg.cost-chart")
+        expect(chart).to_be_visible()
+        bar = chart.locator(f'rect.bar[data-dag="{ASSET_DAG_ID}"]')
+        expect(bar).to_have_count(1)
+        expect(bar).to_have_attribute("data-credits", str(credits))
+        expect(chart.locator("g.account-mark")).to_have_count(1)  # today: the sandbox counts today only
+        expect(chart.locator("g.account-mark")).to_have_attribute("data-credits", str(account))
+        expect(frame.locator(f'ul.legend li[data-dag="{ASSET_DAG_ID}"]')).to_have_text(ASSET_DAG_ID)
+        expect(frame.locator("ul.legend li.account")).to_be_visible()
+        dag_row = frame.locator(f'tr.cost-dag[data-dag="{ASSET_DAG_ID}"]')
+        expect(dag_row.locator("td.credits")).to_have_text(str(credits))
+        # The quick start's three single media carry no credit figure: counted, and said so, never priced.
+        quick_row = frame.locator(f'tr.cost-dag[data-dag="{DAG_ID}"]')
+        expect(quick_row.locator("td")).to_have_text([DAG_ID, "0", "3", "3"])
+        expect(frame.locator("p.unpriced-note")).to_contain_text(f"{DAG_ID}: 3 of 3 (media)")
+        expect(frame.locator(f'rect.bar[data-dag="{DAG_ID}"]')).to_have_count(0)
+        expect(frame.locator("p.account-note")).to_have_count(0)
+    assert len(quick_ids) == 3
+
+    # The view on its own (what the iframe shows, whole), and its JSON with the UI's login.
+    with screenshots.around(page, "06-cost-view", full_page=True):
+        page.goto(qs.ui("/vimmerse/costs"))
+        expect(page.locator("svg.cost-chart")).to_be_visible()
+        expect(page.locator("strong.account-total")).to_have_text(str(account))
+        assert qs.api_key not in page.content(), "the API key reached the browser"
+    answer = page.request.get(qs.ui("/vimmerse/api/costs"))
+    assert answer.status == 200, answer.text()
+    (asset_dag,) = [dag for dag in answer.json()["dags"] if dag["dag_id"] == ASSET_DAG_ID]
+    assert asset_dag["credits"] == credits and answer.json()["account"]["total"] == account
+
+
+# ---------------------------------------------------------------------- 7. the asset event
+
+
+def test_asset_view_shows_the_vimmerse_event_with_the_job_in_its_extra(
+    quickstart: QuickStart, page: Page, screenshots: Screenshots
+) -> None:
+    qs = quickstart
+    assert qs.asset_state == "success", qs.cluster.diagnostics()
+    batch = qs.cluster.xcom(ASSET_DAG_ID, qs.asset_run_id, "batch")
+    (asset,) = [
+        item for item in qs.cluster.api("GET", "/assets", params={"limit": 100})["assets"] if item["uri"] == ASSET_URI
+    ]
+    (event,) = qs.cluster.api("GET", "/assets/events", params={"asset_id": asset["id"]})["asset_events"]
+    assert event["source_dag_id"] == ASSET_DAG_ID and event["source_run_id"] == qs.asset_run_id
+    extra = event["extra"]
+    # The extra the operators attach (issue 14, assets): kind, id, status, outputs and credits.
+    assert (extra.get("kind"), extra.get("id"), extra.get("status")) == ("batch", batch["id"], "success"), extra
+    assert extra.get("used_credits") == batch["used_credits"], extra
+    assert extra.get("urls") == batch["video_urls"], extra
+    assert qs.api_key not in json.dumps(event)
+
+    with screenshots.around(page, "07-asset-list"):
+        page.goto(qs.ui("/assets"))
+        link = page.get_by_role("link", name=ASSET_NAME, exact=True)
+        expect(link).to_be_visible()
+        link.click()
+        expect(page).to_have_url(re.compile(rf"/assets/{asset['id']}$"))
+    with screenshots.around(page, "07-asset-event-extra"):
+        # The asset's page lists its events: where each came from, and its extra as folded JSON (a code
+        # editor). Unfold it as a user would: the job's kind, id, status and credits are there.
+        card = (
+            page.locator("div")
+            .filter(has=page.get_by_text("Source:", exact=True))
+            .filter(has=page.locator(".monaco-editor"))
+        )
+        event_card = card.last
+        expect(event_card.get_by_role("link", name=ASSET_DAG_ID, exact=True)).to_be_visible()
+        unfold = event_card.locator(".codicon-folding-collapsed").first
+        expect(unfold).to_be_visible()
+        unfold.click()
+        lines = event_card.locator(".monaco-editor .view-lines")
+        expect(lines).to_contain_text(re.compile(r'"kind":\s*"batch"'))
+        shown = re.sub(r"\s+", "", lines.inner_text())  # the narrow editor wraps long values
+        assert f'"id":"{batch["id"]}"' in shown, shown
+        assert '"status":"success"' in shown and f'"used_credits":{batch["used_credits"]}' in shown, shown

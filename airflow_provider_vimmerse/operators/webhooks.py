@@ -1,0 +1,101 @@
+"""
+What a job operator asks for when webhooks are on: the signed ``webhook_url`` it sends, and the trigger's hint settings.
+
+Webhooks are off unless ``[vimmerse] webhooks`` (or a connection's extra ``webhooks``) turns them on.
+Then :func:`plan_webhook` returns a :class:`WebhookPlan` for a deferrable wait on a new media, batch or
+story job whose task did not set ``webhook_url`` itself, on Airflow 3.3+ with ``webhook_base_url`` and
+``webhook_secret`` configured; otherwise None, with one log line saying why the wait polls.
+See ``docs/waiting.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_vimmerse.api.webhooks import ID_FIELDS, WebhookError, WebhookTarget
+
+#: The first Airflow whose triggers can read an XCom (the recorded hint) and whose api-server serves the receiver.
+MIN_AIRFLOW = (3, 3)
+
+
+@dataclass(frozen=True)
+class WebhookPlan:
+    """
+    The webhook one try asks the API to call.
+
+    :param url: the signed ``webhook_url`` sent with the job (it holds no secret)
+    :param trigger_kwargs: the trigger's ``webhook`` argument: the task instance and the hint check interval
+    """
+
+    url: str
+    trigger_kwargs: dict[str, Any]
+
+
+def airflow_lacks_hints(version: str | None = None) -> str | None:
+    """Return why this Airflow cannot wake waits by webhook (None when it can)."""
+    if version is None:
+        from airflow import __version__
+
+        version = str(__version__)
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return None
+    if found < MIN_AIRFLOW:
+        return (
+            f"Airflow {version} cannot wake a wait by webhook (its triggers cannot read the recorded hint; "
+            "that needs Airflow 3.3+)"
+        )
+    return None
+
+
+def webhooks_enabled(operator: Any) -> bool:
+    """Return the connection's extra ``webhooks`` when it has one, else ``[vimmerse] webhooks``."""
+    from airflow_provider_vimmerse import settings
+
+    extra = operator.hook.get_connection(operator.vimmerse_conn_id).extra_dejson
+    if "webhooks" in extra:
+        value = extra["webhooks"]
+        return value if isinstance(value, bool) else str(value).strip().lower() in {"true", "1", "yes", "on"}
+    return bool(settings.get("webhooks"))
+
+
+def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
+    """
+    Return the webhook this try of ``operator`` should send, or None (the wait polls).
+
+    :param operator: a :class:`~airflow_provider_vimmerse.operators.base.VimmerseJobOperator`
+    :param context: the task's context (for the task instance the URL names)
+    """
+    from airflow_provider_vimmerse import settings
+
+    kind = operator.job_kind
+    if not (
+        operator.fills_webhook_url
+        and kind in ID_FIELDS
+        and "webhook_url" in operator.param_table
+        and operator.deferrable
+        and operator.wait_for_completion
+    ):
+        return None
+    if not webhooks_enabled(operator):
+        return None
+    why_not = airflow_lacks_hints()
+    if why_not is None and getattr(operator, "webhook_url", None):
+        why_not = "this task sets webhook_url itself, so the provider does not fill it"
+    base_url, secret = settings.get("webhook_base_url"), settings.get("webhook_secret")
+    if why_not is None and not (base_url and secret):
+        why_not = "[vimmerse] webhook_base_url and webhook_secret must both be set"
+    ti = context["ti"]
+    map_index = ti.map_index if ti.map_index is not None else -1
+    if why_not is None:
+        try:
+            url = WebhookTarget(kind, ti.dag_id, ti.run_id, ti.task_id, map_index).url(base_url, secret)
+        except WebhookError as error:
+            why_not = str(error)
+    if why_not is not None:
+        operator.log.warning("Webhooks are on, but %s; the wait polls the job's status instead", why_not)
+        return None
+    target = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "map_index": map_index}
+    return WebhookPlan(url, {**target, "check_interval": settings.get("webhook_check_interval")})

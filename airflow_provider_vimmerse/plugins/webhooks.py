@@ -1,0 +1,125 @@
+"""
+The webhook receiver: ``POST /vimmerse/webhooks/hint``, where the Vimmerse API reports that a job ended.
+
+The URL is the one the operator sent as ``webhook_url``
+(:meth:`~airflow_provider_vimmerse.api.webhooks.WebhookTarget.url`): its query names the waiting task
+instance and the job kind, and carries an HMAC-SHA256 signature under ``[vimmerse] webhook_secret``.
+The route takes no Airflow login (the API cannot send one) and can do exactly one thing: record a
+hint ``{"job_id", "status", "received_at"}`` as the XCom ``vimmerse_webhook`` of that task instance,
+while it is waiting (queued, running or deferred). The waiting trigger reads it and checks the job's
+status itself; the hint changes nothing else.
+
+Answers (fast: one database write, no outbound call):
+
+* 200 ``{"recorded": true}``; or ``{"recorded": false, "reason": ...}`` when the task no longer waits
+  (a late delivery: answered 2xx so the API does not retry it);
+* 400 for a body that is not the documented payload, 413 for a body over
+  :data:`~airflow_provider_vimmerse.api.webhooks.MAX_BODY_BYTES`;
+* 403 for a missing or wrong signature, 404 when webhooks are off or the task instance does not exist.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from airflow_provider_vimmerse.api.webhooks import (
+    HINT_KEY,
+    MAX_BODY_BYTES,
+    RECEIVER_PATH,
+    Delivery,
+    WebhookError,
+    WebhookTarget,
+    parse_delivery,
+)
+from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
+
+#: Task instance states in which a hint may still wake something.
+WAITING_STATES = frozenset({"scheduled", "queued", "running", "deferred", "up_for_reschedule"})
+
+router = APIRouter()
+
+
+def _answer(status: int, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.post(RECEIVER_PATH.removeprefix(URL_PREFIX), include_in_schema=False)
+async def receive(request: Request) -> JSONResponse:
+    """Check one delivery and record its hint on the waiting task instance."""
+    from starlette.concurrency import run_in_threadpool
+
+    from airflow_provider_vimmerse import settings
+
+    secret = settings.get("webhook_secret")
+    if not secret:
+        return _answer(404, detail="webhooks are not configured on this Airflow")
+    try:
+        target = WebhookTarget.from_query(request.query_params, secret)
+    except WebhookError as error:
+        return _answer(403, detail=f"not a webhook URL of this Airflow ({error})")
+    body = await _read_body(request)
+    if body is None:
+        return _answer(413, detail=f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        delivery = parse_delivery(target.kind, body)
+    except WebhookError as error:
+        return _answer(400, detail=str(error))
+    recorded, reason = await run_in_threadpool(record_hint, target, delivery)
+    if reason == "no such task instance":
+        return _answer(404, detail=reason)
+    return _answer(200, recorded=recorded, **({"reason": reason} if reason else {}))
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """Return the body, or None as soon as it is longer than :data:`MAX_BODY_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return body
+
+
+def record_hint(target: WebhookTarget, delivery: Delivery) -> tuple[bool, str | None]:
+    """
+    Record the hint as the XCom ``vimmerse_webhook`` of the task instance, if it still waits.
+
+    :return: whether it was recorded, and why not
+    """
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel  # type: ignore[attr-defined,unused-ignore]  # Airflow 3
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.execute(
+            select(TaskInstance.state).where(
+                TaskInstance.dag_id == target.dag_id,
+                TaskInstance.run_id == target.run_id,
+                TaskInstance.task_id == target.task_id,
+                TaskInstance.map_index == target.map_index,
+            )
+        ).first()
+        if row is None:
+            return False, "no such task instance"
+        state = getattr(row.state, "value", row.state)
+        if state not in WAITING_STATES:
+            return False, f"the task is not waiting (state {state})"
+        XComModel.set(
+            HINT_KEY,
+            delivery.hint(time.time()),
+            dag_id=target.dag_id,
+            run_id=target.run_id,
+            task_id=target.task_id,
+            map_index=target.map_index,
+            serialize=False,  # stored as JSON, as Airflow's own XCom routes store a value
+            session=session,
+        )
+    return True, None

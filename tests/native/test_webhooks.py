@@ -1,0 +1,178 @@
+"""
+Webhook-driven waits in a real Airflow 3.3: the sandbox calls the receiver, the deferred task wakes.
+
+The package's deployment (``conftest.py``) configures ``webhook_base_url`` and ``webhook_secret`` and a
+connection ``vimmerse_webhooks`` whose extra turns webhooks on (the deployment default stays off, so no
+other test changes). The DAGs below, written into the deployment's DAG folder, wait on that connection.
+The sandbox's ledger counts the status requests; its webhook log shows each delivery and the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import requests
+
+from airflow_provider_vimmerse.api.webhooks import HINT_KEY, RECEIVER_PATH, WebhookTarget
+from tests.cluster import cluster_test_marks, wait_until
+from tests.native.conftest import JOB_SECONDS, WEBHOOK_CHECK_INTERVAL, WEBHOOK_CONN_ID, WEBHOOK_SECRET
+
+pytestmark = cluster_test_marks(reason="the webhook receiver and hint-reading triggers need Airflow 3.3", timeout=900)
+
+DAG_FILE = f'''
+import pendulum
+from airflow.sdk import DAG
+from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
+from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
+
+start = pendulum.datetime(2026, 1, 1, tz="UTC")
+with DAG("vimmerse_webhook_waits", schedule=None, start_date=start, catchup=False):
+    VimmerseCreateMediaOperator(
+        task_id="media", prompt="{{{{ dag_run.conf.get('prompt', 'a lighthouse') }}}}",
+        vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True, timeout=600,
+    )
+    VimmerseIdeaToVideoOperator(
+        task_id="story", idea="a lighthouse keeper's day", scene_count=2,
+        vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True, timeout=600,
+    )
+with DAG("vimmerse_webhook_lost", schedule=None, start_date=start, catchup=False):
+    # webhooks on, but the sandbox drops the delivery: the safety-net poll (every 15 s here) ends the wait
+    VimmerseCreateMediaOperator(
+        task_id="media", prompt="a lighthouse", vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True,
+        poll_interval=15, timeout=600,
+    )
+'''
+
+
+def install_dags(deployment) -> None:
+    path = deployment.cluster.dags_folder / "vimmerse_webhook_test_dags.py"
+    if not path.exists():
+        path.write_text(DAG_FILE)
+
+
+def job_of(deployment, dag_id: str, run_id: str, task_id: str) -> dict:
+    return deployment.cluster.xcom(dag_id, run_id, task_id)
+
+
+def trigger_times(cluster, run_id: str, task_id: str) -> tuple[dt.datetime, dt.datetime]:
+    """Return when the task's trigger started and when it fired its event, from the triggerer's log of the task."""
+    folder = cluster.home / "logs" / "dag_id=vimmerse_webhook_waits" / f"run_id={run_id}" / f"task_id={task_id}"
+    times = {}
+    for path in sorted(folder.glob("attempt=1.log.trigger.*.log")):
+        for line in path.read_text().splitlines():
+            entry = json.loads(line) if line.startswith("{") else {}
+            event = str(entry.get("event", ""))
+            if event.startswith("trigger ") and event.endswith(" starting"):
+                times.setdefault("started", dt.datetime.fromisoformat(entry["timestamp"]))
+            if event == "Trigger fired event":
+                times["fired"] = dt.datetime.fromisoformat(entry["timestamp"])
+    assert set(times) == {"started", "fired"}, f"trigger start and event not logged under {folder}"
+    return times["started"], times["fired"]
+
+
+def status_reads(deployment, path: str) -> int:
+    return len(deployment.sandbox.ledger(path=path))
+
+
+def deliveries(deployment, job_id: str) -> list[dict]:
+    return [entry for entry in deployment.sandbox.webhooks() if entry["job_id"] == job_id]
+
+
+def test_the_sandbox_delivery_wakes_the_deferred_tasks_with_few_requests(deployment):
+    install_dags(deployment)
+    deployment.sandbox.configure(job_seconds=40)  # the jobs end while their tasks are deferred
+    try:
+        run_id, state = deployment.run("vimmerse_webhook_waits", timeout=300)
+    finally:
+        deployment.sandbox.configure(job_seconds=JOB_SECONDS)
+    assert state == "success", deployment.cluster.diagnostics()
+    cluster = deployment.cluster
+    assert {"media", "story"} <= cluster.deferred_tasks("vimmerse_webhook_waits", run_id)
+    tis = {ti.task_id: ti for ti in cluster.task_instances("vimmerse_webhook_waits", run_id)}
+    for task_id, kind, status_path in (
+        ("media", "media", "/media/{}/processing-status"),
+        ("story", "story", "/story/{}"),
+    ):
+        job_id = job_of(deployment, "vimmerse_webhook_waits", run_id, task_id)["id"]
+        sent = deliveries(deployment, job_id)
+        assert len(sent) == 1 and sent[0]["status"] == 200, sent
+        assert sent[0]["url"].startswith(f"{cluster.api_url}{RECEIVER_PATH}?kind={kind}&dag_id=vimmerse_webhook_waits")
+        hint = cluster.xcom("vimmerse_webhook_waits", run_id, task_id, key=HINT_KEY)
+        assert hint["job_id"] == job_id, "the receiver recorded the hint on the waiting task instance"
+        delivered = dt.datetime.fromisoformat(sent[0]["time"])
+        started, fired_at = trigger_times(cluster, run_id, task_id)
+        assert delivered > started, "the delivery came while the task was deferred"
+        fired = (fired_at - delivered).total_seconds()
+        ended = (tis[task_id].end_date - delivered).total_seconds()
+        reads = status_reads(deployment, status_path.format(job_id))
+        print(f"{task_id}: event {fired:.1f} s, task end {ended:.1f} s after the delivery; {reads} status reads")
+        if task_id == "media":
+            # one read on the worker before deferring, one to confirm the hint: no polling in between
+            assert reads == 2
+            assert fired < WEBHOOK_CHECK_INTERVAL + 3, "the trigger's event within seconds of the delivery"
+    log = cluster.task_log("vimmerse_webhook_waits", run_id, "media", try_number=1)
+    assert "woken by webhooks" in log and "webhook says 'success'; checking the status now" in log
+    assert WEBHOOK_SECRET not in log and deployment.api_key not in log
+
+
+def test_forged_and_foreign_deliveries_change_nothing(deployment):
+    install_dags(deployment)
+    cluster, sandbox = deployment.cluster, deployment.sandbox
+    sandbox.configure(job_seconds=30)
+    try:
+        deployment.unpause("vimmerse_webhook_waits")
+        run_id = cluster.trigger("vimmerse_webhook_waits")
+        wait_until(
+            lambda: "media" in cluster.deferred_tasks("vimmerse_webhook_waits", run_id), 120, "the media task to defer"
+        )
+        target = WebhookTarget("media", "vimmerse_webhook_waits", run_id, "media")
+        url = target.url(cluster.api_url, WEBHOOK_SECRET)
+        # a bad signature: 403, nothing recorded
+        forged = requests.post(url.replace("sig=", "sig=0"), json={"media_id": "x", "status": "success"}, timeout=10)
+        assert forged.status_code == 403
+        unsigned = requests.post(url.split("&sig=")[0], json={"media_id": "x", "status": "success"}, timeout=10)
+        assert unsigned.status_code == 403
+        assert "vimmerse_webhook" not in xcom_keys(cluster, run_id)
+        # a valid URL with another job's id: recorded (the URL is genuine), ignored by the trigger
+        foreign = requests.post(
+            url, json={"customer_id": "c", "media_id": "not-this-job", "status": "success"}, timeout=10
+        )
+        assert foreign.status_code == 200 and foreign.json() == {"recorded": True}
+        time.sleep(WEBHOOK_CHECK_INTERVAL * 2 + 1)
+        states = {ti.task_id: ti.state for ti in cluster.task_instances("vimmerse_webhook_waits", run_id)}
+        assert states["media"] == "deferred", "a hint for another job does not end the wait"
+        state = cluster.wait_for_run("vimmerse_webhook_waits", run_id, 300)
+    finally:
+        sandbox.configure(job_seconds=JOB_SECONDS)
+    assert state == "success"
+    job_id = job_of(deployment, "vimmerse_webhook_waits", run_id, "media")["id"]
+    # the worker's read, and the real delivery's confirmation; the foreign hint cost nothing
+    assert status_reads(deployment, f"/media/{job_id}/processing-status") == 2
+    log = cluster.task_log("vimmerse_webhook_waits", run_id, "media", try_number=1)
+    assert "ignoring a webhook for another job (not-this-job" in log
+    # a late delivery (the task is done): answered 2xx so the API does not retry, nothing recorded
+    late = requests.post(url, json={"media_id": job_id, "status": "success"}, timeout=10)
+    assert late.status_code == 200 and late.json()["recorded"] is False
+
+
+def xcom_keys(cluster, run_id: str) -> set[str]:
+    path = f"/dags/vimmerse_webhook_waits/dagRuns/{run_id}/taskInstances/media/xcomEntries"
+    return {entry["key"] for entry in cluster.api("GET", path)["xcom_entries"]}
+
+
+def test_a_lost_delivery_costs_latency_only(deployment):
+    install_dags(deployment)
+    sandbox = deployment.sandbox
+    sandbox.configure(deliver_webhooks=False)
+    try:
+        run_id, state = deployment.run("vimmerse_webhook_lost", timeout=300)
+    finally:
+        sandbox.configure(deliver_webhooks=True)
+    assert state == "success"
+    job_id = job_of(deployment, "vimmerse_webhook_lost", run_id, "media")["id"]
+    assert deliveries(deployment, job_id)[0]["error"] == "not sent: deliver_webhooks is off"
+    # the worker's read and the safety-net poll(s) every 15 s: no fast polling
+    assert status_reads(deployment, f"/media/{job_id}/processing-status") <= 3
+    print(json.dumps({"lost_delivery_status_reads": status_reads(deployment, f"/media/{job_id}/processing-status")}))

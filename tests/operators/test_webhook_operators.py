@@ -1,0 +1,82 @@
+"""
+The job operators with ``[vimmerse] webhooks`` on, run with ``dag.test()`` against the sandbox.
+
+What a task sends (the signed ``webhook_url``) and what it does where webhooks cannot work. The whole
+path (delivery, receiver, hint, trigger) runs in a real Airflow in ``tests/native/test_webhooks.py``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from airflow_provider_vimmerse.api.webhooks import RECEIVER_PATH, WebhookTarget
+from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
+from airflow_provider_vimmerse.operators.webhooks import airflow_lacks_hints
+from tests.dag_runs import new_dag, run_dag
+from tests.operators.conftest import logged
+
+SECRET = "operator-tests-webhook-secret"
+BASE = "https://airflow.example.com"
+
+
+@pytest.fixture
+def webhooks_on(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOKS", "True")
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_BASE_URL", BASE)
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_SECRET", SECRET)
+
+
+def sent_webhook_url(sandbox) -> str:
+    (job,) = sandbox.state.media.values()
+    return job.webhook_url
+
+
+def run_one(tmp_path, dag_id: str, **kwargs):
+    dag = new_dag(dag_id, tmp_path)
+    VimmerseCreateMediaOperator(task_id="make", prompt="a lighthouse", deferrable=True, dag=dag, **kwargs)
+    return run_dag(dag, tmp_path)
+
+
+def test_the_operator_fills_a_signed_url_naming_its_task_or_says_why_not(
+    airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, capsys, caplog
+):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    result = run_one(tmp_path, "webhook_fill", poll_interval=0.3)
+    assert result.states == {"make": "success"}, "the safety net (here poll_interval) ends the wait anyway"
+    url = sent_webhook_url(vimmerse_sandbox)
+    if airflow_lacks_hints() is not None:  # Airflow 2.11: no receiver, no hint reading
+        assert url == "", "no webhook_url is sent where it cannot wake anything"
+        text = logged(capsys, caplog)
+        assert "cannot wake a wait by webhook" in text and "the wait polls the job's status instead" in text
+        return
+    assert url.startswith(f"{BASE}{RECEIVER_PATH}?")
+    params = dict(parse_qsl(urlsplit(url).query))
+    target = WebhookTarget.from_query(params, SECRET)
+    assert (target.kind, target.dag_id, target.task_id, target.map_index) == ("media", "webhook_fill", "make", -1)
+    assert SECRET not in url
+
+
+def test_a_webhook_url_set_by_the_task_is_kept_and_the_wait_polls(
+    airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, capsys, caplog
+):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    mine = "https://hooks.example.com/mine"
+    result = run_one(tmp_path, "webhook_own", poll_interval=0.3, webhook_url=mine)
+    assert result.states == {"make": "success"}
+    assert sent_webhook_url(vimmerse_sandbox) == mine
+    if airflow_lacks_hints() is None:
+        assert "this task sets webhook_url itself" in logged(capsys, caplog)
+
+
+def test_webhooks_off_by_default_send_nothing(airflow_db, vimmerse_sandbox, tmp_path):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    assert run_one(tmp_path, "webhook_off", poll_interval=0.3).states == {"make": "success"}
+    assert sent_webhook_url(vimmerse_sandbox) == ""
+
+
+def test_the_version_gate():
+    assert airflow_lacks_hints("2.11.2") is not None and "3.3" in airflow_lacks_hints("2.11.2")
+    assert airflow_lacks_hints("3.2.1") is not None
+    assert airflow_lacks_hints("3.3.2") is None

@@ -1,0 +1,138 @@
+"""
+The ``[vimmerse]`` section: documented in full, answered by Airflow's own CLI, and acted on.
+
+* ``docs/configuration.md`` documents every option of :data:`airflow_provider_vimmerse.settings.OPTIONS`
+  (name, type, default, environment variable), so the docs and the code cannot drift;
+* ``airflow config get-value vimmerse <option>`` (the real CLI of the running Airflow, 2.11 or 3.3)
+  answers each default, and an ``AIRFLOW__VIMMERSE__<NAME>`` variable overrides it;
+* ``AIRFLOW__VIMMERSE__POLL_INTERVAL`` changes how often a real wait (``dag.test()`` against the
+  sandbox) checks its job, and a value that is not a positive number fails the task before anything
+  is paid for.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from airflow_provider_vimmerse import settings
+from tests.conftest import REPO, airflow_env, run_airflow
+from tests.dag_runs import new_dag, run_dag
+
+DOC = REPO / "docs" / "configuration.md"
+
+
+def documented_rows() -> dict[str, list[str]]:
+    """Return the rows of the options table of docs/configuration.md by option name (its cells, unformatted)."""
+    rows = {}
+    for line in DOC.read_text().splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells and re.fullmatch(r"[a-z_]+", cells[0]):
+            rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.parametrize("option", settings.OPTIONS, ids=lambda option: option.name)
+def test_every_option_is_documented_with_its_type_default_and_variable(option):
+    rows = documented_rows()
+    assert option.name in rows, f"docs/configuration.md has no row for {option.name}"
+    _, kind, default, variable = rows[option.name][:4]
+    assert kind == option.type
+    assert default == (option.default or "(unset)")
+    assert variable == f"AIRFLOW__VIMMERSE__{option.name.upper()}"
+    assert f"### `{option.name}`" in DOC.read_text(), "each option has its own section"
+
+
+def test_the_docs_document_no_option_the_code_does_not_have():
+    assert set(documented_rows()) == {option.name for option in settings.OPTIONS}
+
+
+#: Options the real CLI is asked about (one CLI process each takes seconds): an integer with a default, and an
+#: option unset by default. Every option's default is checked in this process below.
+CLI_OPTIONS = ("cost_days", "poll_interval")
+
+
+def test_airflow_config_answers_the_defaults_and_the_environment_overrides_them(airflow_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    asked = [(name, {}) for name in CLI_OPTIONS] + [("poll_interval", {"AIRFLOW__VIMMERSE__POLL_INTERVAL": "7.5"})]
+    with ThreadPoolExecutor(max_workers=len(asked)) as pool:
+        answers = list(
+            pool.map(
+                lambda ask: run_airflow("config", "get-value", "vimmerse", ask[0], env=airflow_env(**ask[1])), asked
+            )
+        )
+    for answer in answers:
+        assert answer.returncode == 0, answer.stderr[-2000:]
+    last_lines = [answer.stdout.strip().splitlines()[-1:] for answer in answers]
+    assert last_lines[0] == ["30"], "cost_days"
+    assert not last_lines[1] or "not found in config" in last_lines[1][0], ("poll_interval is unset", last_lines[1])
+    assert last_lines[2] == ["7.5"], "the environment variable wins"
+
+
+@pytest.mark.parametrize("option", settings.OPTIONS, ids=lambda option: option.name)
+def test_each_option_reads_as_its_declared_default_when_nothing_is_set(option, monkeypatch):
+    monkeypatch.delenv(f"AIRFLOW__VIMMERSE__{option.name.upper()}", raising=False)
+    expected = {"integer": int, "float": float, "string": str}.get(option.type)
+    value = settings.get(option.name)
+    if option.type == "boolean":
+        assert value is (option.default == "True")
+    elif option.default:
+        assert value == expected(option.default)
+    else:
+        assert value is None
+
+
+def status_checks(sandbox, job_id: str) -> int:
+    return len(sandbox.client.ledger(path=f"/media/{job_id}/processing-status", method="GET"))
+
+
+def run_media(tmp_path, dag_id: str, **operator_kwargs):
+    from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    dag = new_dag(dag_id, tmp_path)
+    with dag:
+        VimmerseCreateMediaOperator(task_id="media", prompt="a kite over the dunes", **operator_kwargs)
+    return run_dag(dag, tmp_path, ["media"])
+
+
+def test_the_poll_interval_setting_sets_how_often_a_wait_checks_its_job(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch
+):
+    deferrable = True  # the trigger's arguments carry the interval; the wait in a worker reads the same value
+    vimmerse_sandbox.client.configure(job_seconds=2)
+    adaptive = run_media(tmp_path / "adaptive", f"vimmerse_config_adaptive_{deferrable}", deferrable=deferrable)
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__POLL_INTERVAL", "0.2")
+    fixed = run_media(tmp_path / "fixed", f"vimmerse_config_fixed_{deferrable}", deferrable=deferrable)
+    assert adaptive.states == fixed.states == {"media": "success"}
+    slow, fast = (status_checks(vimmerse_sandbox, run.xcom("media")["id"]) for run in (adaptive, fixed))
+    assert fast >= 5, f"checked every 0.2 s over a 2-second job: {fast} checks"
+    assert slow <= 3, f"the adaptive schedule starts at about 2 s: {slow} checks"
+    # A task's own poll_interval wins over the deployment's.
+    own = run_media(tmp_path / "own", f"vimmerse_config_own_{deferrable}", deferrable=deferrable, poll_interval=3)
+    assert status_checks(vimmerse_sandbox, own.xcom("media")["id"]) <= 3
+
+
+def test_a_poll_interval_that_is_not_a_positive_number_fails_before_anything_is_paid(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__POLL_INTERVAL", "-3")
+    run = run_media(tmp_path, "vimmerse_config_bad_interval", deferrable=True, retries=0)
+    assert run.states == {"media": "failed"}
+    assert (
+        "Invalid '[vimmerse] poll_interval': must be a positive number of seconds, got '-3'"
+        in run.errors_of("media")[0]
+    )
+    assert vimmerse_sandbox.client.ledger(path="/media", method="POST") == [], "nothing was paid for"
+
+
+def test_the_sensor_checks_as_often_as_the_setting_says_unless_told(monkeypatch):
+    from airflow_provider_vimmerse.sensors.job import VimmerseJobSensor
+
+    assert VimmerseJobSensor(task_id="unset", kind="media", job_id="m1").poke_interval == 60
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__POLL_INTERVAL", "12.5")
+    assert VimmerseJobSensor(task_id="set", kind="media", job_id="m1").poke_interval == 12.5
+    told = VimmerseJobSensor(task_id="told", kind="media", job_id="m1", poke_interval=3)
+    assert told.poke_interval == 3
