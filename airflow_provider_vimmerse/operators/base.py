@@ -433,6 +433,10 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         if self.poll_interval is None:
             default_poll_interval()
 
+    def wait_interval(self) -> float | None:
+        """Return the seconds between status checks: the task's, else the deployment's, else None (adaptive)."""
+        return self.poll_interval if self.poll_interval is not None else default_poll_interval()
+
     @property
     def rerun_grace(self) -> float | None:
         """
@@ -499,7 +503,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
 
         job_id, rerun = submission.job_id, submission.rerun
         deadline = time.time() + (_seconds(self.timeout) or 0)
-        poll_interval = self.poll_interval if self.poll_interval is not None else default_poll_interval()
+        poll_interval = self.wait_interval()
         watch = JobWatch(self.job_kind, job_id, deadline, poll_interval, rerun=rerun, need_output=self.need_output)
         if submission.status is None:
             event, _ = self._poll_once(watch)

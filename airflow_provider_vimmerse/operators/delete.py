@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError
 from airflow_provider_vimmerse.operators.base import VimmerseOperator, fail_fast
+from airflow_provider_vimmerse.operators.outlets import Made
 from airflow_provider_vimmerse.operators.params import KEPT, Param
 
 if TYPE_CHECKING:
@@ -79,4 +80,13 @@ class VimmerseDeleteJobOperator(VimmerseOperator):
                 )
             else:
                 self.log.info("%s %s deleted", self.kind, job_id)
-        return {"kind": self.kind, "id": job_id, "status": DELETED, "progress": None, "video_urls": [], "web_url": ""}
+        result: JobResult = {
+            "kind": self.kind,
+            "id": job_id,
+            "status": DELETED,
+            "progress": None,
+            "video_urls": [],
+            "web_url": "",
+        }
+        self.record(context, Made(result))
+        return result

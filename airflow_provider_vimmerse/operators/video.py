@@ -134,7 +134,7 @@ class VimmerseVideoOperator(VimmerseAssetJobOperator):
         url = hosted_url(body)
         obj = unwrap(body)
         if url is None and is_job_answer(obj):
-            watch = JobWatch(self.job_kind, str(obj["id"]), time.time() + UPLOAD_TIMEOUT, self.poll_interval)
+            watch = JobWatch(self.job_kind, str(obj["id"]), time.time() + UPLOAD_TIMEOUT, self.wait_interval())
             event = self._wait_here(watch)
             if event.status is not JobStatus.SUCCESS:
                 raise job_error(event)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_vimmerse.api.webhooks import ID_FIELDS, WebhookError, WebhookTarget
+from airflow_provider_vimmerse.api.webhooks import HINT_KEY, ID_FIELDS, WebhookError, WebhookTarget
 
 #: The first Airflow whose triggers can read an XCom (the recorded hint) and whose api-server serves the receiver.
 MIN_AIRFLOW = (3, 3)
@@ -97,5 +97,8 @@ def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
     if why_not is not None:
         operator.log.warning("Webhooks are on, but %s; the wait polls the job's status instead", why_not)
         return None
+    # An empty hint before the submit: until a delivery replaces it, the trigger's reads find this value
+    # instead of a missing XCom, which Airflow's client would log as an error at every check.
+    ti.xcom_push(key=HINT_KEY, value=None)
     target = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "map_index": map_index}
     return WebhookPlan(url, {**target, "check_interval": settings.get("webhook_check_interval")})

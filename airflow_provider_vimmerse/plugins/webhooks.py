@@ -12,10 +12,10 @@ status itself; the hint changes nothing else.
 Answers (fast: one database write, no outbound call):
 
 * 200 ``{"recorded": true}``; or ``{"recorded": false, "reason": ...}`` when the task no longer waits
-  (a late delivery: answered 2xx so the API does not retry it);
+  (a late delivery, or one for a run since deleted: answered 2xx so the API does not retry it);
 * 400 for a body that is not the documented payload, 413 for a body over
   :data:`~airflow_provider_vimmerse.api.webhooks.MAX_BODY_BYTES`;
-* 403 for a missing or wrong signature, 404 when webhooks are off or the task instance does not exist.
+* 403 for a missing or wrong signature, 404 when webhooks are off.
 """
 
 from __future__ import annotations
@@ -69,8 +69,6 @@ async def receive(request: Request) -> JSONResponse:
     except WebhookError as error:
         return _answer(400, detail=str(error))
     recorded, reason = await run_in_threadpool(record_hint, target, delivery)
-    if reason == "no such task instance":
-        return _answer(404, detail=reason)
     return _answer(200, recorded=recorded, **({"reason": reason} if reason else {}))
 
 

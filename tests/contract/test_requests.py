@@ -25,6 +25,9 @@ from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
 from airflow_provider_vimmerse.api.video import ESTIMATE_PATH, VIDEO_TOOLS
+from airflow_provider_vimmerse.decorators.base import VimmerseDecoratedOperator
+from airflow_provider_vimmerse.decorators.media import VimmerseMediaDecoratedOperator
+from airflow_provider_vimmerse.decorators.story import VimmerseStoryDecoratedOperator
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators import story as story_operators
 from airflow_provider_vimmerse.operators.base import VimmerseStoryStepOperator, VimmerseSubmitOperator
@@ -106,6 +109,10 @@ def capture(operator: Any) -> list[ApiRequest]:
     """Run the operator's request-building path (as ``submit()``/``execute()`` do) and return what it sent."""
     recorder = Recorder()
     operator.__dict__["hook"] = recorder
+    if isinstance(operator, VimmerseDecoratedOperator):  # as its execute() does: the function's fields first
+        for name, value in operator.fields_from(operator.python_callable()).items():
+            setattr(operator, name, value)
+        operator._fields_returned = True
     operator.check_inputs()
     if isinstance(operator, VimmerseStoryStepOperator):
         recorder.request(operator.build_request())
@@ -520,8 +527,26 @@ def workflow_cases() -> Iterator[Case]:
     )
 
 
+def decorator_cases() -> Iterator[Case]:
+    """The TaskFlow decorators: the fields their function returns go into the request."""
+    yield Case("taskflow-media-returns-a-prompt", VimmerseMediaDecoratedOperator, {"python_callable": lambda: "a kite"})
+    fields = {"prompt": "a kite", "motion_type": media.MOTION_TYPES[-1], "aspect_ratio": "9:16", "quantity": 2}
+    yield Case(
+        "taskflow-media-returns-fields",
+        VimmerseMediaDecoratedOperator,
+        {"python_callable": lambda: fields, "duration": 5},
+    )
+    yield Case("taskflow-story-returns-an-idea", VimmerseStoryDecoratedOperator, {"python_callable": lambda: IDEA})
+    yield Case(
+        "taskflow-story-returns-fields",
+        VimmerseStoryDecoratedOperator,
+        {"python_callable": lambda: {"idea": IDEA, "scene_count": 3, "language": "French"}},
+    )
+
+
 CASES = [
     *media_cases(),
+    *decorator_cases(),
     *batch_cases(),
     *story_cases(),
     *workflow_cases(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from typing import Any
 
 import requests
 
@@ -43,6 +44,12 @@ with DAG("vimmerse_webhook_lost", schedule=None, start_date=start, catchup=False
         task_id="media", prompt="a lighthouse", vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True,
         poll_interval=15, timeout=600,
     )
+with DAG("vimmerse_webhook_restart", schedule=None, start_date=start, catchup=False):
+    # its triggerer is killed and started again while the job runs
+    VimmerseCreateMediaOperator(
+        task_id="media", prompt="a lighthouse in a storm", vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True,
+        timeout=600,
+    )
 '''
 
 
@@ -56,19 +63,29 @@ def job_of(deployment, dag_id: str, run_id: str, task_id: str) -> dict:
     return deployment.cluster.xcom(dag_id, run_id, task_id)
 
 
-def trigger_times(cluster, run_id: str, task_id: str) -> tuple[dt.datetime, dt.datetime]:
-    """Return when the task's trigger started and when it fired its event, from the triggerer's log of the task."""
-    folder = cluster.home / "logs" / "dag_id=vimmerse_webhook_waits" / f"run_id={run_id}" / f"task_id={task_id}"
-    times = {}
-    for path in sorted(folder.glob("attempt=1.log.trigger.*.log")):
+def trigger_log(
+    cluster, run_id: str, task_id: str, dag_id: str = "vimmerse_webhook_waits"
+) -> list[tuple[str, dt.datetime]]:
+    """Return ``("started" | "fired", when)`` of the task's trigger, in order, from the triggerers' logs of the task."""
+    folder = cluster.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    found = []
+    for path in sorted(folder.glob("attempt=1.log.trigger.*.log")):  # one file per triggerer that ran it
         for line in path.read_text().splitlines():
             entry = json.loads(line) if line.startswith("{") else {}
             event = str(entry.get("event", ""))
             if event.startswith("trigger ") and event.endswith(" starting"):
-                times.setdefault("started", dt.datetime.fromisoformat(entry["timestamp"]))
+                found.append(("started", dt.datetime.fromisoformat(entry["timestamp"])))
             if event == "Trigger fired event":
-                times["fired"] = dt.datetime.fromisoformat(entry["timestamp"])
-    assert set(times) == {"started", "fired"}, f"trigger start and event not logged under {folder}"
+                found.append(("fired", dt.datetime.fromisoformat(entry["timestamp"])))
+    return sorted(found, key=lambda item: item[1])
+
+
+def trigger_times(cluster, run_id: str, task_id: str) -> tuple[dt.datetime, dt.datetime]:
+    """Return when the task's trigger started and when it fired its event, from the triggerer's log of the task."""
+    times: dict[str, dt.datetime] = {}
+    for what, when in trigger_log(cluster, run_id, task_id):
+        times[what] = times.get(what, when) if what == "started" else when
+    assert set(times) == {"started", "fired"}, f"trigger start and event not logged for {task_id} in {run_id}"
     return times["started"], times["fired"]
 
 
@@ -134,7 +151,7 @@ def test_forged_and_foreign_deliveries_change_nothing(deployment):
         assert forged.status_code == 403
         unsigned = requests.post(url.split("&sig=")[0], json={"media_id": "x", "status": "success"}, timeout=10)
         assert unsigned.status_code == 403
-        assert "vimmerse_webhook" not in xcom_keys(cluster, run_id)
+        assert hint_of(cluster, run_id) is None, "only the empty hint the operator records before its submit"
         # a valid URL with another job's id: recorded (the URL is genuine), ignored by the trigger
         foreign = requests.post(
             url, json={"customer_id": "c", "media_id": "not-this-job", "status": "success"}, timeout=10
@@ -157,9 +174,9 @@ def test_forged_and_foreign_deliveries_change_nothing(deployment):
     assert late.status_code == 200 and late.json()["recorded"] is False
 
 
-def xcom_keys(cluster, run_id: str) -> set[str]:
-    path = f"/dags/vimmerse_webhook_waits/dagRuns/{run_id}/taskInstances/media/xcomEntries"
-    return {entry["key"] for entry in cluster.api("GET", path)["xcom_entries"]}
+def hint_of(cluster, run_id: str) -> Any:
+    """Return the hint recorded for the run's media task (None: the empty one the operator records first)."""
+    return cluster.xcom("vimmerse_webhook_waits", run_id, "media", key="vimmerse_webhook")
 
 
 def test_a_lost_delivery_costs_latency_only(deployment):
@@ -176,3 +193,84 @@ def test_a_lost_delivery_costs_latency_only(deployment):
     # the worker's read and the safety-net poll(s) every 15 s: no fast polling
     assert status_reads(deployment, f"/media/{job_id}/processing-status") <= 3
     print(json.dumps({"lost_delivery_status_reads": status_reads(deployment, f"/media/{job_id}/processing-status")}))
+
+
+RESTART_DAG = "vimmerse_webhook_restart"
+#: Long enough for the new triggerer to take the trigger over before the job ends: a killed triggerer's
+#: triggers move once it has missed ``[triggerer] triggerer_health_check_threshold`` (30 s) of heartbeats.
+RESTART_JOB_SECONDS = 60
+
+
+def test_a_webhook_wait_survives_a_triggerer_restart(deployment):
+    install_dags(deployment)
+    cluster, sandbox = deployment.cluster, deployment.sandbox
+    submits_before = len(sandbox.ledger(path="/media", method="POST"))
+    sandbox.configure(job_seconds=RESTART_JOB_SECONDS)
+    try:
+        deployment.unpause(RESTART_DAG)
+        run_id = cluster.trigger(RESTART_DAG)
+
+        def held_by_a_triggerer() -> int | None:
+            (ti,) = cluster.task_instances(RESTART_DAG, run_id)
+            return ti.triggerer_job_id if ti.state == "deferred" else None
+
+        old_holder = wait_until(held_by_a_triggerer, 120, "the media task's trigger to be given to the triggerer")
+        folder = cluster.home / "logs" / f"dag_id={RESTART_DAG}" / f"run_id={run_id}" / "task_id=media"
+        old_log = folder / f"attempt=1.log.trigger.{old_holder}.log"
+        wait_until(
+            lambda: old_log.exists() and "woken by webhooks" in old_log.read_text(), 60, "the trigger to start there"
+        )
+        (submit,) = sandbox.ledger(path="/media", method="POST")[submits_before:]
+        job_id = submit["job_id"]
+        triggerers = cluster.by_kind("triggerer")
+        assert old_holder in {t.job_id for t in triggerers}
+        for triggerer in triggerers:
+            cluster.kill(triggerer)
+        killed_at = dt.datetime.now(dt.timezone.utc)
+        time.sleep(2)
+        new = cluster.start_component("triggerer")
+        restarted_at = dt.datetime.now(dt.timezone.utc)
+        new_holder = wait_until(lambda: held_by_a_triggerer() == new.job_id, 90, "the new triggerer to take the wait")
+        took_over_at = dt.datetime.now(dt.timezone.utc)
+        assert not deliveries(deployment, job_id), "the job ended before the new triggerer took the wait over"
+        state = cluster.wait_for_run(RESTART_DAG, run_id, 300)
+    finally:
+        sandbox.configure(job_seconds=JOB_SECONDS)
+        if not cluster.by_kind("triggerer"):  # the next modules need one
+            cluster.start_component("triggerer")
+    assert new_holder and state == "success", cluster.diagnostics()
+    assert job_of(deployment, RESTART_DAG, run_id, "media")["id"] == job_id
+    assert len(sandbox.ledger(path="/media", method="POST")) == submits_before + 1, "submitted once"
+    (ti,) = cluster.task_instances(RESTART_DAG, run_id)
+    assert ti.try_number == 1, "no retry: the wait went on in the new triggerer"
+
+    (sent,) = deliveries(deployment, job_id)
+    assert sent["status"] == 200, sent
+    delivered = dt.datetime.fromisoformat(sent["time"])
+    assert killed_at < restarted_at <= took_over_at < delivered, "the job ended after the restart"
+    hint = cluster.xcom(RESTART_DAG, run_id, "media", key=HINT_KEY)
+    assert (hint["job_id"], hint["status"]) == (job_id, "success")
+    log = trigger_log(cluster, run_id, "media", dag_id=RESTART_DAG)
+    starts = [when for what, when in log if what == "started"]
+    (fired_at,) = [when for what, when in log if what == "fired"]
+    assert len(starts) == 2 and starts[0] < killed_at < restarted_at < starts[1] < fired_at, "started again"
+    fired = (fired_at - delivered).total_seconds()
+    reads = status_reads(deployment, f"/media/{job_id}/processing-status")
+    print(
+        json.dumps(
+            {
+                "restart_delivery_to_event_seconds": round(fired, 2),
+                "restart_status_reads": reads,
+                "restart_takeover_seconds": round((took_over_at - killed_at).total_seconds(), 1),
+            }
+        )
+    )
+    assert 0 <= fired < WEBHOOK_CHECK_INTERVAL + 3, f"the event came {fired:.1f} s after the delivery"
+    # the worker's read before deferring and the one that confirmed the hint: no polling, before or after the restart
+    assert reads == 2
+    # each triggerer's log of the trigger: both waited on hints; the new one was woken by the delivery
+    old_text, new_text = old_log.read_text(), (folder / f"attempt=1.log.trigger.{new.job_id}.log").read_text()
+    assert "woken by webhooks" in old_text and "checking the status now" not in old_text
+    assert "woken by webhooks" in new_text and "webhook says 'success'; checking the status now" in new_text
+    for text in (old_text, new_text, cluster.task_log(RESTART_DAG, run_id, "media", try_number=1)):
+        assert WEBHOOK_SECRET not in text and deployment.api_key not in text
