@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from airflow_provider_vimmerse.api.config import parse_flag
+
 SECTION = "vimmerse"
 
 OptionType = Literal["string", "boolean", "integer", "float"]
@@ -138,7 +140,7 @@ def get(name: str) -> Any:
 
     option = _BY_NAME[name]
     if option.type == "boolean":
-        return conf.getboolean(SECTION, name, fallback=_as_bool(option.default))
+        return conf.getboolean(SECTION, name, fallback=parse_flag(option.default, f"[{SECTION}] {name}"))
     raw = conf.get(SECTION, name, fallback=option.default)
     if raw is None or raw == "":
         return None
@@ -147,7 +149,3 @@ def get(name: str) -> Any:
     if option.type == "float":
         return float(raw)
     return raw
-
-
-def _as_bool(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"true", "1", "yes", "on"}

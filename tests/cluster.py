@@ -602,6 +602,26 @@ class AirflowCluster(Service):
             states = {ti.key: ti.state for ti in self.task_instances(dag_id, run_id)}
             raise TimeoutError(f"{error}; task states {states}\n{self.diagnostics()}") from None
 
+    def wait_for_executor_report(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, timeout: float = 60
+    ) -> None:
+        """
+        Wait until a scheduler has taken the executor's report that a workload of this try ended.
+
+        A task that parks (``awaiting_input``) or defers ends its workload, and the executor reports that
+        as ``success``. Airflow 3.3 fails the task as "killed externally" when that report is taken after
+        an answer already re-queued the same try (see ``docs/operators/story-review.md``). People answer
+        seconds later; a test answers within a second, so it waits for this first. Read from the
+        scheduler's log: the REST API does not show executor reports.
+        """
+        key = f"TaskInstanceKey(dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}', try_number={try_number},"
+
+        def reported() -> bool:
+            logs = (c.log_path.read_text(errors="replace") for c in self.components if c.kind == "scheduler")
+            return any("Received executor event" in line and key in line for log in logs for line in log.splitlines())
+
+        wait_until(reported, timeout, f"the executor's report on {task_id} try {try_number} of {run_id}", interval=0.5)
+
     def task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceInfo]:
         """Return every task instance of a run (mapped ones one by one), with its latest try."""
         items = self._pages(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances")
@@ -647,6 +667,21 @@ class AirflowCluster(Service):
         return {event.key for event in self.events(dag_id, run_id) if event.event == "deferred"}
 
     # ------------------------------------------------------------------ diagnostics
+
+    def run_report(self, dag_id: str, run_id: str, lines: int = 40) -> str:
+        """
+        Return a run's task states, the last log lines of each failed task's latest try and its events,
+        for an assertion message: a run that ended ``failed`` in CI then says why.
+        """
+        instances = self.task_instances(dag_id, run_id)
+        parts = [f"task states { ({ti.key: ti.state for ti in instances}) }"]
+        for ti in instances:
+            if ti.state == "failed" and ti.try_number:
+                log = self.task_log(dag_id, run_id, ti.task_id, ti.try_number, ti.map_index).splitlines()
+                parts.append(f"--- log of {ti.key}, try {ti.try_number}\n" + "\n".join(log[-lines:]))
+        events = [f"{e.when:%H:%M:%S.%f} {e.key} {e.event}" for e in self.events(dag_id, run_id)]
+        parts.append("--- events\n" + "\n".join(events))
+        return "\n".join(parts)
 
     def diagnostics(self, lines: int = 30) -> str:
         """Return the last lines of every component's output."""

@@ -49,6 +49,16 @@ EXTRA_FIELDS: Mapping[str, tuple[str, str]] = {
         "Asset status path",
         f"Path polled for v2 assets; {{job_id}} is replaced. Default {DEFAULT_ASSET_STATUS_PATH}.",
     ),
+    "webhooks": (
+        "Webhooks",
+        "true or false: let the API wake this connection's waits by webhook (Airflow 3.3+). "
+        "Empty: the deployment's [vimmerse] webhooks setting.",
+    ),
+}
+#: The words a yes/no setting accepts (any case), and what each means.
+FLAG_WORDS: Mapping[str, bool] = {
+    **dict.fromkeys(("true", "1", "yes", "on"), True),
+    **dict.fromkeys(("false", "0", "no", "off"), False),
 }
 
 #: The standard connection fields in the UI form: which are hidden, their labels and placeholders.
@@ -71,6 +81,8 @@ class ApiConfig:
     :param retries: how many times a failed request may be retried
     :param web_url: web app base URL for links
     :param asset_status_path: path template polled for assets
+    :param webhooks: the connection's choice for webhook-driven waits; None when it leaves it to the
+        deployment's ``[vimmerse] webhooks``
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -80,6 +92,7 @@ class ApiConfig:
     retries: int = DEFAULT_RETRIES
     web_url: str = DEFAULT_WEB_URL
     asset_status_path: str = DEFAULT_ASSET_STATUS_PATH
+    webhooks: bool | None = None
 
     @classmethod
     def from_connection_fields(
@@ -110,6 +123,7 @@ class ApiConfig:
             retries=int(_number(extra, "retries", DEFAULT_RETRIES, minimum=0, maximum=MAX_RETRIES)),
             web_url=str(extra.get("web_url") or DEFAULT_WEB_URL).rstrip("/"),
             asset_status_path=_asset_path(extra.get("asset_status_path")),
+            webhooks=None if extra.get("webhooks") in (None, "") else parse_flag(extra["webhooks"], "extra.webhooks"),
         )
 
     def url(self, path: str) -> str:
@@ -128,6 +142,22 @@ def user_agent(package_version: str, airflow_version: str) -> str:
         f"airflow-provider-vimmerse/{package_version} (apache-airflow/{airflow_version}; "
         f"Python/{platform.python_version()})"
     )
+
+
+def parse_flag(value: Any, name: str) -> bool:
+    """
+    Return a yes/no setting as a bool: a bool as is, else one of :data:`FLAG_WORDS`.
+
+    :param value: the setting as configured
+    :param name: the setting's name, for the error
+    :raises VimmerseInputError: for any other value (a typo must not quietly mean "no")
+    """
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word not in FLAG_WORDS:
+        raise VimmerseInputError(name, f"must be one of {', '.join(FLAG_WORDS)}, got {value!r}")
+    return FLAG_WORDS[word]
 
 
 def _base_url(host: str | None, schema: str | None, port: int | None) -> str:

@@ -38,6 +38,8 @@ class Submission:
     :param done: the job's work is finished: its result is read without waiting
     :param finished: the finished job's object, when the answer is that object (no need to fetch it)
     :param output: the output itself, when the answer carries it and no job (``text/prompt``)
+    :param webhook: the trigger's hint settings when the request asked the API to call a webhook
+        (``docs/waiting.md``); None when it did not, or when an earlier try's job was taken back
     """
 
     job_id: str
@@ -46,6 +48,7 @@ class Submission:
     done: bool = False
     finished: Mapping[str, Any] | None = None
     output: JobResult | None = None
+    webhook: dict[str, Any] | None = None
 
 
 def parse_submission(

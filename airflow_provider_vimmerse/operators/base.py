@@ -262,11 +262,15 @@ class VimmerseSubmitOperator(VimmerseOperator):
             self.check_inputs()
             submission = self._reattach(context)
             if submission is None:
-                submission = self.submit(context)
+                submission = self.sent(self.submit(context))
                 self._remember(context, submission)
             result = self.follow(context, submission)
         self.record(context, Made(result))
         return result
+
+    def sent(self, submission: Submission) -> Submission:
+        """Return ``submission`` with what this try's request asked for besides the job (nothing here)."""
+        return submission
 
     def follow(self, context: Any, submission: Submission) -> JobResult:
         """Return the output the answer carries, or the finished job's result, or wait for the job."""
@@ -404,9 +408,9 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
     need_output: ClassVar[bool] = False
     #: With webhooks on, the provider fills ``webhook_url`` of the job this operator starts (not of a re-run).
     fills_webhook_url: ClassVar[bool] = True
-    #: This try's :class:`~airflow_provider_vimmerse.operators.webhooks.WebhookPlan`, and whether its submit sent it.
+    #: This try's :class:`~airflow_provider_vimmerse.operators.webhooks.WebhookPlan` (None: the wait polls), for
+    #: :meth:`api_fields`, which has no context to plan from.
     _webhook_plan: Any = None
-    _webhook_sent: bool = False
 
     def __init__(
         self,
@@ -474,7 +478,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         """Decide this try's webhook (``docs/waiting.md``; off by default), then validate, submit and follow."""
         from airflow_provider_vimmerse.operators.webhooks import plan_webhook
 
-        self._webhook_plan, self._webhook_sent = plan_webhook(self, context), False
+        self._webhook_plan = plan_webhook(self, context)
         return super().execute(context)
 
     def api_fields(self) -> dict[str, Any]:
@@ -484,9 +488,13 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
             fields["webhook_url"] = self._webhook_plan.url
         return fields
 
-    def _remember(self, context: Any, submission: Submission) -> None:
-        super()._remember(context, submission)
-        self._webhook_sent = self._webhook_plan is not None  # a submit of this try sent it
+    def sent(self, submission: Submission) -> Submission:
+        """Return ``submission`` with the trigger's hint settings when this try's request sent a ``webhook_url``."""
+        if self._webhook_plan is None:
+            return submission
+        from dataclasses import replace
+
+        return replace(submission, webhook=self._webhook_plan.trigger_kwargs)
 
     def follow(self, context: Any, submission: Submission) -> JobResult:
         """Return at once what needs no wait (or when not waiting), else wait for the job."""
@@ -522,7 +530,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
                     poll_interval=poll_interval,
                     rerun=rerun.to_payload() if rerun else None,
                     need_output=self.need_output,
-                    webhook=self._webhook_plan.trigger_kwargs if self._webhook_plan and self._webhook_sent else None,
+                    webhook=submission.webhook,
                 ),
                 method_name="execute_complete",
             )

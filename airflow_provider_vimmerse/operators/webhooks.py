@@ -54,11 +54,8 @@ def webhooks_enabled(operator: Any) -> bool:
     """Return the connection's extra ``webhooks`` when it has one, else ``[vimmerse] webhooks``."""
     from airflow_provider_vimmerse import settings
 
-    extra = operator.hook.get_connection(operator.vimmerse_conn_id).extra_dejson
-    if "webhooks" in extra:
-        value = extra["webhooks"]
-        return value if isinstance(value, bool) else str(value).strip().lower() in {"true", "1", "yes", "on"}
-    return bool(settings.get("webhooks"))
+    chosen = operator.hook.config.webhooks
+    return bool(settings.get("webhooks")) if chosen is None else chosen
 
 
 def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:

@@ -158,6 +158,33 @@ def test_an_asset_path_without_a_leading_slash_or_job_id_is_an_input_error(path:
     assert caught.value.field == "extra.asset_status_path"
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("Yes", True),
+        ("1", True),
+        (" off ", False),
+        ("FALSE", False),
+        ("0", False),
+    ],
+)
+def test_the_webhooks_extra_is_read_once_with_the_other_extras(value: object, expected: bool | None) -> None:
+    assert build(extra={"webhooks": value}).webhooks is expected, "None leaves it to [vimmerse] webhooks"
+
+
+@pytest.mark.parametrize("value", ["ture", "enabled", "2", "[]"])
+def test_a_webhooks_extra_that_is_not_yes_or_no_is_an_input_error_naming_the_words(value: str) -> None:
+    with pytest.raises(VimmerseInputError) as caught:
+        build(extra={"webhooks": value})
+    assert caught.value.field == "extra.webhooks"
+    assert "true, 1, yes, on, false, 0, no, off" in str(caught.value) and repr(value) in str(caught.value)
+
+
 @pytest.mark.parametrize("path", ["/asset/{job_id}/{version}", "/asset/{job_id}/{", "/asset/{job_id}/{0}"])
 def test_an_accepted_asset_path_can_always_be_filled_with_a_job_id(path: str) -> None:
     # Either the connection is refused up front, or polling works: never a KeyError mid-wait.

@@ -47,6 +47,9 @@ def start_review(deployment: Deployment, idea: str) -> tuple[str, dict[str, Any]
         return review if review == "awaiting_input" else None
 
     wait_until(asking, 180, "the review task to await input", interval=1)
+    # A person answers seconds after the request appears; an answer within a second of it can meet an
+    # Airflow 3.3 scheduler race that fails the task (docs/operators/story-review.md), so wait as a person would.
+    deployment.cluster.wait_for_executor_report(DAG_ID, run_id, REVIEW, try_number=1)
     return run_id, deployment.cluster.api("GET", hitl_path(run_id))
 
 
@@ -92,7 +95,9 @@ def test_the_reviewer_sees_the_storyboard_as_numbered_scenes_and_approves(deploy
     recorded = answer(deployment, run_id, "Approve", {name: fields[name]["value"] for name in fields})
     assert recorded["chosen_options"] == ["Approve"]
 
-    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 300) == "success", states(deployment, run_id)
+    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 300) == "success", deployment.cluster.run_report(
+        DAG_ID, run_id
+    )
     assert all(states(deployment, run_id)[task] == "success" for task in LATER_STEPS)
     assert story_posts(deployment, story_id) == [
         f"/story/{story_id}/elements",
@@ -114,7 +119,9 @@ def test_a_rejected_storyboard_spends_nothing_more(deployment: Deployment):
 
     answer(deployment, run_id, "Reject", {name: "" for name in request["params"]})
 
-    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 180) == "success", "a rejection is a decision, no fault"
+    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 180) == "success", (
+        f"a rejection is a decision, no fault: {deployment.cluster.run_report(DAG_ID, run_id)}"
+    )
     final = states(deployment, run_id)
     assert final["story.storyboard"] == "success" and final[REVIEW] == "success"
     assert {task: final[task] for task in LATER_STEPS} == dict.fromkeys(LATER_STEPS, "skipped")
@@ -133,7 +140,9 @@ def test_an_edited_scene_reaches_the_api_before_the_scenes_are_drawn(deployment:
 
     answer(deployment, run_id, "Approve", fields)
 
-    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 300) == "success", states(deployment, run_id)
+    assert deployment.cluster.wait_for_run(DAG_ID, run_id, 300) == "success", deployment.cluster.run_report(
+        DAG_ID, run_id
+    )
     sent = deployment.cluster.xcom(DAG_ID, run_id, "story.edit_storyboard")
     assert sent["scenes"][1]["description"] == edited, "the edit task returned the edited storyboard"
     assert story_posts(deployment, story_id)[0] == f"/story/{story_id}/elements", "sent with the first image step"

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_vimmerse.api.webhooks import RECEIVER_PATH, WebhookTarget
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 from airflow_provider_vimmerse.operators.webhooks import airflow_lacks_hints
+from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from tests.dag_runs import new_dag, run_dag
 from tests.operators.conftest import logged
 
@@ -74,6 +75,27 @@ def test_webhooks_off_by_default_send_nothing(airflow_db, vimmerse_sandbox, tmp_
     vimmerse_sandbox.client.configure(job_seconds=1)
     assert run_one(tmp_path, "webhook_off", poll_interval=0.3).states == {"make": "success"}
     assert sent_webhook_url(vimmerse_sandbox) == ""
+
+
+def test_a_connection_that_says_no_overrides_the_deployment(
+    airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, monkeypatch
+):
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(vimmerse_sandbox.url, vimmerse_sandbox.api_key, webhooks="no"))
+    assert run_one(tmp_path, "webhook_conn_off", poll_interval=0.3).states == {"make": "success"}
+    assert sent_webhook_url(vimmerse_sandbox) == "", "the connection's extra webhooks wins over [vimmerse] webhooks"
+
+
+def test_a_connection_with_a_mistyped_webhooks_extra_fails_before_any_request(
+    airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, monkeypatch, capsys, caplog
+):
+    monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(vimmerse_sandbox.url, vimmerse_sandbox.api_key, webhooks="ture"))
+    result = run_one(tmp_path, "webhook_conn_typo", poll_interval=0.3)
+    assert result.states == {"make": "failed"}
+    assert vimmerse_sandbox.state.media == {}, "nothing was submitted"
+    assert "Invalid 'extra.webhooks': must be one of true, 1, yes, on, false, 0, no, off, got 'ture'" in logged(
+        capsys, caplog
+    )
 
 
 def test_the_version_gate():
