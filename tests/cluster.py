@@ -376,11 +376,14 @@ class AirflowCluster(Service):
         if not self.keep_home:
             shutil.rmtree(self.home, ignore_errors=True)
 
-    def start_component(self, kind: str, *, wait: bool = True, timeout: float = 90) -> Component:
+    def start_component(
+        self, kind: str, *, args: tuple[str, ...] = (), wait: bool = True, timeout: float = 90
+    ) -> Component:
         """
         Start one more process of ``kind`` (``api-server``, ``scheduler``, ``dag-processor``, ``triggerer``).
 
         :param kind: the ``airflow`` sub-command
+        :param args: more command-line arguments (``--capacity 4`` for a triggerer)
         :param wait: wait until it is up (its job heartbeats, or the API answers)
         :param timeout: seconds to wait
         """
@@ -390,7 +393,7 @@ class AirflowCluster(Service):
         known_jobs = {job["id"] for job in self.jobs()} if kind != "api-server" and self._token_ready() else set()
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [str(self._airflow_executable()), *COMPONENT_COMMANDS[kind]],
+                [str(self._airflow_executable()), *COMPONENT_COMMANDS[kind], *args],
                 env=self.env,
                 cwd=self.home,
                 stdout=log,
@@ -411,6 +414,25 @@ class AirflowCluster(Service):
     def add_triggerer(self, timeout: float = 90) -> Component:
         """Start another triggerer and wait until its job heartbeats."""
         return self.start_component("triggerer", timeout=timeout)
+
+    def add_api_server(self, timeout: float = 90) -> tuple[Component, str]:
+        """
+        Start another api-server on its own port over the same database, as a second replica behind a load
+        balancer would be; return it and its base URL. Workers keep using the first one's execution API.
+        """
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        component = self.start_component("api-server", args=("--port", str(port)), wait=False)
+
+        def answers() -> bool:
+            if not component.alive():
+                raise RuntimeError(f"the api-server on {url} exited:\n{component.log_tail()}")
+            with contextlib.suppress(requests.RequestException):
+                return self._http.get(f"{url}/api/v2/monitor/health", timeout=5).status_code == 200
+            return False
+
+        wait_until(answers, timeout, f"the api-server on {url}")
+        return component, url
 
     def kill(self, component: Component, sig: int = signal.SIGKILL) -> None:
         """

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import time
+from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -21,6 +24,10 @@ from tests.cluster import cluster_test_marks, wait_until
 from tests.native.conftest import JOB_SECONDS, WEBHOOK_CHECK_INTERVAL, WEBHOOK_CONN_ID, WEBHOOK_SECRET
 
 pytestmark = cluster_test_marks(reason="the webhook receiver and hint-reading triggers need Airflow 3.3", timeout=900)
+
+#: The waits of the two-triggerer test, and how many each of its two triggerers may hold (so both hold some).
+FANOUT_TASKS = 8
+PER_TRIGGERER = FANOUT_TASKS // 2
 
 DAG_FILE = f'''
 import pendulum
@@ -44,6 +51,13 @@ with DAG("vimmerse_webhook_lost", schedule=None, start_date=start, catchup=False
         task_id="media", prompt="a lighthouse", vimmerse_conn_id="{WEBHOOK_CONN_ID}", deferrable=True,
         poll_interval=15, timeout=600,
     )
+with DAG("vimmerse_webhook_fanout", schedule=None, start_date=start, catchup=False):
+    # eight waits, shared by two triggerers; their deliveries reach a second api-server
+    for number in range({FANOUT_TASKS}):
+        VimmerseCreateMediaOperator(
+            task_id=f"media_{{number}}", prompt=f"lighthouse number {{number}}", vimmerse_conn_id="{WEBHOOK_CONN_ID}",
+            deferrable=True, timeout=600,
+        )
 with DAG("vimmerse_webhook_restart", schedule=None, start_date=start, catchup=False):
     # its triggerer is killed and started again while the job runs
     VimmerseCreateMediaOperator(
@@ -274,3 +288,66 @@ def test_a_webhook_wait_survives_a_triggerer_restart(deployment):
     assert "woken by webhooks" in new_text and "webhook says 'success'; checking the status now" in new_text
     for text in (old_text, new_text, cluster.task_log(RESTART_DAG, run_id, "media", try_number=1)):
         assert WEBHOOK_SECRET not in text and deployment.api_key not in text
+
+
+FANOUT_DAG = "vimmerse_webhook_fanout"
+
+
+def test_two_triggerers_wake_their_waits_from_deliveries_to_a_second_api_server(deployment):
+    """
+    The hint is in the database, not in one process: two triggerers (each may hold half the waits, so both
+    hold some) wake every wait from deliveries that reach another api-server than the one the workers use.
+    """
+    install_dags(deployment)
+    cluster, sandbox = deployment.cluster, deployment.sandbox
+    for triggerer in cluster.by_kind("triggerer"):
+        cluster.kill(triggerer, signal.SIGTERM)
+    pair = [cluster.start_component("triggerer", args=("--capacity", str(PER_TRIGGERER))) for _ in range(2)]
+    other_api_server, other_url = cluster.add_api_server()
+    sent_before = len(sandbox.webhooks())
+    sandbox.configure(job_seconds=30, deliver_webhooks=False)  # the test delivers each one, to the other api-server
+    try:
+        deployment.unpause(FANOUT_DAG)
+        run_id = cluster.trigger(FANOUT_DAG)
+
+        def holders() -> dict[str, int] | None:
+            tis = cluster.task_instances(FANOUT_DAG, run_id)
+            held = {ti.task_id: ti.triggerer_job_id for ti in tis if ti.state == "deferred" and ti.triggerer_job_id}
+            return held if len(held) == FANOUT_TASKS else None
+
+        held = wait_until(holders, 120, "every wait to be held by a triggerer")
+
+        def due() -> list[dict] | None:
+            entries = sandbox.webhooks()[sent_before:]
+            return entries if len(entries) == FANOUT_TASKS else None
+
+        posted: dict[str, tuple[dt.datetime, requests.Response]] = {}
+        for entry in wait_until(due, 120, "every job to end"):
+            parts = urlsplit(entry["url"])
+            assert f"{parts.scheme}://{parts.netloc}" == cluster.api_url, "the URL names the deployment's base URL"
+            when = dt.datetime.now(dt.timezone.utc)
+            answer = requests.post(f"{other_url}{parts.path}?{parts.query}", json=entry["payload"], timeout=10)
+            posted[entry["job_id"]] = (when, answer)
+        state = cluster.wait_for_run(FANOUT_DAG, run_id, 300)
+    finally:
+        sandbox.configure(job_seconds=JOB_SECONDS, deliver_webhooks=True)
+        for component in (other_api_server, *pair):
+            cluster.kill(component, signal.SIGTERM)
+        cluster.start_component("triggerer")  # as the package's deployment had
+    assert state == "success", cluster.run_report(FANOUT_DAG, run_id)
+    assert sorted(Counter(held.values()).values()) == [PER_TRIGGERER, PER_TRIGGERER], held
+    assert set(held.values()) == {triggerer.job_id for triggerer in pair}, "both triggerers held waits"
+    assert all(answer.status_code == 200 and answer.json() == {"recorded": True} for _, answer in posted.values())
+
+    delays = []
+    for number in range(FANOUT_TASKS):
+        task_id = f"media_{number}"
+        job_id = job_of(deployment, FANOUT_DAG, run_id, task_id)["id"]
+        assert cluster.xcom(FANOUT_DAG, run_id, task_id, key=HINT_KEY)["job_id"] == job_id
+        (fired_at,) = [
+            when for what, when in trigger_log(cluster, run_id, task_id, dag_id=FANOUT_DAG) if what == "fired"
+        ]
+        delays.append((fired_at - posted[job_id][0]).total_seconds())
+        assert status_reads(deployment, f"/media/{job_id}/processing-status") == 2, "before deferring, then the hint"
+    print(json.dumps({"two_triggerers_delivery_to_event_seconds": sorted(round(d, 2) for d in delays)}))
+    assert max(delays) < WEBHOOK_CHECK_INTERVAL + 5, "each event within seconds of its delivery"

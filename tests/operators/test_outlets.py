@@ -20,8 +20,10 @@ import pytest
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS, job_object
 from airflow_provider_vimmerse.api.responses import expect_object
 from airflow_provider_vimmerse.api.results import asset_extra, build_result, downloads_extra
+from airflow_provider_vimmerse.operators.delete import VimmerseDeleteJobOperator
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
+from airflow_provider_vimmerse.operators.workflow import VimmerseCreateWorkflowOperator
 from airflow_provider_vimmerse.sensors.job import VimmerseJobSensor
 from tests.cluster import airflow_major
 from tests.conftest import REPO
@@ -182,3 +184,25 @@ def test_a_task_without_outlets_emits_no_event(vimmerse_sandbox, airflow_db, tmp
     register_assets(dag)
     assert run_dag(dag, tmp_path).states == {"create": "success"}
     assert asset_events("vimmerse_outlets_none") == []
+
+
+def test_a_delete_says_which_job_is_gone_in_its_event(vimmerse_sandbox, airflow_db, tmp_path):
+    vimmerse_sandbox.client.configure(job_seconds=0.5)
+    from airflow.providers.common.compat.sdk import Asset
+
+    gone = Asset("vimmerse://test/deleted")
+    dag = new_dag("vimmerse_outlets_delete", tmp_path, **FAST)
+    create = VimmerseCreateWorkflowOperator(task_id="create", image_urls=["https://img.test/shoe.png"], dag=dag)
+    VimmerseDeleteJobOperator(task_id="delete", kind="workflow", job_id=create.output, outlets=[gone], dag=dag)
+    register_assets(dag)
+    run = run_dag(dag, tmp_path, xcom_tasks=["create"])
+    assert run.states == {"create": "success", "delete": "success"}
+
+    (event,) = asset_events("vimmerse_outlets_delete")
+    job_id = run.xcom("create")["id"]
+    assert job_id not in vimmerse_sandbox.state.workflows
+    assert event.source_task_id == "delete"
+    assert {key: event.extra[key] for key in ("kind", "id", "status", "urls")} == {
+        "kind": "workflow", "id": job_id, "status": "deleted", "urls": []
+    }  # fmt: skip
+    assert event.extra.keys() >= JOB_KEYS
