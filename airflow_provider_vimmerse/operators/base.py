@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -465,8 +466,6 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         :param req: the request that re-runs it
         :param action: what it is, for messages (``regeneration``, ``process``, ``concat``)
         """
-        from dataclasses import replace
-
         from airflow_provider_vimmerse.api.waiting import Rerun
 
         baseline = self.hook.run_fingerprint(self.job_kind, job_id)
@@ -492,8 +491,6 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         """Return ``submission`` with the trigger's hint settings when this try's request sent a ``webhook_url``."""
         if self._webhook_plan is None:
             return submission
-        from dataclasses import replace
-
         return replace(submission, webhook=self._webhook_plan.trigger_kwargs)
 
     def follow(self, context: Any, submission: Submission) -> JobResult:
