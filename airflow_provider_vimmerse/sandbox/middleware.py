@@ -54,10 +54,13 @@ class SandboxMiddleware:
         info: dict[str, Any] = {"job_id": None, "created": False, "credits": 0}
         scope[INFO_SCOPE_KEY] = info
         rule = self.state.take_fault(scope["method"], scope["path"])
-        status: int | None = 500
-        try:
-            status = await self._respond(scope, receive, send, authorized, rule)
-        finally:
+        recorded = False
+
+        def record(status: int | None) -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             self.state.record_request(
                 {
                     "method": scope["method"],
@@ -70,6 +73,23 @@ class SandboxMiddleware:
                     **info,
                 }
             )
+
+        started: list[int] = []
+
+        async def send_recorded(message: Message) -> None:
+            # The entry is written before the last byte leaves: a client that has read the whole answer
+            # (a test about to reset the sandbox, or to read the ledger) always finds it there.
+            if message["type"] == "http.response.start":
+                started.append(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record(started[0] if started else None)
+            await send(message)
+
+        status: int | None = 500
+        try:
+            status = await self._respond(scope, receive, send_recorded, authorized, rule)
+        finally:
+            record(status)  # an answer cut short (a drop fault, an error) is recorded here
 
     async def _respond(
         self, scope: Scope, receive: Receive, send: Send, authorized: bool, rule: FaultRule | None

@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 import requests
 
-from airflow_provider_vimmerse.sandbox import DEFAULT_API_KEY
+from airflow_provider_vimmerse.sandbox import DEFAULT_API_KEY, SandboxSettings, SandboxState
+from airflow_provider_vimmerse.sandbox.middleware import SandboxMiddleware
 
 
 def test_status_fault_before_refuses_the_request_without_creating_a_job(api, sandbox_client):
@@ -140,6 +141,35 @@ def test_admin_and_file_routes_are_not_faulted_or_recorded(sandbox_server, sandb
 
     assert [state.status_code, video.status_code, health.status_code] == [200, 200, 200]
     assert sandbox_client.ledger() == []
+
+
+@pytest.mark.parametrize("chunks", [[b"{}"], [b"[1,", b"2]"]], ids=["one body", "streamed"])
+def test_a_request_is_in_the_ledger_before_its_answer_ends(chunks):
+    # A client that has read a whole answer may reset the sandbox or read the ledger at once (every test
+    # does); the entry written after the last byte would land in the next test's ledger.
+    state = SandboxState(SandboxSettings())
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for n, chunk in enumerate(chunks, start=1):
+            await send({"type": "http.response.body", "body": chunk, "more_body": n < len(chunks)})
+
+    seen: list[tuple[str, bool, int]] = []
+
+    async def send(message):
+        seen.append((message["type"], message.get("more_body", False), len(state.ledger)))
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    headers = [(b"x-api-key", DEFAULT_API_KEY.encode())]
+    scope = {"type": "http", "method": "GET", "path": "/media/x", "query_string": b"", "headers": headers}
+    asyncio.run(SandboxMiddleware(app, state)(scope, receive, send))
+
+    *before, last = seen
+    assert all(entries == 0 for _, _, entries in before), "no entry before the answer is complete"
+    assert last == ("http.response.body", False, 1), "the entry is there when the last byte goes"
+    assert [entry["status"] for entry in state.ledger] == [200]
 
 
 def test_the_ledger_never_contains_the_api_key(api, sandbox_client):
