@@ -126,6 +126,12 @@ class VimmerseHookMixin:
         self.vimmerse_made = made
         annotate_outlets(self, context, made)
 
+    def get_openlineage_facets_on_start(self) -> Any:
+        """Return the task's OpenLineage inputs as it starts (called by OpenLineage only, when installed)."""
+        from airflow_provider_vimmerse.operators.lineage import operator_lineage
+
+        return operator_lineage(self, ())
+
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Return the task's OpenLineage inputs, outputs and job facet (called by OpenLineage only, when installed)."""
         from airflow_provider_vimmerse.operators.lineage import operator_lineage

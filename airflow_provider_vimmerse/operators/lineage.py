@@ -9,9 +9,10 @@ What a Vimmerse task reports to OpenLineage, when its provider is installed and 
 
 Datasets are named as OpenLineage's naming spec says: ``https://host`` and the URL's path (the
 query is dropped: it may carry a signature); ``file`` and the absolute path; ``s3://bucket`` and
-the key (any object storage alike). Only :meth:`~.base.VimmerseHookMixin.get_openlineage_facets_on_complete`
-and ``..._on_failure`` call this module, and only OpenLineage's listener calls them: without the
-provider nothing here is imported.
+the key (any object storage alike). Only
+:meth:`~.base.VimmerseHookMixin.get_openlineage_facets_on_start`, ``..._on_complete`` and
+``..._on_failure`` call this module, and only OpenLineage's listener calls them: without the provider
+nothing here is imported.
 """
 
 from __future__ import annotations

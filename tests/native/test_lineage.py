@@ -33,21 +33,26 @@ pytestmark = [
 PRODUCER = "vimmerse_content_production"
 
 
-@pytest.fixture(scope="module")
-def complete(deployment: Deployment, content_production: ProductionRun) -> dict[str, list[dict[str, Any]]]:
-    """Return the producer run's COMPLETE task events, by task id."""
-    assert content_production.state == "success"
+def task_events(deployment: Deployment, run: ProductionRun, event_type: str) -> dict[str, list[dict[str, Any]]]:
+    """Return the producer run's task events of one type (``START``, ``COMPLETE``), by task id."""
+    assert run.state == "success"
     found: dict[str, list[dict[str, Any]]] = {}
     for event in deployment.lineage_events():
         airflow = event["run"]["facets"].get("airflow", {})
         run_id = airflow.get("dagRun", {}).get("run_id")
         if (
-            event["eventType"] == "COMPLETE"
+            event["eventType"] == event_type
             and event["job"]["name"].startswith(f"{PRODUCER}.")
-            and run_id == (content_production.run_id)
+            and run_id == run.run_id
         ):
             found.setdefault(event["job"]["name"].removeprefix(f"{PRODUCER}."), []).append(event)
     return found
+
+
+@pytest.fixture(scope="module")
+def complete(deployment: Deployment, content_production: ProductionRun) -> dict[str, list[dict[str, Any]]]:
+    """Return the producer run's COMPLETE task events, by task id."""
+    return task_events(deployment, content_production, "COMPLETE")
 
 
 def datasets(event: dict[str, Any], side: str) -> list[tuple[str, str]]:
@@ -65,6 +70,13 @@ def test_a_product_video_reports_the_image_it_uploaded_the_video_it_made_and_its
     assert outputs and all(name in url for (_, name), url in zip(outputs, result["video_urls"], strict=True))
     job = event["run"]["facets"]["vimmerse_job"]
     assert (job["kind"], job["id"], job["status"]) == ("media", result["id"], "success")
+
+
+def test_a_product_video_reports_its_image_as_it_starts(deployment, content_production, complete):
+    starts = task_events(deployment, content_production, "START")["product_video"]
+    [finished] = complete["product_video"]
+    assert starts and all(datasets(event, "inputs") == datasets(finished, "inputs") for event in starts)
+    assert all(not event["outputs"] for event in starts), "nothing made yet"
 
 
 def test_a_story_reports_its_credits(complete):

@@ -86,6 +86,7 @@ def test_a_download_s_inputs_are_the_urls_it_fetched_and_its_outputs_the_final_p
 def test_without_openlineage_the_methods_report_nothing_and_change_nothing():
     operator = VimmerseDownloadOperator(task_id="download", destination="/videos", kind="media", job_id="m1")
     operator.record({}, Made({"kind": "media", "id": "m1", "video_urls": ["https://x/m1.mp4"]}, ("/videos/m1.mp4",)))
+    assert operator.get_openlineage_facets_on_start() is None
     assert operator.get_openlineage_facets_on_complete(None) is None
     assert operator.get_openlineage_facets_on_failure(None) is None
 
@@ -150,12 +151,26 @@ def probe(vimmerse_sandbox_server, airflow_db, tmp_path_factory) -> dict[str, An
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     texts = [path.read_text() for path in sorted(events.glob("*.json"))]
-    complete = {}
+    complete: dict[str, dict[str, Any]] = {}
+    start: dict[str, list[dict[str, Any]]] = {}
     for text in texts:
         event = json.loads(text)
-        if event["eventType"] == "COMPLETE" and event["job"]["name"].startswith(f"{DAG_ID}."):
-            complete[event["job"]["name"].removeprefix(f"{DAG_ID}.")] = event
-    return {"complete": complete, "texts": texts, "output": output, "tmp": tmp, "image": image, "key": key}
+        if not event["job"]["name"].startswith(f"{DAG_ID}."):
+            continue
+        task_id = event["job"]["name"].removeprefix(f"{DAG_ID}.")
+        if event["eventType"] == "COMPLETE":
+            complete[task_id] = event
+        elif event["eventType"] == "START":
+            start.setdefault(task_id, []).append(event)
+    return {
+        "complete": complete,
+        "start": start,
+        "texts": texts,
+        "output": output,
+        "tmp": tmp,
+        "image": image,
+        "key": key,
+    }
 
 
 def datasets(event: dict[str, Any], side: str) -> list[tuple[str, str]]:
@@ -171,6 +186,19 @@ def test_a_generation_reports_the_file_it_sent_the_video_it_made_and_its_job(pro
     job = create["run"]["facets"]["vimmerse_job"]
     assert (job["kind"], job["status"]) == ("media", "success") and job["id"] in name
     assert "used_credits" not in job, "a media reports no credits: the facet leaves it out rather than say 0"
+
+
+@NEEDS_OPENLINEAGE
+def test_a_task_reports_its_inputs_as_it_starts(probe):
+    """START events name what the task sends (a resumed deferral may send a second START: the same inputs)."""
+    starts = probe["start"]
+    assert starts["create"] and all(
+        datasets(event, "inputs") == [("file", str(probe["image"]))] for event in starts["create"]
+    )
+    create_outputs = datasets(probe["complete"]["create"], "outputs")
+    assert all(datasets(event, "inputs") == create_outputs for event in starts["enhance"]), "the rendered XCom input"
+    generations = [*starts["create"], *starts["enhance"]]
+    assert all(not datasets(event, "outputs") for event in generations), "nothing made yet"
 
 
 @NEEDS_OPENLINEAGE
