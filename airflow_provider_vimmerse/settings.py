@@ -59,6 +59,16 @@ class Option:
 #: Every option of the ``[vimmerse]`` section (add a row to add an option).
 OPTIONS: tuple[Option, ...] = (
     Option(
+        "deferrable",
+        "boolean",
+        "True",
+        "Default of ``deferrable`` for the Vimmerse job operators and the sensor of a task that sets none. True: "
+        "every wait runs in the triggerer and holds no worker slot (the deployment must run a triggerer). Set "
+        "False only where no triggerer runs; waits then hold a worker slot for the whole job. Airflow's "
+        "``[operators] default_deferrable`` is not read: it is off out of the box, and a job takes minutes.",
+        example="False",
+    ),
+    Option(
         "cost_days",
         "integer",
         "30",
@@ -139,9 +149,9 @@ def get(name: str) -> Any:
     from airflow.providers.common.compat.sdk import conf
 
     option = _BY_NAME[name]
-    if option.type == "boolean":
-        return conf.getboolean(SECTION, name, fallback=parse_flag(option.default, f"[{SECTION}] {name}"))
     raw = conf.get(SECTION, name, fallback=option.default)
+    if option.type == "boolean":  # a typo fails naming the option and the words, never quietly means "no"
+        return parse_flag(option.default if raw in (None, "") else raw, f"[{SECTION}] {name}")
     if raw is None or raw == "":
         return None
     if option.type == "integer":

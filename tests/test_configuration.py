@@ -7,7 +7,9 @@ The ``[vimmerse]`` section: documented in full, answered by Airflow's own CLI, a
   answers each default, and an ``AIRFLOW__VIMMERSE__<NAME>`` variable overrides it;
 * ``AIRFLOW__VIMMERSE__POLL_INTERVAL`` changes how often a real wait (``dag.test()`` against the
   sandbox) checks its job, and a value that is not a positive number fails the task before anything
-  is paid for.
+  is paid for;
+* a task that sets no ``deferrable`` waits in the triggerer unless ``AIRFLOW__VIMMERSE__DEFERRABLE`` says
+  otherwise.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import re
 import pytest
 
 from airflow_provider_vimmerse import settings
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from tests.conftest import REPO, airflow_env, run_airflow
 from tests.dag_runs import new_dag, run_dag
+from tests.operators.conftest import logged
 
 DOC = REPO / "docs" / "configuration.md"
 
@@ -50,7 +54,7 @@ def test_the_docs_document_no_option_the_code_does_not_have():
 
 #: Options the real CLI is asked about (one CLI process each takes seconds): an integer with a default, and an
 #: option unset by default. Every option's default is checked in this process below.
-CLI_OPTIONS = ("cost_days", "poll_interval")
+CLI_OPTIONS = ("cost_days", "poll_interval", "deferrable")
 
 
 def test_airflow_config_answers_the_defaults_and_the_environment_overrides_them(airflow_db):
@@ -68,7 +72,8 @@ def test_airflow_config_answers_the_defaults_and_the_environment_overrides_them(
     last_lines = [answer.stdout.strip().splitlines()[-1:] for answer in answers]
     assert last_lines[0] == ["30"], "cost_days"
     assert not last_lines[1] or "not found in config" in last_lines[1][0], ("poll_interval is unset", last_lines[1])
-    assert last_lines[2] == ["7.5"], "the environment variable wins"
+    assert last_lines[2] == ["True"], "deferrable"
+    assert last_lines[3] == ["7.5"], "the environment variable wins"
 
 
 @pytest.mark.parametrize("option", settings.OPTIONS, ids=lambda option: option.name)
@@ -139,3 +144,46 @@ def test_the_sensor_checks_as_often_as_the_setting_says_unless_told(monkeypatch)
     assert VimmerseJobSensor(task_id="set", kind="media", job_id="m1").poke_interval == 12.5
     told = VimmerseJobSensor(task_id="told", kind="media", job_id="m1", poke_interval=3)
     assert told.poke_interval == 3
+
+
+def test_a_task_that_sets_no_deferrable_waits_in_the_triggerer_unless_the_deployment_says_otherwise(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch, capsys, caplog
+):
+    monkeypatch.delenv("AIRFLOW__VIMMERSE__DEFERRABLE", raising=False)
+    vimmerse_sandbox.client.configure(job_seconds=2)  # still running at the check right after the submit
+    default = run_media(tmp_path / "default", "vimmerse_config_default_deferrable")
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__DEFERRABLE", "false")
+    here = run_media(tmp_path / "here", "vimmerse_config_not_deferrable")
+    told = run_media(tmp_path / "told", "vimmerse_config_told_deferrable", deferrable=True)
+    logs = logged(capsys, caplog)
+
+    assert default.states == here.states == told.states == {"media": "success"}
+    deferred = {
+        run.xcom("media")["id"]
+        for run in (default, here, told)
+        if f"Waiting for media {run.xcom('media')['id']} in the triggerer" in logs
+    }
+    assert deferred == {default.xcom("media")["id"], told.xcom("media")["id"]}, (
+        "the deployment's False keeps the wait here"
+    )
+
+
+def test_the_default_of_deferrable_is_read_when_the_operator_or_sensor_is_made(monkeypatch):
+    from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
+    from airflow_provider_vimmerse.sensors.job import VimmerseJobSensor
+
+    def made(**kwargs):
+        media = VimmerseCreateMediaOperator(task_id="media", prompt="a kite", **kwargs)
+        sensor = VimmerseJobSensor(task_id="sensor", kind="media", job_id="m1", **kwargs)
+        return media.deferrable, sensor.deferrable
+
+    monkeypatch.delenv("AIRFLOW__VIMMERSE__DEFERRABLE", raising=False)
+    assert made() == (True, True)
+    assert made(deferrable=False) == (False, False), "the task's own value wins"
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__DEFERRABLE", "no")
+    assert made() == (False, False)
+    assert made(deferrable=True) == (True, True)
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__DEFERRABLE", "ture")
+    with pytest.raises(VimmerseInputError) as error:
+        made()
+    assert "'[vimmerse] deferrable': must be one of true, 1, yes, on, false, 0, no, off, got 'ture'" in str(error.value)

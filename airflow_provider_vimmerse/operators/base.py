@@ -376,6 +376,17 @@ class VimmerseSubmitOperator(VimmerseOperator):
         self.log.info("%s %s submitted; id saved so a retry reattaches instead of paying twice", self.job_kind, job_id)
 
 
+def default_deferrable() -> bool:
+    """
+    Return ``[vimmerse] deferrable``: whether a task that sets no ``deferrable`` waits in the triggerer.
+
+    :raises VimmerseInputError: when the setting is not a yes/no word
+    """
+    from airflow_provider_vimmerse import settings
+
+    return bool(settings.get("deferrable"))
+
+
 def default_poll_interval() -> float | None:
     """
     Return the deployment's ``[vimmerse] poll_interval`` (seconds between status checks), or None when unset.
@@ -402,8 +413,8 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
 
     :param vimmerse_conn_id: Vimmerse connection id
     :param wait_for_completion: wait until the job ends (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot (default from
-        ``[operators] default_deferrable``)
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable`` (True unless configured). False waits on the worker, holding its slot
     :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
         ``[vimmerse] poll_interval`` when set (read when the task runs), else adapts: quick first checks,
         then slower up to a minute
@@ -423,14 +434,14 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         self,
         *,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         poll_interval: float | None = None,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
         self.timeout = timeout
         if poll_interval is not None and poll_interval <= 0:

@@ -13,7 +13,6 @@ from airflow.providers.common.compat.sdk import (
     AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
-    conf,
 )
 
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
@@ -22,6 +21,7 @@ from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_jo
 from airflow_provider_vimmerse.operators.base import (
     VimmerseHookMixin,
     checked_kind,
+    default_deferrable,
     default_poll_interval,
     job_error,
 )
@@ -44,7 +44,8 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
     :param kind: job kind
     :param job_id: job id (templated)
     :param vimmerse_conn_id: Vimmerse connection id
-    :param deferrable: wait in the triggerer instead of poking from a worker
+    :param deferrable: wait in the triggerer instead of poking from a worker; None (default) takes the
+        deployment's ``[vimmerse] deferrable`` (True unless configured)
     :param skip_on_job_failure: skip the task (instead of failing it) when the job fails or is cancelled
     :param poke_interval: seconds between status checks; None (default) takes the deployment's
         ``[vimmerse] poll_interval`` when set (read when the sensor is created), else 60
@@ -60,7 +61,7 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
         kind: str,
         job_id: str,
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         skip_on_job_failure: bool = False,
         poke_interval: float | timedelta | None = None,
         **kwargs: Any,
@@ -71,7 +72,7 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
         self.kind = checked_kind(kind)
         self.job_id = job_id
         self.vimmerse_conn_id = vimmerse_conn_id
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.skip_on_job_failure = skip_on_job_failure
         self._watch: JobWatch | None = None
 
