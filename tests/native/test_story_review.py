@@ -5,7 +5,7 @@ Each test triggers ``vimmerse_story_review`` with its own idea, waits until the 
 ``awaiting_input``, reads the request a reviewer sees (``GET .../hitlDetails``), answers with
 ``PATCH .../hitlDetails`` as the Airflow UI does, and checks what reached the sandbox API for that
 story: approve makes the scenes and the video, reject sends nothing more, an edit reaches the API
-before the scenes are drawn.
+before the scenes are drawn. A copy with a short response timeout, left unanswered, fails and sends nothing more.
 """
 
 from __future__ import annotations
@@ -153,3 +153,43 @@ def test_an_edited_scene_reaches_the_api_before_the_scenes_are_drawn(deployment:
     assert drawn["scenes"][1]["description"] == edited and drawn["scenes"][1]["image_url"], "scene 2 drawn as edited"
     log = deployment.cluster.task_log(DAG_ID, run_id, "story.edit_storyboard", 1)
     assert "with scene(s) 2 edited" in log
+
+
+#: The example with a 15-second ``response_timeout`` instead of a day, under its own DAG id.
+TIMEOUT_DAG_ID = "vimmerse_story_review_timeout"
+TIMEOUT_SECONDS = 15
+
+
+def add_short_timeout_copy(deployment: Deployment) -> None:
+    """Write the example into the deployment's DAG folder again, with a short response timeout and its own id."""
+    source = (deployment.cluster.dags_folder / f"{DAG_ID}.py").read_text()
+    changes = {
+        f'dag_id="{DAG_ID}"': f'dag_id="{TIMEOUT_DAG_ID}"',
+        "response_timeout=timedelta(days=1)": f"response_timeout=timedelta(seconds={TIMEOUT_SECONDS})",
+    }
+    for old, new in changes.items():
+        assert source.count(old) == 1, f"the example no longer says {old!r} once: update this test"
+        source = source.replace(old, new)
+    (deployment.cluster.dags_folder / f"{TIMEOUT_DAG_ID}.py").write_text(source)
+    deployment.cluster.wait_for_dag(TIMEOUT_DAG_ID)
+
+
+def test_an_unanswered_review_fails_at_its_timeout_and_spends_nothing_more(deployment: Deployment):
+    add_short_timeout_copy(deployment)
+    deployment.unpause(TIMEOUT_DAG_ID)
+    run_id = deployment.cluster.trigger(TIMEOUT_DAG_ID, conf={"idea": "A lighthouse keeper feeds a seagull"})
+
+    assert deployment.cluster.wait_for_run(TIMEOUT_DAG_ID, run_id, 300) == "failed", (
+        "a day unanswered fails the run, so its alerts fire"
+    )
+    final = {ti.key: ti.state for ti in deployment.cluster.task_instances(TIMEOUT_DAG_ID, run_id)}
+    assert final["story.storyboard"] == "success" and final[REVIEW] == "failed", final
+    assert {task: final[task] for task in LATER_STEPS} == dict.fromkeys(LATER_STEPS, "upstream_failed")
+    story_id = deployment.cluster.xcom(TIMEOUT_DAG_ID, run_id, "story.storyboard", key="story_id")
+    assert story_posts(deployment, story_id) == [], "no elements, scene or video request reached the API"
+    log = deployment.cluster.task_log(TIMEOUT_DAG_ID, run_id, REVIEW, 1)
+    assert "HITLTimeoutError" in log and "timeout has passed without a response" in log, log[-3000:]
+    shown = deployment.cluster.api(
+        "GET", f"/dags/{TIMEOUT_DAG_ID}/dagRuns/{run_id}/taskInstances/{REVIEW}/-1/hitlDetails"
+    )
+    assert not shown["response_received"], "nobody answered"
