@@ -27,12 +27,12 @@ SCENE_FIELDS = {"scene_1", "scene_2", "scene_3"}
 LATER_STEPS = ("story.edit_storyboard", "story.elements", "story.scenes", "story.videos")
 
 
-def hitl_path(run_id: str) -> str:
-    return f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{REVIEW}/-1/hitlDetails"
+def hitl_path(run_id: str, dag_id: str = DAG_ID) -> str:
+    return f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{REVIEW}/-1/hitlDetails"
 
 
-def states(deployment: Deployment, run_id: str) -> dict[str, str | None]:
-    return {ti.key: ti.state for ti in deployment.cluster.task_instances(DAG_ID, run_id)}
+def states(deployment: Deployment, run_id: str, dag_id: str = DAG_ID) -> dict[str, str | None]:
+    return {ti.key: ti.state for ti in deployment.cluster.task_instances(dag_id, run_id)}
 
 
 def start_review(deployment: Deployment, idea: str) -> tuple[str, dict[str, Any]]:
@@ -58,8 +58,8 @@ def answer(deployment: Deployment, run_id: str, option: str, fields: dict[str, A
     return deployment.cluster.api("PATCH", hitl_path(run_id), json={"chosen_options": [option], "params_input": fields})
 
 
-def story_id_of(deployment: Deployment, run_id: str) -> str:
-    return deployment.cluster.xcom(DAG_ID, run_id, "story.storyboard", key="story_id")
+def story_id_of(deployment: Deployment, run_id: str, dag_id: str = DAG_ID) -> str:
+    return deployment.cluster.xcom(dag_id, run_id, "story.storyboard", key="story_id")
 
 
 def story_posts(deployment: Deployment, story_id: str) -> list[str]:
@@ -182,14 +182,13 @@ def test_an_unanswered_review_fails_at_its_timeout_and_spends_nothing_more(deplo
     assert deployment.cluster.wait_for_run(TIMEOUT_DAG_ID, run_id, 300) == "failed", (
         "a day unanswered fails the run, so its alerts fire"
     )
-    final = {ti.key: ti.state for ti in deployment.cluster.task_instances(TIMEOUT_DAG_ID, run_id)}
+    final = states(deployment, run_id, TIMEOUT_DAG_ID)
     assert final["story.storyboard"] == "success" and final[REVIEW] == "failed", final
     assert {task: final[task] for task in LATER_STEPS} == dict.fromkeys(LATER_STEPS, "upstream_failed")
-    story_id = deployment.cluster.xcom(TIMEOUT_DAG_ID, run_id, "story.storyboard", key="story_id")
-    assert story_posts(deployment, story_id) == [], "no elements, scene or video request reached the API"
+    assert story_posts(deployment, story_id_of(deployment, run_id, TIMEOUT_DAG_ID)) == [], (
+        "no elements, scene or video request reached the API"
+    )
     log = deployment.cluster.task_log(TIMEOUT_DAG_ID, run_id, REVIEW, 1)
     assert "HITLTimeoutError" in log and "timeout has passed without a response" in log, log[-3000:]
-    shown = deployment.cluster.api(
-        "GET", f"/dags/{TIMEOUT_DAG_ID}/dagRuns/{run_id}/taskInstances/{REVIEW}/-1/hitlDetails"
-    )
+    shown = deployment.cluster.api("GET", hitl_path(run_id, TIMEOUT_DAG_ID))
     assert not shown["response_received"], "nobody answered"
