@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import platform
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse.api.jobs import DEFAULT_ASSET_STATUS_PATH
-from airflow_provider_vimmerse.api.urls import absolute_url, same_origin
+from airflow_provider_vimmerse.api.urls import absolute_url, same_origin, url_problem
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: The connection the hook and the operators use unless told otherwise.
@@ -131,8 +131,14 @@ class ApiConfig:
         return absolute_url(self.base_url, path)
 
     def same_origin(self, url: str) -> bool:
-        """Return True when ``url`` has the API's scheme, host and port (where the key may go)."""
-        # A URL below the base URL (every poll's) shares its scheme and host as written: no parsing needed.
+        """
+        Return True when ``url`` has the API's scheme, host and port as written (where the key may go).
+
+        A URL that :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses never matches; the
+        hook also checks the origin as its HTTP client parses the URL before it sends the key.
+        """
+        # A URL below the base URL (every poll's) shares its scheme, host and port as written: every client
+        # ends the host at that "/", so no parsing is needed on the polling path.
         return url.startswith(self.base_url + "/") or same_origin(url, self.base_url)
 
 
@@ -168,14 +174,11 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str:
         host = f"{schema or 'https'}://{host}"
         if port:
             host = f"{host}:{port}"
-    try:
-        parts = urlsplit(host)
-        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        usable = False
-    if not usable:
-        raise VimmerseInputError("host", f"must be an http(s) URL such as {DEFAULT_BASE_URL}, got {host!r}")
+    problem = url_problem(host)
+    if problem is None and re.sub(r"^[a-zA-Z]+://[^/?#]*", "", host).strip("/"):
+        problem = "has a path (the base URL is scheme, host and port only)"
+    if problem is not None:
+        raise VimmerseInputError("host", f"must be an http(s) URL such as {DEFAULT_BASE_URL}; this one {problem}")
     return host.rstrip("/")
 
 

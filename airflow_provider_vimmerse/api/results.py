@@ -47,7 +47,8 @@ class JobResult(TypedDict, total=False):
     What a Vimmerse operator returns.
 
     ``kind``, ``id``, ``status``, ``progress``, ``video_urls`` and ``web_url`` are always present
-    (``status`` is the API's raw value: read it with :func:`status_of`).
+    (``status`` is the API's raw value: read it with :func:`status_of`); ``conn_id`` (the Airflow
+    connection that ran the job) is added by the hook.
     Batches and stories add ``medias`` (one :class:`MediaOutcome` each), ``finished_count``,
     ``failed_count`` and ``failed_media``; ``used_credits`` and ``storyboard`` appear when the API
     object carries them. Assets (v2 video tools, image and audio tools) add ``urls`` (every output:
@@ -61,6 +62,7 @@ class JobResult(TypedDict, total=False):
     progress: int | None
     video_urls: list[str]
     web_url: str
+    conn_id: str
     message: str | None
     title: str
     description: str

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -50,9 +50,12 @@ from airflow_provider_vimmerse.api.retry import is_transient, provably_not_taken
 from airflow_provider_vimmerse.api.urls import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
+    Origin,
     absolute_url,
+    check_url,
     follow_redirect,
     job_path,
+    origin,
     path_of,
 )
 from airflow_provider_vimmerse.exceptions import (
@@ -207,11 +210,11 @@ class VimmerseHook(BaseHook):
         """
         Send a request and return the answer, following redirects by hand (the sync path's one redirect loop).
 
-        Which answer is followed, and whether the key goes along, is
-        :func:`~airflow_provider_vimmerse.api.urls.follow_redirect`'s to say: the key goes only to the
-        API's own scheme, host and port. ``body`` (query, form, files, JSON) goes with the first request only.
+        Which answer is followed is :func:`~airflow_provider_vimmerse.api.urls.follow_redirect`'s to
+        say; the key goes only to the API's own scheme, host and port, as written and as ``requests``
+        parses the URL (:func:`key_goes_to`). ``body`` (query, form, files, JSON) goes with the first request only.
         """
-        send_key = config.same_origin(url)
+        send_key = key_goes_to(url, config, _requests_origin)
         for _ in range(MAX_REDIRECTS + 1):
             response = self.session.request(
                 method,
@@ -228,7 +231,7 @@ class VimmerseHook(BaseHook):
             if hop is None:
                 return response
             response.close()
-            url, send_key, body = hop.url, hop.send_key, {}
+            url, send_key, body = hop.url, hop.send_key and key_goes_to(hop.url, config, _requests_origin), {}
         raise VimmerseResponseError(
             f"{method} {path_of(url)}: more than {MAX_REDIRECTS} redirects", method=method, path=path_of(url)
         )
@@ -275,7 +278,7 @@ class VimmerseHook(BaseHook):
 
         body: dict[str, Any] = {"params": req.params, "data": _aiohttp_data(req), "json": req.json}
         url = config.url(req.path)
-        send_key = config.same_origin(url)
+        send_key = key_goes_to(url, config, _aiohttp_origin)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 async with session.request(
@@ -292,7 +295,7 @@ class VimmerseHook(BaseHook):
                     if hop is None:
                         answer = await response.read()
                         return _decode(req, response.status, answer, response.headers.get("Retry-After"))
-                url, send_key, body = hop.url, hop.send_key, {}
+                url, send_key, body = hop.url, hop.send_key and key_goes_to(hop.url, config, _aiohttp_origin), {}
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
         raise VimmerseResponseError(f"{req.describe()}: more than {MAX_REDIRECTS} redirects", path=req.path)
@@ -406,11 +409,14 @@ class VimmerseHook(BaseHook):
         """
         Return the small result of a job from its full object.
 
-        Outputs that only the API's download route serves are given as that route's URL.
+        Outputs that only the API's download route serves are given as that route's URL. ``conn_id``
+        names this hook's connection: the Vimmerse page plays such outputs through that connection only.
         """
-        return build_result(
+        result = build_result(
             self.resolve_kind(kind), job_id, obj, web_url=self.web_url(kind, job_id), api_url=self.config.base_url
         )
+        result["conn_id"] = self.vimmerse_conn_id
+        return result
 
     def run_fingerprint(self, kind: str, job_id: str) -> dict[str, Any]:
         """Read what identifies a job's latest finished run (before a request that runs it again)."""
@@ -438,7 +444,10 @@ class VimmerseHook(BaseHook):
         Redirects are followed; the API key goes only to the API's own origin.
 
         :param url: the file's URL (an output URL, or an API download path made absolute)
+        :raises VimmerseInputError: before any request, for a URL that
+            :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses (a backslash, user info, a bad port...)
         """
+        check_url(url, "url")
         return self._open("GET", url, self.config, stream=True)
 
     def download(self, url: str, destination: Any, *, fallback_name: str, chunk_size: int = 1 << 20) -> str:
@@ -459,6 +468,7 @@ class VimmerseHook(BaseHook):
 
         from airflow_provider_vimmerse.api.files import filename_from_response
 
+        check_url(url, "url")
         folder = _as_folder(destination)
         folder.mkdir(parents=True, exist_ok=True)
         describe = f"GET {path_of(url)}"
@@ -519,6 +529,54 @@ class VimmerseHook(BaseHook):
         except VimmerseError as error:
             return False, f"{config.base_url} answered, but not like the Vimmerse API: {error}"
         return True, f"Connected to the Vimmerse API at {config.base_url}; the API key works ({len(rows)} daily rows)."
+
+
+# ---------------------------------------------------------------------- where the key may go
+
+
+def key_goes_to(url: str, config: ApiConfig, client_origin: Callable[[str], Origin | None]) -> bool:
+    """
+    Return True when the API key may go with a request to ``url``.
+
+    Both must hold: ``url`` has the API's scheme, host and port as the provider reads it
+    (:meth:`ApiConfig.same_origin`, which refuses every URL that
+    :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses), and as the HTTP client that
+    sends the request parses it (``client_origin``). Where the two parsers could disagree, the key stays home.
+
+    :param url: the URL about to be requested
+    :param config: the connection's settings (API base URL)
+    :param client_origin: :func:`_requests_origin` or :func:`_aiohttp_origin`
+    """
+    return config.same_origin(url) and client_origin(url) == origin(config.base_url)
+
+
+def _requests_origin(url: str) -> Origin | None:
+    """Return the origin ``requests`` connects to for ``url``: its prepared URL, read as its adapter reads it."""
+    from urllib.parse import urlparse
+
+    import requests
+
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+        parts = urlparse(prepared.url)  # HTTPAdapter.build_connection_pool_key_attributes reads it so
+        port = parts.port
+    except (requests.exceptions.RequestException, ValueError):
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme, 0)
+
+
+def _aiohttp_origin(url: str) -> Origin | None:
+    """Return the origin aiohttp connects to for ``url``: yarl's reading (aiohttp's connector uses ``raw_host``)."""
+    import yarl
+
+    try:
+        parsed = yarl.URL(url)
+        host, port = parsed.raw_host, parsed.port
+    except (ValueError, TypeError):
+        return None
+    return parsed.scheme.lower(), (host or "").lower(), port or 0
 
 
 # ---------------------------------------------------------------------- helpers

@@ -611,6 +611,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
             "progress": None,
             "video_urls": [],
             "web_url": self.hook.web_url(self.job_kind, job_id),
+            "conn_id": self.vimmerse_conn_id,
         }
 
 

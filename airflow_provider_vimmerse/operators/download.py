@@ -76,11 +76,18 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         """Download every output; return the written paths in order."""
         from airflow_provider_vimmerse.operators.outlets import Made
 
-        made: list[Made] = []
-        for job, urls in self._sources():
+        from airflow_provider_vimmerse.api.urls import check_url
+
+        sources = self._sources()
+        for job, urls in sources:  # every URL is checked before the first download
             kind, job_id = str(job.get("kind", "job")), str(job["id"])
             if not urls:
                 raise VimmerseInputError("job", f"{kind} {job_id} has no output to download (is it finished?)")
+            for index, url in enumerate(urls):
+                check_url(url, f"{kind} {job_id} video_urls[{index}]")
+        made: list[Made] = []
+        for job, urls in sources:
+            kind, job_id = str(job.get("kind", "job")), str(job["id"])
             written = [
                 self.hook.download(url, self.destination, fallback_name=f"{kind}-{job_id}-{index}.mp4")
                 for index, url in enumerate(urls)

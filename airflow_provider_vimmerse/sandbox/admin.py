@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from airflow_provider_vimmerse.sandbox.bodies import read_json
 from airflow_provider_vimmerse.sandbox.files import SAMPLE_MP3, SAMPLE_MP4, SAMPLE_PNG
@@ -154,10 +154,14 @@ async def clear_faults(request: Request) -> Response:
 
 @router.get("/redirect")
 async def redirect(to: str, status: int = 307) -> Response:
-    """Answer a redirect to ``to`` (to test that clients drop the API key when the origin changes)."""
+    """
+    Answer a redirect to ``to``, sent as given (to test that clients drop the API key when the origin changes).
+
+    ``Location`` is not escaped: a test can send what a hostile server would (``//evil\\@api/x``).
+    """
     if status not in REDIRECT_STATUSES:
         return JSONResponse({"message": f"status must be one of {REDIRECT_STATUSES}"}, status_code=400)
-    return RedirectResponse(to, status_code=status)
+    return Response(status_code=status, headers={"Location": to})
 
 
 @router.api_route("/echo", methods=ECHO_METHODS)

@@ -141,6 +141,29 @@ def test_a_media_is_downloaded_with_the_documented_query(vimmerse_sandbox, airfl
     ]
 
 
+def test_a_result_with_an_unusable_url_downloads_nothing_at_all(vimmerse_sandbox, airflow_db, tmp_path, media_id):
+    # A result is an XCom anyone allowed to write XComs may have shaped: the second URL reads as the API to
+    # urlsplit but connects elsewhere. Nothing is fetched, not even the good first URL.
+    api = vimmerse_sandbox.url
+    good = f"{api}/media/{media_id}/download?object_type=bullet_video_mp4"
+    hostile = f"http://127.0.0.1:9\\@{api.split('://')[1]}/media/{media_id}/download"
+    out = tmp_path / "out"
+    dag = new_dag("download_unusable_url", tmp_path)
+    with dag:
+        VimmerseDownloadOperator(
+            task_id="download",
+            job={"kind": "media", "id": media_id, "video_urls": [good, hostile]},
+            destination=str(out),
+        )
+    result = run_dag(dag, tmp_path, ["download"])
+
+    assert result.states == {"download": "failed"}
+    (error,) = result.errors_of("download")
+    assert f"Invalid 'media {media_id} video_urls[1]'" in error and "backslash" in error
+    assert vimmerse_sandbox.client.ledger(path=f"/media/{media_id}/download") == []
+    assert not out.exists() or files_under(out) == set()
+
+
 def test_outputs_can_go_to_an_object_storage_path(vimmerse_sandbox, airflow_db, tmp_path, media_id):
     store = tmp_path / "store"
     dag = new_dag("download_object_storage", tmp_path)
