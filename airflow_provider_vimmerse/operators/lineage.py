@@ -21,7 +21,7 @@ import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
 from airflow_provider_vimmerse.operators.params import FILES, JSON_LIST, URLS, as_list
@@ -112,9 +112,15 @@ def dataset_name(location: Any) -> tuple[str, str] | None:
         return "file", os.path.abspath(text)
     if parts.scheme == "file":
         return "file", parts.path or "/"
+    authority = _authority(parts)
     if parts.scheme in _BUCKET_SCHEMES:
-        return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/")
-    return f"{parts.scheme}://{parts.netloc}", parts.path or "/"
+        return f"{parts.scheme}://{authority}", parts.path.lstrip("/")
+    return f"{parts.scheme}://{authority}", parts.path or "/"
+
+
+def _authority(parts: SplitResult) -> str:
+    """Return ``host[:port]`` of a URL without its user info (a password must not reach a lineage backend)."""
+    return parts.netloc.rpartition("@")[2]
 
 
 _FACET_KEYS = ("kind", "id", "status", "used_credits", "web_url")

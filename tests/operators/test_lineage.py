@@ -39,6 +39,10 @@ DAG_ID = "vimmerse_lineage_probe"
     [
         ("https://cdn.vimmerse.net/v/clip.mp4?X-Amz-Signature=abc", ("https://cdn.vimmerse.net", "/v/clip.mp4")),
         ("http://127.0.0.1:8080/media/m1/download", ("http://127.0.0.1:8080", "/media/m1/download")),
+        # user info (a password) never reaches a lineage backend
+        ("https://user:s3cret@cdn.example.com/a.png", ("https://cdn.example.com", "/a.png")),
+        ("https://user:p%40ss@cdn.example.com:8443/a.png", ("https://cdn.example.com:8443", "/a.png")),
+        ("s3://key:secret@bucket/a.png", ("s3://bucket", "a.png")),
         ("file:///data/videos/clip.mp4", ("file", "/data/videos/clip.mp4")),
         ("/data/videos/clip.mp4", ("file", "/data/videos/clip.mp4")),
         ("s3://bucket/videos/clip.mp4", ("s3://bucket", "videos/clip.mp4")),
