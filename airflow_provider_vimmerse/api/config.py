@@ -29,6 +29,8 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 5
 MAX_RETRIES = 20
 API_KEY_HEADER = "X-Api-Key"
+#: What the connection's Test button says, and what an API request says before it is sent, without a key.
+NO_API_KEY = "No API key: put your Vimmerse API key in the connection's API Key (password) field."
 
 #: Connection extra fields: name -> (label, description). The UI form and the docs read this.
 EXTRA_FIELDS: Mapping[str, tuple[str, str]] = {

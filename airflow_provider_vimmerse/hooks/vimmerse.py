@@ -32,6 +32,7 @@ from airflow_provider_vimmerse.api.config import (
     DEFAULT_CONN_ID,
     EXTRA_FIELDS,
     FORM_BEHAVIOUR,
+    NO_API_KEY,
     ApiConfig,
 )
 from airflow_provider_vimmerse.api.endpoints import ApiRequest
@@ -62,6 +63,7 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseConnectionError,
     VimmerseError,
+    VimmerseInputError,
     VimmerseJobMayExistError,
     VimmerseResponseError,
     VimmerseTimeoutError,
@@ -167,6 +169,7 @@ class VimmerseHook(BaseHook):
         :raises VimmerseError: a subclass naming what failed
         """
         config = self.config
+        self._require_key(config)
         try:
             if (config.retries if retries is None else retries) == 0:
                 return self._send(req, config)
@@ -262,6 +265,7 @@ class VimmerseHook(BaseHook):
     async def _arequest_on(
         self, session: aiohttp.ClientSession, config: ApiConfig, req: ApiRequest, retries: int | None
     ) -> Any:
+        self._require_key(config)
         try:
             if (config.retries if retries is None else retries) == 0:
                 return await self._asend(session, req, config)  # the polling path: no retry machinery
@@ -299,6 +303,11 @@ class VimmerseHook(BaseHook):
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
         raise VimmerseResponseError(f"{req.describe()}: more than {MAX_REDIRECTS} redirects", path=req.path)
+
+    def _require_key(self, config: ApiConfig) -> None:
+        """Refuse an API request before it is sent when the connection has no API key (it could only be refused)."""
+        if not config.api_key:
+            raise VimmerseInputError(f"{self.vimmerse_conn_id}.password", NO_API_KEY)
 
     # ------------------------------------------------------------------ retries, shared by both paths
 
@@ -518,7 +527,7 @@ class VimmerseHook(BaseHook):
         except VimmerseError as error:
             return False, f"The connection is not usable: {error}"
         if not config.api_key:
-            return False, "No API key: put your Vimmerse API key in the connection's API Key (password) field."
+            return False, NO_API_KEY
         today = date.today()
         try:
             rows = self.get_customer_statistics(today - timedelta(days=1), today)

@@ -567,3 +567,19 @@ def test_a_rerun_that_never_starts_fails_clearly_and_never_returns_the_old_video
     assert result.states == {"process": "failed"}
     [error] = result.errors_of("process")
     assert "still shows the run from before the process" in error and "earlier result is not taken" in error
+
+
+def test_a_connection_without_an_api_key_fails_before_the_first_request(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch
+):
+    # The API would only refuse a request without a key; the task says what the Test button says, sends nothing.
+    monkeypatch.setenv("AIRFLOW_CONN_VIMMERSE_NOKEY", sandbox_conn_uri(vimmerse_sandbox.url, ""))
+    dag = new_dag("media_without_a_key", tmp_path)
+    with dag:
+        VimmerseCreateMediaOperator(
+            task_id="sync", prompt="a kite", vimmerse_conn_id="vimmerse_nokey", deferrable=False
+        )
+        VimmerseCreateMediaOperator(task_id="deferred", prompt="a kite", vimmerse_conn_id="vimmerse_nokey")
+    result = run_dag(dag, tmp_path, ["sync", "deferred"])
+    no_key = "No API key: put your Vimmerse API key in the connection's API Key (password) field."
+    assert_failed_early(vimmerse_sandbox, result, {"sync": ("vimmerse_nokey.password", no_key), "deferred": (no_key,)})
