@@ -185,6 +185,40 @@ def test_concat_operators_handle_every_documented_concat_answer(sandbox, tmp_pat
     assert all(is_mp4(path) for path in paths), "real videos were written"
 
 
+# ---------------------------------------------------------------------- a finished batch without a composed video
+
+
+@pytest.mark.parametrize("settings", variants(batch_video_url=["never"]))
+def test_a_batch_that_never_shows_a_composed_video_ends_with_its_media_and_concat_still_composes(
+    sandbox, tmp_path, settings
+):
+    # platform-api-v1-legacy.txt "Get Batch": success, 100 %, no video_url. The wait must not run to its 2-hour
+    # timeout after every media was paid for; concat, which pays for the composed video, still waits for it.
+    dag = new_dag("variants_batch_video_url", tmp_path, **FAST)
+    with dag:
+        deferred = VimmerseCreateBatchOperator(
+            task_id="deferred", image_urls=IMAGES, duration=2, compose_timeout=1.5, deferrable=True
+        )
+        VimmerseCreateBatchOperator(task_id="here", image_urls=IMAGES, duration=2, compose_timeout=0, deferrable=False)
+        concat = VimmerseConcatBatchOperator(task_id="concat", batch_id="{{ ti.xcom_pull(task_ids='deferred')['id'] }}")
+        download = VimmerseDownloadOperator(task_id="download", job=deferred.output, destination=tmp_path / "videos")
+        deferred >> [concat, download]
+    result = run_dag(dag, tmp_path, ["deferred", "here", "concat", "download"])
+
+    assert set(result.states.values()) == {"success"}, result.errors
+    for task in ("deferred", "here"):
+        value = result.xcom(task)
+        assert (value["status"], value["composed"], value["video_urls"]) == ("success", False, [])
+        assert [media["status"] for media in value["medias"]] == ["success", "success"]
+        for media in value["medias"]:  # every media paid for is there, with its output
+            assert media["video_urls"] == [f"{sandbox.url}/media/{media['id']}/download?object_type=bullet_video_mp4"]
+    batch_id = result.xcom("deferred")["id"]
+    assert result.xcom("concat")["video_urls"] == [files_of(sandbox, f"{batch_id}-concat1.mp4")]
+    assert len(sandbox.client.ledger(path="/batch", method="POST")) == 2, "each batch was paid for once"
+    paths = result.xcom("download")
+    assert len(paths) == 2 and all(is_mp4(path) for path in paths), "without a composed video, each media's video"
+
+
 # ---------------------------------------------------------------------- audio tools
 
 

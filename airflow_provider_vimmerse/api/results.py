@@ -63,6 +63,7 @@ class JobResult(TypedDict, total=False):
     video_urls: list[str]
     web_url: str
     conn_id: str
+    composed: bool
     message: str | None
     title: str
     description: str
@@ -171,7 +172,11 @@ def _member_fields(members: GroupMembers, obj: Mapping[str, Any], api_url: str |
         outcome: MediaOutcome = {"id": media_id, "status": str(status)}
         if media_id in members.items:
             outcome["item"] = members.items[media_id]
-        urls = output_urls(JOB_KINDS["media"], media, api_url=api_url) if media else []
+        # A finished media the group object does not detail is served by its download route (a paid
+        # output is never dropped: docs/api-contract.md, "A finished batch without a composed video").
+        media_row = JOB_KINDS["media"]
+        known = media or ({"id": media_id, media_row.status_field: "success"} if media_id in finished else {})
+        urls = output_urls(media_row, known, api_url=api_url) if known else []
         if urls:
             outcome["video_urls"] = urls
         reason = failure_message(media) if media_id in failed and media else None

@@ -189,6 +189,8 @@ class JobWatch:
     :param poll_interval: fixed seconds between polls, or None to adapt
     :param rerun: set when the wait follows a request re-running a finished job
     :param need_output: a ``success`` without an output (a story still composing) keeps the wait going
+    :param output_grace: with ``need_output``, the most seconds a ``success`` without an output keeps the
+        wait going (a batch's composing window); then the wait ends with the job as it is. None: until the deadline
     :param safety_net: webhooks wake the wait, so status polls run only every :data:`SAFETY_NET_INTERVAL`
         (or ``poll_interval``), until a reading shows the job finishing (then the normal schedule)
     """
@@ -200,6 +202,7 @@ class JobWatch:
     _: KW_ONLY
     rerun: Rerun | None = None
     need_output: bool = False
+    output_grace: float | None = None
     safety_net: bool = False
     #: True once a reading showed an end the wait does not take yet (a story composing, an old run)
     finishing: bool = field(default=False, init=False)
@@ -210,6 +213,8 @@ class JobWatch:
     _last_line: str | None = field(default=None, init=False, repr=False)
     _logged_once: set[str] = field(default_factory=set, init=False, repr=False)
     _last: JobSnapshot | None = field(default=None, init=False, repr=False)
+    #: When a reading first showed ``success`` without an output (the composing window starts then)
+    _composing_since: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.new_run_seen = self.rerun is None
@@ -287,9 +292,20 @@ class JobWatch:
                     None,
                 )
         if self.need_output and snapshot.state is JobStatus.SUCCESS and snapshot.has_output is False:
+            now = time.time()
+            self._composing_since = now if self._composing_since is None else self._composing_since
+            waited = now - self._composing_since
+            if self.output_grace is not None and waited >= self.output_grace:
+                return (
+                    snapshot,
+                    f"{what}: {snapshot.raw_status!r} and still no composed video after {waited:.0f} s "
+                    f"(compose_timeout {self.output_grace:g} s); ending with the outputs of its media",
+                    None,
+                )
+            window = "" if self.output_grace is None else f" for up to {self.output_grace:g} s"
             return (
                 replace(snapshot, state=JobStatus.RUNNING),
-                f"{what}: {snapshot.raw_status!r} but no output yet (the video is being composed); waiting",
+                f"{what}: {snapshot.raw_status!r} but no output yet (the video is being composed); waiting{window}",
                 None,
             )
         return snapshot, None, None

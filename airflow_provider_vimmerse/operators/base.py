@@ -69,6 +69,9 @@ if TYPE_CHECKING:
 #: Key of the job reference in the per-task state store.
 STATE_KEY = "vimmerse_job"
 DEFAULT_TIMEOUT = timedelta(hours=2)
+#: How long a batch that reads finished is given to show its composed video: "Composition typically takes
+#: 1-3 minutes" (openapi.json, POST /story/{story_id}/concat); docs/api-contract.md says why a batch may have none.
+DEFAULT_COMPOSE_TIMEOUT = 180.0
 #: Failed media whose reason is looked up (one ``GET /media/{id}`` each) for the log and the error.
 MAX_REASONS = 10
 #: XCom keys every story operator pushes besides its return value.
@@ -424,6 +427,9 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
     #: A ``success`` without an output keeps the wait going (a story reads ``success`` before its
     #: composed video is there).
     need_output: ClassVar[bool] = False
+    #: With ``need_output``, the most time a ``success`` without an output keeps the wait going (None: until
+    #: ``timeout``); only the batch operators set it (``compose_timeout``).
+    compose_timeout: float | timedelta | None = None
     #: With webhooks on, the provider fills ``webhook_url`` of the job this operator starts (not of a re-run).
     fills_webhook_url: ClassVar[bool] = True
     #: This try's :class:`~airflow_provider_vimmerse.operators.webhooks.WebhookPlan` (None: the wait polls), for
@@ -526,7 +532,16 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         job_id, rerun = submission.job_id, submission.rerun
         deadline = time.time() + (_seconds(self.timeout) or 0)
         poll_interval = self.wait_interval()
-        watch = JobWatch(self.job_kind, job_id, deadline, poll_interval, rerun=rerun, need_output=self.need_output)
+        grace = _seconds(self.compose_timeout)
+        watch = JobWatch(
+            self.job_kind,
+            job_id,
+            deadline,
+            poll_interval,
+            rerun=rerun,
+            need_output=self.need_output,
+            output_grace=grace,
+        )
         if submission.status is None:
             event, _ = self._poll_once(watch)
         else:  # the answer, or the earlier try's reattach, already read it
@@ -545,6 +560,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
                     rerun=rerun.to_payload() if rerun else None,
                     need_output=self.need_output,
                     webhook=submission.webhook,
+                    output_grace=grace,
                 ),
                 method_name="execute_complete",
             )
@@ -632,18 +648,38 @@ class VimmerseGroupJobOperator(VimmerseJobOperator):
     #: What ``fail_on_partial_failure`` is when not given.
     partial_failure_fails: ClassVar[bool] = True
 
-    def __init__(self, *, fail_on_partial_failure: bool | None = None, **kwargs: Any) -> None:
+    #: What ``compose_timeout`` is when not given; None for the operators that pay for the composed
+    #: video itself (concat) or whose documents say it is always composed (stories): they wait until ``timeout``.
+    default_compose_timeout: ClassVar[float | None] = None
+
+    def __init__(
+        self,
+        *,
+        fail_on_partial_failure: bool | None = None,
+        compose_timeout: float | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.fail_on_partial_failure = (
             self.partial_failure_fails if fail_on_partial_failure is None else fail_on_partial_failure
         )
+        if compose_timeout is not None and self.default_compose_timeout is None:
+            raise VimmerseInputError(
+                "compose_timeout",
+                f"{type(self).__name__} waits for its composed video until timeout (it is what the task is for); "
+                "compose_timeout is for VimmerseCreateBatchOperator and VimmerseUpdateBatchOperator",
+            )
+        self.compose_timeout = self.default_compose_timeout if compose_timeout is None else compose_timeout
+        if self.compose_timeout is not None and (_seconds(self.compose_timeout) or 0) < 0:
+            raise VimmerseInputError("compose_timeout", f"must be 0 or more seconds, got {compose_timeout!r}")
 
     def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:
         """
         Fetch the finished job once and check its media.
 
         Operators that need the composed video (``need_output``) waited for it in the trigger or
-        the wait, so it is there.
+        the wait, so it is there; but a batch's wait ends after ``compose_timeout`` without one, and
+        the result then says ``composed: False`` and keeps the outputs of its media.
         """
         result = self.hook.result_of(self.job_kind, job_id, obj or self.hook.get_job(self.job_kind, job_id))
         total = len(result.get("medias", []))
@@ -657,7 +693,18 @@ class VimmerseGroupJobOperator(VimmerseJobOperator):
             result["video_urls"] or "(none)",
         )
         self.check_failures(result)
-        if self.need_output and not result["video_urls"]:
+        if self.need_output and self.compose_timeout is not None:
+            result["composed"] = bool(result["video_urls"])
+            if not result["composed"]:
+                self.log.warning(
+                    "%s %s finished without a composed video (none within compose_timeout, %g s): the task succeeds "
+                    "with the outputs of its %d media (result 'medias'); compose one with the concat operator",
+                    self.job_kind,
+                    job_id,
+                    _seconds(self.compose_timeout),
+                    total,
+                )
+        elif self.need_output and not result["video_urls"]:
             raise AirflowFailException(
                 f"{self.job_kind} {job_id} finished but has no composed video_url; see {result['web_url']}"
             )

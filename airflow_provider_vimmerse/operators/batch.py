@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vimmerse.operators.base import (
+    DEFAULT_COMPOSE_TIMEOUT,
     VimmerseConcatOperator,
     VimmerseEditOperator,
     VimmerseGroupJobOperator,
@@ -48,9 +49,13 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
     ``video_urls`` and the credits the batch used (``used_credits``) when the API reports them.
 
     :param fail_on_partial_failure: fail the task when some media failed (default), or succeed and list them
+    :param compose_timeout: once the batch reads finished, how long to wait for its composed ``video_url``
+        (seconds or a ``timedelta``; default 180: the documents say composing takes 1 to 3 minutes). Then
+        the task succeeds without it, with ``composed: False`` and the outputs of each media in ``medias``
     """
 
     job_kind = "batch"
+    default_compose_timeout = DEFAULT_COMPOSE_TIMEOUT
 
     image_files = Param("local paths or ``ObjectStoragePath``\\ s of the images, one media each", FILES)
     prompt = Param("text guiding the motion of every media")
@@ -101,9 +106,12 @@ class VimmerseUpdateBatchOperator(VimmerseEditOperator, VimmerseGroupJobOperator
     Give the fields to change as keyword arguments (``title="..."``) or in ``changes``, or both.
 
     :param fail_on_partial_failure: after a regeneration, fail the task when some media failed (default)
+    :param compose_timeout: after a regeneration, how long to wait for the composed ``video_url`` once the
+        batch reads finished (default 180 s), as for :class:`VimmerseCreateBatchOperator`
     """
 
     job_kind = "batch"
+    default_compose_timeout = DEFAULT_COMPOSE_TIMEOUT
     id_param = "batch_id"
     regenerated = "every media"
 

@@ -74,9 +74,8 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
 
     def execute(self, context: Any) -> list[str]:
         """Download every output; return the written paths in order."""
-        from airflow_provider_vimmerse.operators.outlets import Made
-
         from airflow_provider_vimmerse.api.urls import check_url
+        from airflow_provider_vimmerse.operators.outlets import Made
 
         sources = self._sources()
         for job, urls in sources:  # every URL is checked before the first download
@@ -112,7 +111,7 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
             if not isinstance(item, Mapping) or "id" not in item:
                 raise VimmerseInputError("job", f"expected a Vimmerse job result dict, got {str(item)[:100]!r}")
             kind, job_id = str(item.get("kind", "job")), str(item["id"])
-            urls = [self._download_route(kind, job_id)] if self.query else list(item.get("video_urls") or [])
+            urls = [self._download_route(kind, job_id)] if self.query else _outputs_of(item)
             sources.append((item, urls))
         return sources
 
@@ -121,3 +120,19 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         from airflow_provider_vimmerse.api.jobs import download_route_url, downloadable_kind
 
         return download_route_url(downloadable_kind(kind), job_id, self.hook.config.base_url, self.query)
+
+
+def _outputs_of(result: Mapping[str, Any]) -> list[str]:
+    """
+    Return the URLs to download of a job result: its ``video_urls``; for a batch that ended without a
+    composed video (``composed: False``), the outputs of each of its media, so nothing paid for is left out.
+    """
+    urls = list(result.get("video_urls") or [])
+    if urls or result.get("composed") is not False:
+        return urls
+    medias = result.get("medias")
+    return (
+        [url for media in medias if isinstance(media, Mapping) for url in media.get("video_urls") or []]
+        if isinstance(medias, list)
+        else []
+    )

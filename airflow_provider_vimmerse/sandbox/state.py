@@ -78,6 +78,12 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
         ("new", "processing"),
         "status of a story after /elements and /scenes: new (story.txt) or processing (openapi.json examples)",
     ),
+    "batch_video_url": (
+        ("composed", "never"),
+        "video_url of a finished batch: composed compose_seconds after its media finish (batch.txt 'if Batch "
+        "is finished, you can get composed video from video_url'), or never until POST /batch/{id}/concat "
+        "(platform-api-v1-legacy.txt 'Get Batch': a success at 100 % with no video_url)",
+    ),
     "asset_get_wrapping": (
         ("bare", "once"),
         "GET /asset/{id}: the bare asset (like the v2 routes, video-v2.txt) or {data: asset} (like the "
@@ -123,6 +129,7 @@ class SandboxSettings:
     group_is_transition: str = _variant("group_is_transition")
     story_step_status: str = _variant("story_step_status")
     asset_get_wrapping: str = _variant("asset_get_wrapping")
+    batch_video_url: str = _variant("batch_video_url")
     error_code_field: bool = _setting(False, "add a 'code' next to 'message' in error bodies (README.md only)")
     deliver_webhooks: bool = _setting(True, "send due webhooks (false: record each as lost and send nothing)")
 

@@ -388,6 +388,8 @@ def group_state(state: SandboxState, job: GroupJob, now: float | None = None) ->
         return dataclasses.replace(shown, status=FAIL, progress=min(99, average))
     if run.kind == "concat":
         composed_at = run.shown_at + run.compose_seconds
+    elif job.kind == "batch" and state.settings.batch_video_url == "never":
+        return dataclasses.replace(shown, status=SUCCESS, progress=100)  # only a concat composes
     else:
         composed_at = max(child.finished_at or run.shown_at for child in children) + run.compose_seconds
     if seen_until < composed_at:

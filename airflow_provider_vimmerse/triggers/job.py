@@ -40,6 +40,8 @@ class VimmerseJobTrigger(BaseTrigger):
     :param rerun: for a wait that follows a request re-running a finished job (regeneration,
         process, concat): :meth:`.Rerun.to_payload`, so the old ``success`` does not end the wait
     :param need_output: a ``success`` without an output (a story still composing) keeps waiting
+    :param output_grace: with ``need_output``, the most seconds to wait for that output once the job
+        reads ``success`` (a batch's ``compose_timeout``); None: until the deadline
     :param webhook: set when the job calls this Airflow's webhook receiver (``docs/waiting.md``):
         ``{"dag_id", "run_id", "task_id", "map_index", "check_interval"}`` of the waiting task. The
         trigger then reads the hint the receiver records (an XCom of that task instance) every
@@ -58,6 +60,7 @@ class VimmerseJobTrigger(BaseTrigger):
         rerun: dict[str, Any] | None = None,
         need_output: bool = False,
         webhook: dict[str, Any] | None = None,
+        output_grace: float | None = None,
     ) -> None:
         super().__init__()
         get_job_kind(kind)  # fail fast on a bad kind
@@ -68,6 +71,7 @@ class VimmerseJobTrigger(BaseTrigger):
         self.poll_interval = None if poll_interval is None else float(poll_interval)
         self.rerun = Rerun.from_payload(rerun)
         self.need_output = bool(need_output)
+        self.output_grace = None if output_grace is None else float(output_grace)
         self.webhook = dict(webhook) if isinstance(webhook, dict) else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -83,6 +87,7 @@ class VimmerseJobTrigger(BaseTrigger):
                 "rerun": self.rerun.to_payload() if self.rerun else None,
                 "need_output": self.need_output,
                 "webhook": self.webhook,
+                "output_grace": self.output_grace,
             },
         )
 
@@ -97,6 +102,7 @@ class VimmerseJobTrigger(BaseTrigger):
             self.poll_interval,
             rerun=self.rerun,
             need_output=self.need_output,
+            output_grace=self.output_grace,
             safety_net=self._hints_usable(),
         )
         try:
@@ -228,7 +234,7 @@ class VimmerseJobTrigger(BaseTrigger):
             return False, last
         if hint.job_id != self.job_id:
             self.log.warning(
-                "%s %s: ignoring a webhook for another job (%s %r)", self.kind, self.job_id, hint.job_id, hint.status
+                "%s %s: ignoring a webhook for another job (%r %r)", self.kind, self.job_id, hint.job_id, hint.status
             )
             return False, hint
         self.log.info("%s %s: webhook says %r; checking the status now", self.kind, self.job_id, hint.status)

@@ -55,6 +55,7 @@ def batch_posts(sandbox) -> list[dict]:
         ({"image_urls": URLS, "duration": 0}, "'duration'", "from 1 to 10"),
         ({"image_urls": URLS, "loop": 7}, "'loop'", "from 1 to 6"),
         ({"image_urls": URLS, "is_transition": True}, "'is_transition'", "is not a field of POST /batch"),
+        ({"image_urls": URLS, "compose_timeout": -1}, "'compose_timeout'", "0 or more seconds"),
     ],
 )
 def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
@@ -74,6 +75,11 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
 def test_a_bad_edit_is_refused_when_the_dag_is_parsed(vimmerse_sandbox, kwargs, field, allowed):
     edit = {"task_id": "edit", "batch_id": "b1", **kwargs}
     assert_refused(vimmerse_sandbox, VimmerseUpdateBatchOperator, edit, field, allowed)
+
+
+def test_concat_keeps_waiting_for_the_composed_video_it_pays_for(vimmerse_sandbox):
+    concat = {"task_id": "concat", "batch_id": "b1", "compose_timeout": 60}
+    assert_refused(vimmerse_sandbox, VimmerseConcatBatchOperator, concat, "'compose_timeout'", "waits for its composed")
 
 
 def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox, airflow_db, tmp_path):

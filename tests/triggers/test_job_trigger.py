@@ -49,7 +49,17 @@ def make(job_id: str, seconds: float = 30, poll_interval: float | None = 0.2, ki
 def test_serialize_round_trip_holds_only_plain_values_and_no_key(vimmerse_sandbox):
     trigger = make("m-1", seconds=600, poll_interval=None)
     classpath, kwargs = trigger.serialize()
-    assert set(kwargs) == {"conn_id", "kind", "job_id", "deadline", "poll_interval", "rerun", "need_output", "webhook"}
+    assert set(kwargs) == {
+        "conn_id",
+        "kind",
+        "job_id",
+        "deadline",
+        "poll_interval",
+        "rerun",
+        "need_output",
+        "webhook",
+        "output_grace",
+    }
     assert vimmerse_sandbox.api_key not in json.dumps(kwargs)
     module, _, name = classpath.rpartition(".")
     again = getattr(importlib.import_module(module), name)(**kwargs)
