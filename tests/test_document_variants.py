@@ -70,7 +70,13 @@ def files_of(sandbox, name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "settings", variants(media_outputs=["result"], status_progress=["integer", "mixed"], media_get_wrapping=["once"])
+    "settings",
+    variants(
+        media_outputs=["result"],
+        status_progress=["integer", "mixed"],
+        media_get_wrapping=["once"],
+        variation_downloads=["unnumbered"],
+    ),
 )
 def test_media_operators_handle_every_documented_media_answer(sandbox, tmp_path, settings):
     out = tmp_path / "videos"
@@ -101,8 +107,11 @@ def test_media_operators_handle_every_documented_media_answer(sandbox, tmp_path,
         assert (value["kind"], value["id"], value["status"], value["progress"]) == ("media", media_id, "success", 100)
         if by_result:  # media.txt "Get Media" code: result[i]["url"], one per variation of the latest run
             expected = [files_of(sandbox, f"{media_id}-v{version}-{n}.mp4") for n in range(1, quantity + 1)]
-        else:  # every example: "result": [], the video is at the download route
+        elif quantity == 1:  # every example: "result": [], the video is at the download route
             expected = [f"{sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4"]
+        else:  # one per paid variation, by motion_type (platform-api-v1-legacy.txt l.213: Auto1 after Quantity=2)
+            route = f"{sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4&motion_type=Auto"
+            expected = [f"{route}{n}" for n in range(1, quantity + 1)]
         assert value["video_urls"] == expected, f"{task} returns the outputs of its own run"
     assert sandbox.state.media[runs[1][1]].generation["duration"] == 3, "the edit reached the API"
 
@@ -110,8 +119,10 @@ def test_media_operators_handle_every_documented_media_answer(sandbox, tmp_path,
     first, rerun = runs[0][1], runs[1][1]
     if by_result:  # the hosted files, named by their URL
         names = [f"{first}-v1-1.mp4", f"{first}-v1-2.mp4", f"{rerun}-v3-1.mp4"]
-    else:  # the download route's file name: <id>-v<bullet_version>.mp4
+    elif settings.get("variation_downloads") == "unnumbered":  # Auto1, Auto2 are 404: the media's video as such
         names = [f"{first}-v1.mp4", f"{rerun}-v3.mp4"]
+    else:  # the download route's file name: <id>-v<bullet_version>[-<variation>].mp4
+        names = [f"{first}-v1-1.mp4", f"{first}-v1-2.mp4", f"{rerun}-v3.mp4"]
     assert [Path(path).name for path in paths] == names, "every output, the reprocessed media's newest video"
     assert all(is_mp4(path) for path in paths), "real videos were written"
     assert {Path(path).parent for path in paths} == {out}

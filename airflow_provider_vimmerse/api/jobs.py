@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.api.urls import absolute_url, job_path
@@ -283,9 +283,64 @@ def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = 
     if kind.state_of(obj.get(kind.status_field)) is not JobStatus.SUCCESS or not isinstance(job_id, str):
         return urls
     try:
-        return [absolute_url(api_url, job_path(kind.download_path, job_id))]
+        route = absolute_url(api_url, job_path(kind.download_path, job_id))
     except VimmerseInputError:  # no usable id: no route to name
         return urls
+    variations = media_variations(obj)
+    if len(variations) < 2:
+        return [route]
+    # one URL per paid video (docs/api-contract.md, "A media's variations")
+    return [f"{route}&{urlencode({'motion_type': motion_type})}" for motion_type in variations]
+
+
+def media_variations(obj: Mapping[str, Any]) -> list[str]:
+    """
+    Return the ``motion_type`` download values of a media's variations, when it made more than one.
+
+    A media made with ``quantity`` N (2 to 4) is charged for N videos. The documents download a video
+    of a media by ``motion_type``: platform-api-v1-legacy.txt (l.213, 280, 474) asks for ``Auto1`` after a
+    ``Quantity=2`` request, media.txt (l.1480) for ``Auto``. So variation i of a motion type M is read as
+    ``M<i>`` (docs/api-contract.md, "A media's variations"). The motion type and the quantity are read
+    from ``pose_preset`` (``{"MotionType", "Params": "...|Quantity=N|..."}``, openapi.json ``GET /media``;
+    a list of them in the legacy examples). Empty when the object shows one video or does not say.
+
+    :param obj: the unwrapped media object
+    """
+    presets = obj.get("pose_preset")
+    values: list[str] = []
+    for preset in presets if isinstance(presets, list) else [presets]:
+        if not isinstance(preset, Mapping):
+            continue
+        motion_type, params = preset.get("MotionType"), preset.get("Params")
+        quantity = _param(params, "Quantity") if isinstance(params, str) else None
+        if isinstance(motion_type, str) and motion_type.strip() and quantity and quantity.isdigit():
+            values += [f"{motion_type.strip()}{n}" for n in range(1, min(int(quantity), 4) + 1)]
+    values = list(dict.fromkeys(values))
+    return values if len(values) > 1 else []
+
+
+def download_variation(url: str) -> str | None:
+    """Return the ``motion_type`` a download-route URL asks for (one variation of a media), or None."""
+    if not is_download_route(url):
+        return None
+    values = parse_qs(urlsplit(url).query).get("motion_type")
+    return values[-1] if values else None
+
+
+def without_variation(url: str) -> str:
+    """Return a download-route URL without its ``motion_type`` (the media's video as such)."""
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "motion_type"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _param(params: str, name: str) -> str | None:
+    """Return one ``Name=value`` of a ``pose_preset`` ``Params`` text (``Prompt=|Quantity=2|...``)."""
+    for part in params.split("|"):
+        key, _, value = part.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return None
 
 
 def _urls(items: list[Any], *keys: str) -> list[str]:

@@ -85,17 +85,54 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
             for index, url in enumerate(urls):
                 check_url(url, f"{kind} {job_id} video_urls[{index}]")
         made: list[Made] = []
+        taken: set[str] = set()  # no two outputs of this task under one name
         for job, urls in sources:
             kind, job_id = str(job.get("kind", "job")), str(job["id"])
-            written = [
-                self.hook.download(url, self.destination, fallback_name=f"{kind}-{job_id}-{index}.mp4")
-                for index, url in enumerate(urls)
-            ]
-            made.append(Made({**job, "video_urls": urls}, tuple(written)))
+            fetched = self._download_variations(kind, job_id, urls, taken)
+            made.append(Made({**job, "video_urls": [url for url, _ in fetched]}, tuple(path for _, path in fetched)))
         paths = [path for item in made for path in item.paths or ()]
         self.log.info("Wrote %d file(s): %s", len(paths), paths)
         self.record(context, *made)
         return paths
+
+    def _download_variations(self, kind: str, job_id: str, urls: list[str], taken: set[str]) -> list[tuple[str, str]]:
+        """
+        Download a job's outputs; return (URL, written path) of each.
+
+        A variation of a media (``motion_type=Auto2``: a name the documents imply, docs/api-contract.md)
+        that the API answers 404 for is named in the log and skipped; the others are kept. When it has
+        none of them, the media's download route without ``motion_type`` is fetched instead.
+        """
+        from airflow_provider_vimmerse.api.jobs import download_variation, without_variation
+        from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError
+
+        fetched: list[tuple[str, str]] = []
+        missing: list[str] = []
+        for index, url in enumerate(urls):
+            variation = download_variation(url)
+            try:
+                path = self.hook.download(
+                    url, self.destination, fallback_name=f"{kind}-{job_id}-{index}.mp4", taken=taken
+                )
+            except VimmerseNotFoundError:
+                if variation is None:
+                    raise
+                missing.append(variation)
+                continue
+            fetched.append((url, path))
+        if missing:
+            self.log.warning(
+                "%s %s: the API has no video for motion_type %s (HTTP 404); kept the %d other variation(s)",
+                kind,
+                job_id,
+                ", ".join(repr(name) for name in missing),
+                len(fetched),
+            )
+        if missing and not fetched:
+            plain = without_variation(urls[0])
+            self.log.warning("%s %s: fetching its video without motion_type instead (%s)", kind, job_id, plain)
+            fetched.append((plain, self.hook.download(plain, self.destination, fallback_name=f"{kind}-{job_id}-0.mp4")))
+        return fetched
 
     def _sources(self) -> list[tuple[Mapping[str, Any], list[str]]]:
         """Return each job to download (its result, or its kind and id when only those are known) and its URLs."""

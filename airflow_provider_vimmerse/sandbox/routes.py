@@ -203,9 +203,31 @@ async def download_media(
     seen = timing.media_state(call.state, call.job)
     if seen.status != SUCCESS:
         return call.bad_request(f"Media is not ready to download (processing_status={seen.status}).")
+    variation = _variation(call, seen, motion_type)
+    if variation is None:
+        return call.error(404, "NOT_FOUND")  # a video this media does not have (openapi.json 404 examples)
     media_type, extension = DOWNLOAD_OBJECT_TYPES[object_type]
-    filename = f"{call.job.id}-v{len(seen.history)}.{extension}"
+    numbered = f"-{variation}" if variation else ""
+    filename = f"{call.job.id}-v{len(seen.history)}{numbered}.{extension}"
     return FileResponse(SAMPLE_MP4, media_type=media_type, filename=filename)
+
+
+def _variation(call: Call, seen: Any, motion_type: str | None) -> int | None:
+    """
+    Return which variation a download's ``motion_type`` asks for: 0 for the media's video as such (no
+    ``motion_type``, or the media's own: media.txt l.1480 ``motion_type=Auto``), 1 to ``quantity`` for a
+    numbered one (platform-api-v1-legacy.txt l.213 ``Auto1`` after ``Quantity=2``), None for none it has.
+    With ``variation_downloads=unnumbered`` only the first form is served (the documents disagree).
+    """
+    generation = seen.history[-1].generation if seen.history else {}
+    own = str(generation.get("motion_type") or "Auto")
+    if motion_type is None or motion_type == own:
+        return 0
+    count = int(generation.get("quantity") or 1)
+    numbered = {f"{own}{n}": n for n in range(1, count + 1)}
+    if call.state.settings.variation_downloads == "numbered" and motion_type in numbered:
+        return numbered[motion_type]
+    return None
 
 
 # Batch

@@ -84,6 +84,12 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
         "is finished, you can get composed video from video_url'), or never until POST /batch/{id}/concat "
         "(platform-api-v1-legacy.txt 'Get Batch': a success at 100 % with no video_url)",
     ),
+    "variation_downloads": (
+        ("numbered", "unnumbered"),
+        "GET /media/{id}/download of a media made with quantity N: motion_type <type>1 to <type>N each serve one "
+        "variation (platform-api-v1-legacy.txt l.213, 280, 474: motion_type=Auto1 after Quantity=2), or only the "
+        "media's own motion_type serves (media.txt l.1480: motion_type=Auto); any other value is 404",
+    ),
     "asset_get_wrapping": (
         ("bare", "once"),
         "GET /asset/{id}: the bare asset (like the v2 routes, video-v2.txt) or {data: asset} (like the "
@@ -130,6 +136,7 @@ class SandboxSettings:
     story_step_status: str = _variant("story_step_status")
     asset_get_wrapping: str = _variant("asset_get_wrapping")
     batch_video_url: str = _variant("batch_video_url")
+    variation_downloads: str = _variant("variation_downloads")
     error_code_field: bool = _setting(False, "add a 'code' next to 'message' in error bodies (README.md only)")
     deliver_webhooks: bool = _setting(True, "send due webhooks (false: record each as lost and send nothing)")
 

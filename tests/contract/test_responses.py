@@ -40,9 +40,13 @@ WEB = "https://app.example/job"
 RUNNING, SUCCESS = JobStatus.RUNNING, JobStatus.SUCCESS
 
 
-def download_url(media_id: str) -> str:
-    """Return the documented download route of a media's video (media.txt "Download File")."""
-    return f"{API}/media/{media_id}/download?object_type=bullet_video_mp4"
+def download_url(media_id: str, motion_type: str | None = None) -> str:
+    """
+    Return the documented download route of a media's video (media.txt "Download File"), or of one variation
+    (``motion_type=Auto1``: platform-api-v1-legacy.txt l.213 after ``Quantity=2``).
+    """
+    variation = f"&motion_type={motion_type}" if motion_type else ""
+    return f"{API}/media/{media_id}/download?object_type=bullet_video_mp4{variation}"
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,8 @@ TEXT: dict[str, Answer] = {
         "success",
         SUCCESS,
         100,
-        [download_url("573baf50-2506-4f24-a437-93678f1e5122")],
+        # Quantity=2 in its pose_preset: two paid variations, each its own download
+        [download_url("573baf50-2506-4f24-a437-93678f1e5122", f"Auto{n}") for n in (1, 2)],
         reads="submit",
         job_id="573baf50-2506-4f24-a437-93678f1e5122",
         used=False,

@@ -24,7 +24,7 @@ from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadOperator
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
 from tests.dag_runs import new_dag, run_dag
-from tests.operators.conftest import assert_refused
+from tests.operators.conftest import assert_refused, logged
 
 MiB = 1 << 20
 
@@ -80,12 +80,13 @@ def test_the_outputs_of_a_mapped_create_are_downloaded_as_real_videos(vimmerse_s
     sandbox = vimmerse_sandbox
     media_ids = [value["id"] for value in result.xcom("create")]
     urls = [url for value in result.xcom("create") for url in value["video_urls"]]
-    # A media's video comes only from its download route: one URL per media, whatever the quantity.
-    assert urls == [f"{sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4" for media_id in media_ids]
-    # Each file is named as the server's Content-Disposition says: <id>-v<bullet_version>.mp4.
-    assert [Path(path).name for path in paths] == [f"{media_id}-v1.mp4" for media_id in media_ids], (
-        "one file per output"
-    )
+    # A media's video comes only from its download route: one URL per paid variation, by motion_type
+    # (platform-api-v1-legacy.txt l.213: motion_type=Auto1 after Quantity=2).
+    route = f"{sandbox.url}/media/{{}}/download?object_type=bullet_video_mp4&motion_type=Auto{{}}"
+    assert urls == [route.format(media_id, n) for media_id in media_ids for n in (1, 2)]
+    # Each file is named as the server's Content-Disposition says: <id>-v<bullet_version>-<variation>.mp4.
+    names = [f"{media_id}-v1-{n}.mp4" for media_id in media_ids for n in (1, 2)]
+    assert [Path(path).name for path in paths] == names, "one file per output"
     assert all(is_mp4(path) for path in paths)
     [day] = {Path(path).parent for path in paths}
     assert day.parent == out and len(day.name) == len("2026-01-01"), "the templated folder was rendered"
@@ -162,6 +163,47 @@ def test_a_result_with_an_unusable_url_downloads_nothing_at_all(vimmerse_sandbox
     assert f"Invalid 'media {media_id} video_urls[1]'" in error and "backslash" in error
     assert vimmerse_sandbox.client.ledger(path=f"/media/{media_id}/download") == []
     assert not out.exists() or files_under(out) == set()
+
+
+def test_a_variation_the_api_has_no_video_for_is_named_and_the_others_are_kept(
+    vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
+):
+    media_id = finished_media(quantity=2)
+    route = f"{vimmerse_sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4&motion_type=Auto"
+    out = tmp_path / "out"
+    dag = new_dag("download_missing_variation", tmp_path)
+    with dag:
+        VimmerseDownloadOperator(
+            task_id="download",
+            job={"kind": "media", "id": media_id, "video_urls": [f"{route}1", f"{route}3", f"{route}2"]},
+            destination=str(out),
+        )
+    result = run_dag(dag, tmp_path, ["download"])
+
+    assert result.states == {"download": "success"}
+    assert [Path(path).name for path in result.xcom("download")] == [f"{media_id}-v1-1.mp4", f"{media_id}-v1-2.mp4"]
+    warning = "the API has no video for motion_type 'Auto3' (HTTP 404); kept the 2 other variation(s)"
+    assert warning in logged(capsys, caplog)
+    statuses = [entry["status"] for entry in vimmerse_sandbox.client.ledger(path=f"/media/{media_id}/download")]
+    assert statuses == [200, 404, 200], "each variation asked for once"
+
+
+def test_when_no_numbered_variation_exists_the_media_s_video_is_fetched_instead(vimmerse_sandbox, airflow_db, tmp_path):
+    vimmerse_sandbox.client.configure(variation_downloads="unnumbered")  # media.txt l.1480 names motion_type=Auto only
+    media_id = finished_media(quantity=2)
+    route = f"{vimmerse_sandbox.url}/media/{media_id}/download?object_type=bullet_video_mp4"
+    dag = new_dag("download_unnumbered_variations", tmp_path)
+    with dag:
+        VimmerseDownloadOperator(
+            task_id="download",
+            job={"kind": "media", "id": media_id, "video_urls": [f"{route}&motion_type=Auto{n}" for n in (1, 2)]},
+            destination=str(tmp_path / "out"),
+        )
+    result = run_dag(dag, tmp_path, ["download"])
+
+    assert result.states == {"download": "success"}
+    [path] = result.xcom("download")
+    assert Path(path).name == f"{media_id}-v1.mp4" and is_mp4(path)
 
 
 def test_outputs_can_go_to_an_object_storage_path(vimmerse_sandbox, airflow_db, tmp_path, media_id):

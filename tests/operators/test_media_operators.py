@@ -34,7 +34,7 @@ from tests.operators.conftest import FAST, NEEDS_STATE_STORE, assert_failed_earl
 #: The keys a result may have (JobResult); anything else would be the raw API object leaking into XCom.
 RESULT_KEYS = {
     "kind", "id", "status", "progress", "video_urls", "web_url", "message", "title", "description", "batch_id",
-    "aspect_ratio", "duration_time", "created_at", "updated_at", "paths",
+    "aspect_ratio", "duration_time", "created_at", "updated_at", "paths", "conn_id",
 }  # fmt: skip
 
 
@@ -294,6 +294,7 @@ def test_without_waiting_the_task_returns_the_job_id_at_once(vimmerse_sandbox, a
         "progress": None,
         "video_urls": [],
         "web_url": f"{vimmerse_sandbox.url}/app/media/{submit['job_id']}",
+        "conn_id": "vimmerse_default",
     }
 
 
