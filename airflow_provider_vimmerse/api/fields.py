@@ -249,6 +249,12 @@ class Tool:
         ``default``. A route without an option field may name one for its estimate
     :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
         give no ``app_name`` (or no ``option``) that prices this tool
+    :param prices: the fields besides the option that the route's handler prices, sent to the estimate
+        as the job sends them (their documented ``default`` when not given)
+    :param lengths: media field -> the field that states its length in seconds: the handler measures a
+        given medium, the estimate cannot, so a credit guard needs that length
+    :param estimate_refusal: why the estimate would have to guess this tool's price although it has an
+        ``app_name`` (then there is no credit guard)
     :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
     :param spends_credits: the route charges credits (so it is never resent after reaching the server)
     :param output: what the tool makes: ``video``, ``image``, ``audio`` or ``text``
@@ -264,6 +270,9 @@ class Tool:
     option_field: str = ""
     default_option: str = ""
     app_name: str = ""
+    prices: tuple[str, ...] = ()
+    lengths: Mapping[str, str] = field(default_factory=dict)
+    estimate_refusal: str = ""
     body: str = "json"
     spends_credits: bool = True
     output: str = "video"
@@ -286,8 +295,8 @@ class Tool:
 
     @property
     def can_estimate(self) -> bool:
-        """Return True when ``POST /v2/video/estimate-credits`` prices this tool."""
-        return bool(self.app_name)
+        """Return True when ``POST /v2/video/estimate-credits`` prices this tool without a guess."""
+        return bool(self.app_name) and not self.estimate_refusal
 
 
 def get_tool(table: Mapping[str, Tool], name: Any) -> Tool:

@@ -75,8 +75,8 @@ def _image(name: str = "image_url", required: bool = False) -> ToolField:
     return ToolField(name, T.URL, required=required, media="image")
 
 
-def _int(name: str, low: float | None = None, high: float | None = None) -> ToolField:
-    return ToolField(name, T.INT, low=low, high=high)
+def _int(name: str, low: float | None = None, high: float | None = None, default: str = "") -> ToolField:
+    return ToolField(name, T.INT, low=low, high=high, default=default)
 
 
 def _v2(name: str, *fields: ToolField, **kwargs: Any) -> Tool:
@@ -123,6 +123,11 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("show_caption", allowed=SHOW_CAPTION),
             app_name="lip-sync",
             default_option="AvatarLipSync",
+            estimate_refusal=(
+                "it would be priced as app_name 'lip-sync' with option 'AvatarLipSync', which no document lists "
+                "as an option of POST /v2/video/lip-sync (video-v2.txt names AvatarLipSync only as a 'style' of "
+                "length-based pricing, l.140)"
+            ),
         ),
         _v2(
             "lip-sync",
@@ -136,6 +141,9 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("audio_duration", T.NUMBER, low=0),
             one_of=(("image_url", "video_url"), ("audio_url", "prompt")),
             app_name="lip-sync",
+            # video-v2.txt l.525-526: the route takes both lengths; the estimate is "the same pricing" (l.108)
+            prices=("prompt",),
+            lengths={"audio_url": "audio_duration", "video_url": "video_duration"},
         ),
         _v2(
             "video-effects",
@@ -145,8 +153,9 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("effect"),
             ToolField("prompt"),
             ToolField("aspect_ratio", T.RATIO),
-            _int("quantity", 1, 4),
+            _int("quantity", 1, 4, default="1"),
             app_name="video-effects",
+            prices=("quantity", "prompt"),
         ),
         _v2(
             "replace-background",
@@ -171,9 +180,10 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("aspect_ratio", T.RATIO),
             ToolField("prompt"),
             ToolField("option", allowed=REFERENCE_OPTIONS, default="KlingO"),
-            _int("quantity", 1, 4),
-            _int("duration", 1, 30),
+            _int("quantity", 1, 4, default="1"),
+            _int("duration", 1, 30, default="5"),  # video-v2.txt "Reference to Video": Default 5
             app_name="reference-to-video",
+            prices=("quantity", "duration", "prompt"),
         ),
         _v2(
             "video-to-video",
@@ -182,6 +192,10 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             ToolField("prompt"),
             ToolField("option", allowed=VIDEO_TO_VIDEO_OPTIONS, default="KlingO"),
             app_name="video-to-video",
+            estimate_refusal=(
+                "its price depends on the length of video_url, and the route has no duration field, so the "
+                "estimate would have to guess that length and could price the job lower than it is charged"
+            ),
         ),
         _v2(
             "audio",
@@ -210,22 +224,65 @@ def estimate_request(tool: Tool, values: Mapping[str, Any]) -> ApiRequest:
     """
     Build ``POST /v2/video/estimate-credits`` for what ``values`` would ask of ``tool`` (free, creates nothing).
 
-    :raises VimmerseInputError: when the API cannot estimate this tool
+    "Same pricing as the matching POST /v2/video/ handler" (video-v2.txt l.108): the body carries the
+    tool's ``app_name``, its option and every field its handler prices (:attr:`Tool.prices`), as the job
+    request sends them, or their documented default when the job leaves them out (so the estimate prices
+    what the job will be charged for, never less). A tool whose handler prices the length of its media
+    (lip-sync: ``video_duration`` and its own ``audio_duration``, l.525-526) sends the longest stated
+    length as the estimate's ``video_duration`` ("alias of duration for video apps", l.146-148), the only
+    length field the estimate documents.
+
+    :raises VimmerseInputError: naming ``max_credits`` when the API cannot price this request without a guess
     """
-    if not tool.can_estimate:
-        raise VimmerseInputError("max_credits", cannot_estimate(tool))
+    problem = estimate_problem(tool, values)
+    if problem is not None:
+        raise VimmerseInputError("max_credits", problem)
     option = values.get(tool.option_field) if tool.option_field else None
     body: dict[str, Any] = {"app_name": tool.app_name, "option": option or tool.default_option}
-    for name in ("quantity", "duration", "video_duration"):
-        if isinstance(values.get(name), (int, float)):
-            body[name] = values[name]
-    if isinstance(values.get("prompt"), str):
-        body["prompt"] = values["prompt"]
+    for name in tool.prices:
+        value = values.get(name)
+        row = tool.field(name)
+        if (value is None or value == "") and row is not None and row.default:
+            value = _number(row.default) if row.type is not FieldType.TEXT else row.default
+        if value is not None and value != "":
+            body[name] = value
+    stated = [values[name] for name in tool.lengths.values() if isinstance(values.get(name), (int, float))]
+    if stated:  # the estimate's documented length field (l.146-148) takes the longest: priced no shorter
+        body["video_duration"] = max(stated)
     return ApiRequest("POST", ESTIMATE_PATH, json=body)
+
+
+def estimate_problem(tool: Tool, values: Mapping[str, Any]) -> str | None:
+    """
+    Return why ``POST /v2/video/estimate-credits`` cannot price this request without a guess, or None.
+
+    :param tool: the tool's row
+    :param values: the request's fields
+    """
+    if not tool.can_estimate:
+        return cannot_estimate(tool)
+    for medium, length in tool.lengths.items():
+        if values.get(medium) not in (None, "") and values.get(length) in (None, ""):
+            return (
+                f"the handler prices the length of {medium}, which the estimate cannot read from the file: give "
+                f"{length} (seconds) with max_credits so the estimate prices the same length (video-v2.txt l.108, "
+                "526), or remove max_credits"
+            )
+    return None
+
+
+def _number(text: str) -> float | int:
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 def cannot_estimate(tool: Tool) -> str:
     """Return why the credits of ``tool`` cannot be estimated, for an error naming ``max_credits``."""
+    if tool.app_name and tool.estimate_refusal:
+        return (
+            f"the API cannot estimate the credits of tool {tool.name!r} without a guess: {tool.estimate_refusal}. "
+            "There is no credit guard for this tool; remove max_credits"
+        )
     return (
         f"the API cannot estimate the credits of tool {tool.name!r}: POST {ESTIMATE_PATH} documents app_name "
         f"values ({', '.join(ESTIMATE_APP_NAMES)}) with the route's option, and none of them prices "

@@ -904,16 +904,17 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
 
     def check_max_credits(self, max_credits: Any) -> None:
         """
-        Check the credit guard: a number, at least 0, for a tool whose credits the API can estimate.
+        Check the credit guard: a number, at least 0, for a request whose credits the API can estimate without a guess.
 
         :raises VimmerseInputError: naming ``max_credits``
         """
-        from airflow_provider_vimmerse.api.video import cannot_estimate
+        from airflow_provider_vimmerse.api.video import estimate_problem
 
         if isinstance(max_credits, bool) or not isinstance(max_credits, (int, float)) or max_credits < 0:
             raise VimmerseInputError("max_credits", f"must be a number of credits, at least 0, got {max_credits!r}")
-        if not self.row.can_estimate:
-            raise VimmerseInputError("max_credits", cannot_estimate(self.row))
+        problem = estimate_problem(self.row, self.inputs)  # a templated value counts as given
+        if problem is not None:
+            raise VimmerseInputError("max_credits", problem)
 
     @property
     def row(self) -> Tool:

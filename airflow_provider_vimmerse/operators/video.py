@@ -49,9 +49,9 @@ class VimmerseVideoOperator(VimmerseAssetJobOperator):
     :param tool: the tool, a key of :data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`
     :param inputs: the tool's fields as a dict (templated); the same fields may be keyword arguments
     :param max_credits: credit guard: ask ``POST /v2/video/estimate-credits`` first and fail the task,
-        submitting and uploading nothing, when the estimate is over this number. Only for tools the
-        documents say how to estimate (``reference-to-video``, ``video-to-video``, ``video-effects``,
-        ``lip-sync``, ``avatars/lip-sync``); refused for the others when the DAG is parsed
+        submitting and uploading nothing, when the estimate is over this number. Only where the documents
+        price the request without a guess (``reference-to-video``, ``video-effects``, ``lip-sync`` with
+        ``audio_duration``/``video_duration`` for its media); refused for the others when the DAG is parsed
     :param extra_params: more JSON fields sent as they are, for fields the API adds later (templated)
     """
 

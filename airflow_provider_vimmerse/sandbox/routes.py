@@ -457,7 +457,8 @@ async def upload_legacy(call: Call) -> Any:
 
 @api_route("POST", "/v2/video/estimate-credits", body=JSON, wrap=0)
 async def estimate_credits(call: Call) -> Any:
-    """Estimate the credits of a v2 video request without creating anything."""
+    """Estimate the credits of a v2 video request without creating anything (its fields are kept for tests)."""
+    call.state.estimates.append(call.body.changes())
     total, breakdown = estimate(call.body)
     return {"total_credits": total, "breakdown": breakdown}
 

@@ -328,6 +328,8 @@ class SandboxState:
         self.ledger: list[dict[str, Any]] = []
         self.faults: list[FaultRule] = []
         self.webhooks: list[dict[str, Any]] = []
+        #: The fields of each POST /v2/video/estimate-credits, as given (it creates no job to keep them on)
+        self.estimates: list[dict[str, Any]] = []
         self._next_fault_id = 1
 
     # Settings, auth and credits
@@ -344,6 +346,7 @@ class SandboxState:
             self.workflows.clear()
             self.finetunes.clear()
             self.ledger.clear()
+            self.estimates.clear()
             self.faults.clear()
             self.webhooks.clear()
             self._next_fault_id = 1

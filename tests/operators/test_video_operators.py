@@ -8,6 +8,7 @@ uploaded first, the credit guard, and an account out of credits.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -95,11 +96,15 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
 @pytest.mark.parametrize(
     ("tool", "fields", "body"),
     [
-        ("video-to-video", {"video_url": CLIP}, {"app_name": "video-to-video", "option": "KlingO"}),
         (
             "video-effects",
             {"image_url": FACE, "option": "PikaEffects", "quantity": 2},
             {"app_name": "video-effects", "option": "PikaEffects", "quantity": 2},
+        ),
+        (  # quantity left out: the route's documented default, 1, is priced (never less than the job)
+            "video-effects",
+            {"image_url": FACE, "prompt": "sparkles"},
+            {"app_name": "video-effects", "option": "HiggsfieldEffects", "quantity": 1, "prompt": "sparkles"},
         ),
         (
             "reference-to-video",
@@ -112,15 +117,20 @@ def test_a_literal_bad_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox,
                 "prompt": "a dance",
             },
         ),
+        (  # duration left out: its documented default, 5 s, not the estimate's own (undocumented) one
+            "reference-to-video",
+            {"image_urls": [FACE]},
+            {"app_name": "reference-to-video", "option": "KlingO", "quantity": 1, "duration": 5},
+        ),
         (
             "lip-sync",
             {"video_url": CLIP, "prompt": "hi", "video_duration": 9.5},
-            {"app_name": "lip-sync", "option": "AutoLipSync", "video_duration": 9.5, "prompt": "hi"},
+            {"app_name": "lip-sync", "option": "AutoLipSync", "prompt": "hi", "video_duration": 9.5},
         ),
-        (
-            "avatars/lip-sync",
-            {"avatar_id": "a", "voice_id": "v", "prompt": "A long script"},
-            {"app_name": "lip-sync", "option": "AvatarLipSync", "prompt": "A long script"},
+        (  # video-v2.txt l.526: lip-sync's own audio duration is priced, as the estimate's length (l.146)
+            "lip-sync",
+            {"image_url": FACE, "audio_url": VOICE, "audio_duration": 90},
+            {"app_name": "lip-sync", "option": "AutoLipSync", "video_duration": 90},
         ),
     ],
 )
@@ -128,6 +138,53 @@ def test_the_estimate_names_the_app_and_option_the_route_is_priced_by(tool, fiel
     row = VIDEO_TOOLS[tool]
     req = estimate_request(row, prepare_values(row, fields))
     assert (req.method, req.path, req.json, req.spends_credits) == ("POST", "/v2/video/estimate-credits", body, False)
+
+
+@pytest.mark.parametrize(
+    ("tool", "inputs", "expected"),
+    [
+        ("lip-sync", {"image_url": FACE, "audio_url": VOICE}, "give audio_duration (seconds) with max_credits"),
+        ("lip-sync", {"video_url": CLIP, "prompt": "hi"}, "give video_duration (seconds) with max_credits"),
+        ("video-to-video", {"video_url": CLIP}, "the route has no duration field"),
+        ("avatars/lip-sync", {"avatar_id": "a", "voice_id": "v", "prompt": "hi"}, "'AvatarLipSync', which no"),
+    ],
+)
+def test_the_credit_guard_is_refused_where_the_estimate_would_have_to_guess_the_price(
+    vimmerse_sandbox, tool, inputs, expected
+):
+    with pytest.raises(VimmerseInputError) as error:
+        VimmerseVideoOperator(task_id="guarded", tool=tool, max_credits=100, **inputs)
+    assert "'max_credits'" in str(error.value) and expected in str(error.value)
+    with pytest.raises(VimmerseInputError, match=re.escape(expected)):
+        estimate_request(VIDEO_TOOLS[tool], inputs)
+    assert vimmerse_sandbox.client.ledger() == [], "nothing was asked, nothing was paid"
+
+
+#: A priced tool per case, with every field its handler prices set (and one left to its default).
+PRICED = {
+    "reference-to-video": {"image_urls": [FACE], "prompt": "a dance", "quantity": 2, "option": "VeoReference"},
+    "video-effects": {"image_url": FACE, "prompt": "sparkles", "option": "PikaEffects"},
+    "lip-sync": {"image_url": FACE, "audio_url": VOICE, "audio_duration": 90, "prompt": "hello", "video_duration": 4},
+}
+
+
+@pytest.mark.parametrize("tool", sorted(PRICED))
+def test_the_estimate_carries_the_pricing_fields_of_the_job_it_guards(vimmerse_sandbox, airflow_db, tmp_path, tool):
+    dag = new_dag(f"guard_{tool.replace('-', '_')}", tmp_path, **FAST)
+    with dag:
+        VimmerseVideoOperator(task_id="guarded", tool=tool, max_credits=1000, deferrable=False, **PRICED[tool])
+    result = run_dag(dag, tmp_path, ["guarded"])
+
+    assert result.states == {"guarded": "success"}, result.errors
+    [priced] = vimmerse_sandbox.state.estimates  # the fields the estimate carried
+    charged = vimmerse_sandbox.state.assets[result.xcom("guarded")["id"]].args  # the job, documented defaults filled
+    row = VIDEO_TOOLS[tool]
+    assert (priced["app_name"], priced["option"]) == (row.app_name, charged["option"])
+    for name in row.prices:
+        assert priced.get(name) == charged[name], f"{name}: the job is charged for {charged[name]!r}"
+    lengths = [charged[name] for name in row.lengths.values() if charged.get(name) is not None]
+    if lengths:
+        assert priced["video_duration"] == max(lengths), "the estimate prices the longest length the job states"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +259,7 @@ def test_an_unfinished_asset_is_waited_on_in_the_triggerer_or_here(
     dag = new_dag("video_async_waits", tmp_path, **FAST)
     with dag:
         VimmerseVideoOperator(
-            task_id="deferred", tool="video-to-video", video_url=CLIP, deferrable=True, max_credits=10
+            task_id="deferred", tool="reference-to-video", image_urls=[FACE], deferrable=True, max_credits=10
         )
         VimmerseVideoOperator(task_id="here", tool="sound-effect", video_url=CLIP, prompt="rain", deferrable=False)
         VimmerseVideoOperator(task_id="fails", tool="sound-effect", video_url=CLIP, prompt="[sandbox:fail]")
