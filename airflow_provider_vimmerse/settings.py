@@ -112,7 +112,10 @@ OPTIONS: tuple[Option, ...] = (
         "webhook_secret",
         "string",
         None,
-        "Secret that signs the webhook URLs (HMAC-SHA256); the same value on every worker and api-server. "
+        "Secret that signs the webhook URLs (HMAC-SHA256): at least 32 bytes of random text, the same value on "
+        "every worker and api-server; make one with "
+        '``python -c "import secrets; print(secrets.token_urlsafe(32))"``. A shorter or blank secret fails a task '
+        "that would send a webhook URL, before it submits anything, and the receiver then refuses every delivery. "
         "Changing it invalidates the URLs of jobs already running (their waits then poll).",
         example="a long random string",
         sensitive=True,

@@ -41,7 +41,7 @@ from benchmarks.common import (
     use_sandbox_connection,
 )
 
-SECRET = secrets.token_hex(16)
+SECRET = secrets.token_urlsafe(32)
 
 
 class Receiver:
@@ -101,7 +101,8 @@ async def submit_jobs(count: int, webhook_base: str | None) -> dict[str, tuple[s
         fields: dict[str, Any] = {"prompt": f"bench {n}"}
         task_id = f"wait_{n}"
         if webhook_base:
-            fields["webhook_url"] = WebhookTarget("media", "bench", "run", task_id).url(webhook_base, SECRET)
+            target = WebhookTarget("media", "bench", "run", task_id, try_number=1, expires_at=int(time.time()) + 7200)
+            fields["webhook_url"] = target.url(webhook_base, SECRET)
         req = ApiRequest("POST", "/media", form=form_fields(fields), spends_credits=True)
         submitted[(await hook.arequest(req))["data"]["id"]] = (task_id, time.time())
 

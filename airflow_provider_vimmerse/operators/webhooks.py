@@ -4,19 +4,34 @@ What a job operator asks for when webhooks are on: the signed ``webhook_url`` it
 Webhooks are off unless ``[vimmerse] webhooks`` (or a connection's extra ``webhooks``) turns them on.
 Then :func:`plan_webhook` returns a :class:`WebhookPlan` for a deferrable wait on a new media, batch or
 story job whose task did not set ``webhook_url`` itself, on Airflow 3.3+ with ``webhook_base_url`` and
-``webhook_secret`` configured; otherwise None, with one log line saying why the wait polls.
+``webhook_secret`` configured; otherwise None, with one log line saying why the wait polls. A
+``webhook_secret`` too weak to sign (:func:`~airflow_provider_vimmerse.api.webhooks.check_secret`) fails
+the task before anything is submitted. The URL belongs to this try and expires at the wait's deadline.
 See ``docs/waiting.md``.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_vimmerse.api.webhooks import HINT_KEY, ID_FIELDS, WebhookError, WebhookTarget
+from airflow_provider_vimmerse.api.webhooks import (
+    HINT_KEY,
+    ID_FIELDS,
+    SECRET_OPTION,
+    WebhookError,
+    WebhookTarget,
+    check_secret,
+)
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: The first Airflow whose triggers can read an XCom (the recorded hint) and whose api-server serves the receiver.
 MIN_AIRFLOW = (3, 3)
+#: Seconds the URL outlives ``timeout`` counted from the plan: the wait's deadline is counted from the end of
+#: the submit (which may retry), a little later.
+SUBMIT_ALLOWANCE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,19 @@ def webhooks_enabled(operator: Any) -> bool:
     return bool(settings.get("webhooks")) if chosen is None else chosen
 
 
+def wait_deadline(operator: Any, now: float | None = None) -> int:
+    """
+    Return when the URL of this try expires (whole seconds since the epoch): the deadline of its wait.
+
+    :param operator: the operator, whose ``timeout`` bounds the wait
+    :param now: the time of the plan (default: now)
+    """
+    from airflow_provider_vimmerse.operators.base import _seconds
+
+    started = time.time() if now is None else now
+    return math.ceil(started + (_seconds(operator.timeout) or 0) + SUBMIT_ALLOWANCE_SECONDS)
+
+
 def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
     """
     Return the webhook this try of ``operator`` should send, or None (the wait polls).
@@ -87,8 +115,20 @@ def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
     ti = context["ti"]
     map_index = ti.map_index if ti.map_index is not None else -1
     if why_not is None:
+        problem = check_secret(secret)
+        if problem is not None:  # a URL signed with it could be forged: fail before anything is spent
+            raise VimmerseInputError(SECRET_OPTION, problem)
         try:
-            url = WebhookTarget(kind, ti.dag_id, ti.run_id, ti.task_id, map_index).url(base_url, secret)
+            this_try = WebhookTarget(
+                kind,
+                ti.dag_id,
+                ti.run_id,
+                ti.task_id,
+                map_index,
+                try_number=ti.try_number,
+                expires_at=wait_deadline(operator),
+            )
+            url = this_try.url(base_url, secret)
         except WebhookError as error:
             why_not = str(error)
     if why_not is not None:

@@ -37,7 +37,7 @@ POOL = ("vimmerse_jobs", "3", "Vimmerse jobs in flight")
 #: Webhooks (tests/native/test_webhooks.py): the deployment's ``[vimmerse] webhooks`` stays off, so no other
 #: test's wait changes; only tasks on this connection (extra ``webhooks: true``) ask for them.
 WEBHOOK_CONN_ID = "vimmerse_webhooks"
-WEBHOOK_SECRET = "native-tests-webhook-secret"
+WEBHOOK_SECRET = "native-tests-webhook-secret-of-at-least-32-bytes"
 WEBHOOK_CHECK_INTERVAL = 2
 
 

@@ -15,11 +15,11 @@ import signal
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from airflow_provider_vimmerse.api.webhooks import HINT_KEY, RECEIVER_PATH, WebhookTarget
+from airflow_provider_vimmerse.api.webhooks import HINT_KEY, RECEIVER_PATH, SIGNATURE_PARAM, WebhookTarget
 from tests.cluster import cluster_test_marks, wait_until
 from tests.native.conftest import JOB_SECONDS, WEBHOOK_CHECK_INTERVAL, WEBHOOK_CONN_ID, WEBHOOK_SECRET
 
@@ -130,6 +130,10 @@ def test_the_sandbox_delivery_wakes_the_deferred_tasks_with_few_requests(deploym
         sent = deliveries(deployment, job_id)
         assert len(sent) == 1 and sent[0]["status"] == 200, sent
         assert sent[0]["url"].startswith(f"{cluster.api_url}{RECEIVER_PATH}?kind={kind}&dag_id=vimmerse_webhook_waits")
+        query = dict(parse_qsl(urlsplit(sent[0]["url"]).query))
+        # the URL belongs to try 1 and expires with the wait (timeout=600, counted from the plan)
+        assert query["try"] == "1" and tis[task_id].try_number == 1
+        assert 600 + 300 <= int(query["exp"]) - tis[task_id].start_date.timestamp() <= 600 + 300 + 60
         hint = cluster.xcom("vimmerse_webhook_waits", run_id, task_id, key=HINT_KEY)
         assert hint["job_id"] == job_id, "the receiver recorded the hint on the waiting task instance"
         delivered = dt.datetime.fromisoformat(sent[0]["time"])
@@ -158,13 +162,28 @@ def test_forged_and_foreign_deliveries_change_nothing(deployment):
         wait_until(
             lambda: "media" in cluster.deferred_tasks("vimmerse_webhook_waits", run_id), 120, "the media task to defer"
         )
-        target = WebhookTarget("media", "vimmerse_webhook_waits", run_id, "media")
+        target = WebhookTarget(
+            "media", "vimmerse_webhook_waits", run_id, "media", try_number=1, expires_at=int(time.time()) + 600
+        )
         url = target.url(cluster.api_url, WEBHOOK_SECRET)
+        signature = dict(parse_qsl(urlsplit(url).query))[SIGNATURE_PARAM]
         # a bad signature: 403, nothing recorded
-        forged = requests.post(url.replace("sig=", "sig=0"), json={"media_id": "x", "status": "success"}, timeout=10)
+        sig = f"{SIGNATURE_PARAM}="
+        forged = requests.post(url.replace(sig, f"{sig}0"), json={"media_id": "x", "status": "success"}, timeout=10)
         assert forged.status_code == 403
-        unsigned = requests.post(url.split("&sig=")[0], json={"media_id": "x", "status": "success"}, timeout=10)
+        unsigned = requests.post(url.split(f"&{sig}")[0], json={"media_id": "x", "status": "success"}, timeout=10)
         assert unsigned.status_code == 403
+        # a genuine URL past its expiry, or of another try: refused, nothing recorded
+        expired = WebhookTarget(
+            "media", "vimmerse_webhook_waits", run_id, "media", try_number=1, expires_at=int(time.time()) - 1
+        ).url(cluster.api_url, WEBHOOK_SECRET)
+        late = requests.post(expired, json={"media_id": "x", "status": "success"}, timeout=10)
+        assert late.status_code == 403 and "expired" in late.json()["detail"]
+        next_try = WebhookTarget(
+            "media", "vimmerse_webhook_waits", run_id, "media", try_number=2, expires_at=int(time.time()) + 600
+        ).url(cluster.api_url, WEBHOOK_SECRET)
+        other_try = requests.post(next_try, json={"media_id": "x", "status": "success"}, timeout=10)
+        assert other_try.json() == {"recorded": False, "reason": "the URL belongs to try 2, the task is on try 1"}
         assert hint_of(cluster, run_id) is None, "only the empty hint the operator records before its submit"
         # a valid URL with another job's id: recorded (the URL is genuine), ignored by the trigger
         foreign = requests.post(
@@ -182,7 +201,10 @@ def test_forged_and_foreign_deliveries_change_nothing(deployment):
     # the worker's read, and the real delivery's confirmation; the foreign hint cost nothing
     assert status_reads(deployment, f"/media/{job_id}/processing-status") == 2
     log = cluster.task_log("vimmerse_webhook_waits", run_id, "media", try_number=1)
-    assert "ignoring a webhook for another job (not-this-job" in log
+    assert "ignoring a webhook for another job ('not-this-job'" in log
+    # the api-server's access log shows each delivery with its signature masked
+    access = "".join(component.log_path.read_text(errors="replace") for component in cluster.by_kind("api-server"))
+    assert f"{SIGNATURE_PARAM}=%2A%2A%2A" in access and signature not in access
     # a late delivery (the task is done): answered 2xx so the API does not retry, nothing recorded
     late = requests.post(url, json={"media_id": job_id, "status": "success"}, timeout=10)
     assert late.status_code == 200 and late.json()["recorded"] is False

@@ -7,18 +7,19 @@ path (delivery, receiver, hint, trigger) runs in a real Airflow in ``tests/nativ
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from airflow_provider_vimmerse.api.webhooks import RECEIVER_PATH, WebhookTarget
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
-from airflow_provider_vimmerse.operators.webhooks import airflow_lacks_hints
+from airflow_provider_vimmerse.operators.webhooks import SUBMIT_ALLOWANCE_SECONDS, airflow_lacks_hints
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
 from tests.dag_runs import new_dag, run_dag
 from tests.operators.conftest import logged
 
-SECRET = "operator-tests-webhook-secret"
+SECRET = "operator-tests-webhook-secret-of-32-bytes-and-more"
 BASE = "https://airflow.example.com"
 
 
@@ -44,7 +45,8 @@ def test_the_operator_fills_a_signed_url_naming_its_task_or_says_why_not(
     airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, capsys, caplog
 ):
     vimmerse_sandbox.client.configure(job_seconds=1)
-    result = run_one(tmp_path, "webhook_fill", poll_interval=0.3)
+    started = time.time()
+    result = run_one(tmp_path, "webhook_fill", poll_interval=0.3, timeout=600)
     assert result.states == {"make": "success"}, "the safety net (here poll_interval) ends the wait anyway"
     url = sent_webhook_url(vimmerse_sandbox)
     if airflow_lacks_hints() is not None:  # Airflow 2.11: no receiver, no hint reading
@@ -57,6 +59,26 @@ def test_the_operator_fills_a_signed_url_naming_its_task_or_says_why_not(
     target = WebhookTarget.from_query(params, SECRET)
     assert (target.kind, target.dag_id, target.task_id, target.map_index) == ("media", "webhook_fill", "make", -1)
     assert SECRET not in url
+    # it belongs to this try and expires with the wait (timeout=600), signed with the rest
+    assert target.try_number == 1 and params["try"] == "1"
+    assert started + 600 <= target.expires_at <= time.time() + 600 + SUBMIT_ALLOWANCE_SECONDS + 1
+    assert int(params["exp"]) == target.expires_at
+
+
+@pytest.mark.parametrize("weak", ["x", "   ", "s3cret", "a" * 31], ids=["x", "spaces", "short", "31 bytes"])
+def test_a_weak_secret_fails_the_task_before_any_request(
+    airflow_db, vimmerse_sandbox, webhooks_on, tmp_path, monkeypatch, capsys, caplog, weak
+):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_SECRET", weak)
+    result = run_one(tmp_path, "webhook_weak_secret", poll_interval=0.3)
+    if airflow_lacks_hints() is not None:  # Airflow 2.11: no URL is planned, so no secret is used
+        assert result.states == {"make": "success"} and sent_webhook_url(vimmerse_sandbox) == ""
+        return
+    assert result.states == {"make": "failed"}
+    assert vimmerse_sandbox.client.ledger() == [], "no request reached the API: nothing was spent"
+    text = logged(capsys, caplog)
+    assert "VimmerseInputError" in text and "Invalid '[vimmerse] webhook_secret': " in text
+    assert "at least 32 bytes" in text and 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in text
 
 
 def test_a_webhook_url_set_by_the_task_is_kept_and_the_wait_polls(

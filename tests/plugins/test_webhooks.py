@@ -4,21 +4,33 @@ The webhook receiver (``POST /vimmerse/webhooks/hint``) in a real Airflow 3 api-
 A DAG runs once with ``dag.test()`` so its run and task instances are real rows; a test then puts the
 ``waiting`` task instance in the state it wants (deferred, or done for a late delivery) and posts
 deliveries through Airflow's own FastAPI app (``create_app``, with this provider's plugin) with no
-login. What the receiver recorded is read back from the XCom table, as the triggerer would.
+login. What the receiver recorded is read back from the XCom table, as the triggerer would. Slow and
+vanishing senders talk over a real socket to that app served by uvicorn, as ``airflow api-server`` serves it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from airflow_provider_vimmerse.api.webhooks import HINT_KEY, MAX_BODY_BYTES, RECEIVER_PATH, WebhookTarget
+from airflow_provider_vimmerse.api import webhooks as webhook_urls
+from airflow_provider_vimmerse.api.webhooks import (
+    HINT_KEY,
+    MAX_BODY_BYTES,
+    RECEIVER_PATH,
+    SIGNATURE_PARAM,
+    WebhookTarget,
+)
 from tests.cluster import airflow_major
 from tests.dag_runs import new_dag, python_task, run_dag
 from tests.plugins.test_app import airflow_api
@@ -28,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 DAG_ID = "vimmerse_webhook_receiver"
-SECRET = "receiver-tests-webhook-secret"
+SECRET = "receiver-tests-webhook-secret-of-more-than-32-bytes"
 JOB_ID = "media-0123"
 BASE_URL = "https://airflow.example.com"
 #: The documented payload the API posts when a media job ends.
@@ -48,8 +60,8 @@ def run_id(airflow_db, tmp_path_factory) -> str:
     return result.run.run_id
 
 
-def set_state(run_id: str, task_id: str, state: str) -> None:
-    """Put one task instance of the run in ``state`` and forget its hints, as a test starts from."""
+def set_state(run_id: str, task_id: str, state: str, try_number: int = 1) -> None:
+    """Put one task instance of the run in ``state`` (and try) and forget its hints, as a test starts from."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel  # type: ignore[attr-defined,unused-ignore]  # Airflow 3
     from airflow.utils.session import create_session
@@ -59,7 +71,7 @@ def set_state(run_id: str, task_id: str, state: str) -> None:
         session.execute(
             update(TaskInstance)
             .where(TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id)
-            .values(state=state)
+            .values(state=state, try_number=try_number)
         )
         session.execute(delete(XComModel).where(XComModel.dag_id == DAG_ID, XComModel.key == HINT_KEY))
 
@@ -83,9 +95,19 @@ def hints(run_id: str) -> dict[str, list[Any]]:
     return found
 
 
-def signed_path(run_id: str, task_id: str = "waiting", *, secret: str = SECRET, kind: str = "media") -> str:
-    """Return the path and query of the URL the operator would send as ``webhook_url`` for one task."""
-    url = urlsplit(WebhookTarget(kind, DAG_ID, run_id, task_id).url(BASE_URL, secret))
+def signed_path(
+    run_id: str,
+    task_id: str = "waiting",
+    *,
+    secret: str = SECRET,
+    kind: str = "media",
+    try_number: int = 1,
+    expires_at: float | None = None,
+) -> str:
+    """Return the path and query of the URL the operator would send as ``webhook_url`` for one task (try 1)."""
+    expiry = int(time.time() + 3600 if expires_at is None else expires_at)
+    target = WebhookTarget(kind, DAG_ID, run_id, task_id, try_number=try_number, expires_at=expiry)
+    url = urlsplit(target.url(BASE_URL, secret))
     return f"{url.path}?{url.query}"
 
 
@@ -162,17 +184,20 @@ def test_each_waiting_state_takes_a_hint(client, run_id):
 
 def forged_paths(run_id: str) -> dict[str, str]:
     """Return URLs that the receiver must refuse, by what is wrong with them."""
+    sig = f"{SIGNATURE_PARAM}="
     genuine = signed_path(run_id)
-    other_sig = urlsplit(signed_path(run_id, "other")).query.rsplit("sig=", 1)[1]
+    other_sig = urlsplit(signed_path(run_id, "other")).query.rsplit(sig, 1)[1]
     return {
-        "signature for another task": genuine.rsplit("sig=", 1)[0] + f"sig={other_sig}",
+        "signature for another task": genuine.rsplit(sig, 1)[0] + f"{sig}{other_sig}",
         "task changed after signing": genuine.replace("task_id=waiting", "task_id=other"),
-        "signed under another secret": signed_path(run_id, secret="someone-elses-secret"),
+        "signed under another secret": signed_path(run_id, secret="someone-elses-secret-just-as-long-as-ours"),
         "signature of another kind": genuine.replace("kind=media", "kind=batch"),
         "signature altered": genuine[:-1] + ("0" if genuine[-1] != "0" else "1"),
-        "no signature": genuine.rsplit("&sig=", 1)[0],
-        "empty signature": genuine.rsplit("sig=", 1)[0] + "sig=",
+        "no signature": genuine.rsplit(f"&{sig}", 1)[0],
+        "empty signature": genuine.rsplit(sig, 1)[0] + sig,
         "map index written differently": genuine.replace("map_index=-1", "map_index=-01"),
+        "try changed after signing": genuine.replace("try=1", "try=2"),
+        "expiry pushed out after signing": re.sub(r"exp=(\d+)", lambda m: f"exp={int(m[1]) + 86400}", genuine),
         "no query": RECEIVER_PATH,
     }
 
@@ -188,6 +213,8 @@ def forged_paths(run_id: str) -> dict[str, str]:
         "no signature",
         "empty signature",
         "map index written differently",
+        "try changed after signing",
+        "expiry pushed out after signing",
         "no query",
     ],
 )
@@ -210,6 +237,26 @@ def test_a_forged_delivery_for_the_other_task_records_nothing_there(client, run_
         assert list(hints(run_id)) == ["other"], "its own signed URL does record"
     finally:
         set_state(run_id, "other", "success")
+
+
+# ---------------------------------------------------------------------- one try, until the wait's deadline
+
+
+def test_a_genuine_url_past_its_expiry_is_refused_and_records_nothing(client, run_id):
+    answer = client.post(signed_path(run_id, expires_at=time.time() - 1), json=PAYLOAD)
+    assert answer.status_code == 403, answer.text
+    assert "expired" in answer.json()["detail"]
+    assert hints(run_id) == {}
+    assert client.post(signed_path(run_id, expires_at=time.time() + 60), json=PAYLOAD).json() == {"recorded": True}
+
+
+def test_a_url_of_an_earlier_try_records_nothing_on_the_next_try(client, run_id):
+    set_state(run_id, "waiting", "deferred", try_number=2)
+    answer = client.post(signed_path(run_id, try_number=1), json=PAYLOAD)
+    assert answer.status_code == 200, "2xx: the API does not retry it, as for a late delivery"
+    assert answer.json() == {"recorded": False, "reason": "the URL belongs to try 1, the task is on try 2"}
+    assert hints(run_id) == {}
+    assert client.post(signed_path(run_id, try_number=2), json=PAYLOAD).json() == {"recorded": True}
 
 
 # ---------------------------------------------------------------------- bodies
@@ -257,6 +304,91 @@ def test_a_body_over_the_limit_is_a_413_declared_or_streamed(client, run_id):
     assert client.post(signed_path(run_id), content=at_limit).json() == {"recorded": True}
 
 
+# ---------------------------------------------------------------------- slow and vanishing senders, over a socket
+
+
+@contextmanager
+def served(app: Any) -> Iterator[tuple[str, int]]:
+    """Serve ``app`` with uvicorn on a free local port (a thread of this process); yield its address."""
+    import uvicorn
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    # as ``airflow api-server`` runs it: Airflow's own access log middleware, no uvicorn log setup
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield listener.getsockname()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+def start_delivery(address: tuple[str, int], path: str, declared: int) -> socket.socket:
+    """Send a delivery's headers announcing ``declared`` bytes of body, and the first byte only."""
+    connection = socket.create_connection(address, timeout=10)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: airflow.example.com\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {declared}\r\n\r\n"
+    )
+    connection.sendall(head.encode() + b"{")
+    return connection
+
+
+@pytest.fixture
+def receiver(monkeypatch) -> Any:
+    """The receiver's module, with a body timeout short enough for a test."""
+    from airflow_provider_vimmerse.plugins import webhooks
+
+    monkeypatch.setattr(webhooks, "BODY_TIMEOUT_SECONDS", 0.5)
+    return webhooks
+
+
+def test_a_body_trickled_slower_than_the_timeout_is_a_408_and_the_connection_closes(client, run_id, receiver):
+    """The review's attack: a byte at a time keeps no connection past the body timeout."""
+    with served(client.app) as address:
+        connection = start_delivery(address, signed_path(run_id), 100)
+        connection.settimeout(0.1)
+        started, answer, closed = time.monotonic(), b"", False
+        while time.monotonic() - started < 5 and not closed:
+            if not answer:
+                connection.sendall(b" ")  # one more byte of body, never enough
+            try:
+                chunk = connection.recv(65536)
+            except TimeoutError:
+                continue
+            answer, closed = answer + chunk, not chunk
+        took = time.monotonic() - started
+        connection.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"the body did not arrive within 0.5 s" in answer
+    assert closed and took < 0.5 + 1.5, f"answered and closed after {took:.2f} s; the timeout is 0.5 s"
+    assert hints(run_id) == {}
+
+
+def test_a_sender_that_disconnects_mid_body_is_one_quiet_log_line(client, run_id, receiver, caplog):
+    caplog.set_level(logging.INFO)
+    with served(client.app) as address:
+        connection = start_delivery(address, signed_path(run_id), 100)
+        time.sleep(0.2)
+        connection.close()
+        deadline = time.monotonic() + 5
+        while "disconnected" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert not any(record.exc_info for record in caplog.records), "no traceback"
+    assert "Exception in ASGI application" not in caplog.text and "Traceback" not in caplog.text
+    quiet = [record for record in caplog.records if "disconnected before its body was complete" in record.getMessage()]
+    assert len(quiet) == 1 and quiet[0].levelno == logging.INFO
+    assert hints(run_id) == {}
+
+
 # ---------------------------------------------------------------------- the documented non-2xx/late answers
 
 
@@ -269,6 +401,31 @@ def test_without_a_secret_the_receiver_answers_404_and_records_nothing(monkeypat
     assert answer.status_code == 404, answer.text
     assert answer.json() == {"detail": "webhooks are not configured on this Airflow"}
     assert hints(run_id) == {}
+
+
+@pytest.mark.parametrize("weak", ["x", "   ", "s3cret", "a" * 31])
+def test_with_a_weak_secret_the_receiver_serves_nothing_and_logs_one_error(monkeypatch, run_id, caplog, weak):
+    """The review's forgery: ``x`` recovered from one URL signs any other. Such a secret now serves nothing."""
+    from airflow_provider_vimmerse.plugins import webhooks
+
+    monkeypatch.setattr(webhooks, "_logged_problems", set())
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_SECRET", weak)
+    set_state(run_id, "waiting", "deferred")
+    with monkeypatch.context() as patch:  # a URL signed under the weak secret, as the attacker forges one
+        patch.setattr(webhook_urls, "check_secret", lambda secret: None)
+        forged = signed_path(run_id, secret=weak)
+    caplog.set_level(logging.INFO)
+    with airflow_api(monkeypatch, all_admins=False) as (client, _):
+        answers = [client.post(forged, json=PAYLOAD) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [404] * 3
+    assert answers[0].json() == {"detail": "webhooks are not configured on this Airflow"}, "nothing said of the secret"
+    assert hints(run_id) == {}
+    logged = [record for record in caplog.records if "webhook_secret" in record.getMessage()]
+    assert len(logged) == 1, "one error line, not one per delivery"
+    message = logged[0].getMessage()
+    assert logged[0].levelno == logging.ERROR
+    assert "[vimmerse] webhook_secret is" in message and "at least 32 bytes" in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in message
 
 
 @pytest.mark.parametrize("state", ["success", "failed", "up_for_retry", "skipped", "upstream_failed"])
@@ -303,3 +460,16 @@ def test_the_receiver_takes_no_login_but_opens_nothing_else(client, run_id):
     # nor does a valid signed URL reach any other route of the plugin or Airflow
     query = urlsplit(signed_path(run_id)).query
     assert client.get(f"/vimmerse/api/jobs?{query}").status_code in (401, 403)
+
+
+def test_the_api_servers_access_log_masks_the_signature(client, run_id, capsys, caplog):
+    path = signed_path(run_id)
+    signature = dict(parse_qsl(urlsplit(path).query))[SIGNATURE_PARAM]
+    assert client.post(path, json=PAYLOAD).json() == {"recorded": True}
+    access = [line for line in capsys.readouterr().out.splitlines() if "[http.access]" in line]
+    assert len(access) == 1 and "path=/vimmerse/webhooks/hint" in access[0], access
+    assert f"{SIGNATURE_PARAM}=%2A%2A%2A" in access[0], "Airflow masks a parameter named like a token"
+    assert signature not in access[0]
+    assert signature not in "".join(
+        record.getMessage() for record in caplog.records if record.name.startswith(("http.access", "uvicorn"))
+    )

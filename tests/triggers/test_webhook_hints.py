@@ -114,6 +114,21 @@ def test_a_hint_for_another_job_costs_no_request(vimmerse_sandbox, caplog, capsy
     assert log_lines(caplog, capsys, "ignoring a webhook for another job")
 
 
+def test_a_hints_values_are_logged_quoted_so_they_cannot_forge_a_log_line(vimmerse_sandbox, caplog, capsys):
+    """A hint's job id and status come from the delivery's body: a newline in them stays inside one line."""
+    vimmerse_sandbox.client.configure(job_seconds=1)
+    job_id = submit("a lighthouse")
+    forged = "someone-elses-job\n2026-01-01 [error] forged line"
+    steps = ((0.3, {"hint": hint(forged, "fail\nforged status")}), (1.5, {"hint": hint(job_id)}))
+    event, _ = asyncio.run(wait_with(make(job_id, {}), *steps))
+    assert event["status"] == "success"
+    text = capsys.readouterr().out + caplog.text  # structlog prints on Airflow 3, stdlib logging on Airflow 2
+    lines = [line for line in text.splitlines() if "forged" in line]
+    assert lines and all("ignoring a webhook for another job" in line for line in lines), "no line of their own"
+    assert "'someone-elses-job\\n2026-01-01 [error] forged line'" in lines[0]
+    assert "'fail\\nforged status'" in lines[0]
+
+
 def test_a_lost_delivery_costs_only_latency_the_safety_net_ends_the_wait(vimmerse_sandbox):
     vimmerse_sandbox.client.configure(job_seconds=1)
     job_id = submit("a lighthouse")
