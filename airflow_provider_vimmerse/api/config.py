@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import platform
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,9 @@ DEFAULT_CONN_ID = "vimmerse_default"
 DEFAULT_BASE_URL = "https://api.vimmerse.net"
 DEFAULT_WEB_URL = "https://www.vimmerse.net"
 DEFAULT_TIMEOUT = 60.0
+#: Seconds to wait for the answer of a story step the API answers only when done: "This step may take
+#: several minutes" (openapi.json, POST /story/{story_id}/scenes); docs/api-contract.md.
+DEFAULT_SLOW_STEP_TIMEOUT = 600.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 5
 MAX_RETRIES = 20
@@ -35,6 +37,11 @@ NO_API_KEY = "No API key: put your Vimmerse API key in the connection's API Key 
 #: Connection extra fields: name -> (label, description). The UI form and the docs read this.
 EXTRA_FIELDS: Mapping[str, tuple[str, str]] = {
     "timeout": ("Request timeout (s)", f"Read timeout of one request, in seconds. Default {DEFAULT_TIMEOUT:g}."),
+    "slow_step_timeout": (
+        "Slow step answer timeout (s)",
+        "Read timeout of the story steps the API answers only when done (storyboard, elements, scenes). "
+        f"Default {DEFAULT_SLOW_STEP_TIMEOUT:g}.",
+    ),
     "connect_timeout": (
         "Connect timeout (s)",
         f"Seconds to wait for a connection to the API. Default {DEFAULT_CONNECT_TIMEOUT:g}.",
@@ -79,6 +86,7 @@ class ApiConfig:
     :param base_url: API base URL without trailing slash
     :param api_key: the API key (never printed)
     :param timeout: read timeout in seconds
+    :param slow_step_timeout: read timeout of the story steps answered only when done, in seconds
     :param connect_timeout: connect timeout in seconds
     :param retries: how many times a failed request may be retried
     :param web_url: web app base URL for links
@@ -90,6 +98,7 @@ class ApiConfig:
     base_url: str = DEFAULT_BASE_URL
     api_key: str = field(default="", repr=False)
     timeout: float = DEFAULT_TIMEOUT
+    slow_step_timeout: float = DEFAULT_SLOW_STEP_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     web_url: str = DEFAULT_WEB_URL
@@ -121,6 +130,9 @@ class ApiConfig:
             base_url=_base_url(host, schema, port),
             api_key=(password or "").strip(),
             timeout=_number(extra, "timeout", DEFAULT_TIMEOUT, minimum=0.1, maximum=3600),
+            slow_step_timeout=_number(
+                extra, "slow_step_timeout", DEFAULT_SLOW_STEP_TIMEOUT, minimum=0.1, maximum=3 * 3600
+            ),
             connect_timeout=_number(extra, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, minimum=0.1, maximum=600),
             retries=int(_number(extra, "retries", DEFAULT_RETRIES, minimum=0, maximum=MAX_RETRIES)),
             web_url=str(extra.get("web_url") or DEFAULT_WEB_URL).rstrip("/"),
@@ -177,8 +189,6 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str:
         if port:
             host = f"{host}:{port}"
     problem = url_problem(host)
-    if problem is None and re.sub(r"^[a-zA-Z]+://[^/?#]*", "", host).strip("/"):
-        problem = "has a path (the base URL is scheme, host and port only)"
     if problem is not None:
         raise VimmerseInputError("host", f"must be an http(s) URL such as {DEFAULT_BASE_URL}; this one {problem}")
     return host.rstrip("/")

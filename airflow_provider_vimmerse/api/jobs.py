@@ -53,6 +53,9 @@ class JobKind:
     :param delete_path: API path that deletes the job (``{job_id}`` is replaced); empty when the API has none
     :param status_from_outputs: the status route documents no status field, only outputs that appear
         when the job is done (a finetune's sample images): the answer is read with :func:`job_object`
+    :param step: a story step (``elements``, ``scenes``) whose end shows in the story object, not in a
+        status: a wait on it reads the story until the step's images are there
+        (:func:`~airflow_provider_vimmerse.api.story.step_done`), as :func:`job_object` says
     """
 
     name: str
@@ -73,6 +76,7 @@ class JobKind:
     run_markers: tuple[str, ...] = ()
     delete_path: str = ""
     status_from_outputs: bool = False
+    step: str = ""
 
     def state_of(self, raw_status: Any) -> JobStatus | None:
         """
@@ -166,6 +170,10 @@ DEFAULT_ASSET_STATUS_PATH = "/asset/{job_id}"
 #: samples listed -> done; none yet -> still training.
 SAMPLES_READY = "success"
 SAMPLES_PENDING = "training"
+#: The status a story step reads as, made from the story object (a step has no status of its own).
+STEP_STATUS_FIELD = "step_status"
+STEP_DONE = "done"
+STEP_PENDING = "drawing"
 
 JOB_KINDS: Mapping[str, JobKind] = {
     "media": _row(
@@ -224,6 +232,25 @@ JOB_KINDS: Mapping[str, JobKind] = {
         web_page=False,
         status_from_outputs=True,
     ),
+    # A story step the API answers only when done ("This step may take several minutes": openapi.json
+    # POST /story/{story_id}/scenes), waited on only when its answer did not come in time: the story is
+    # read until the step's images are there (story.txt: the steps "craft images"); a failed story fails it.
+    **{
+        f"story_{step}": replace(
+            _group("story"),
+            name=f"story_{step}",
+            status_field=STEP_STATUS_FIELD,
+            running=_values(STEP_PENDING),
+            succeeded=_values(STEP_DONE),
+            members_field="",
+            finished_field="",
+            failed_field="",
+            run_markers=(),
+            delete_path="",
+            step=step,
+        )
+        for step in ("elements", "scenes")
+    },
 }
 
 
@@ -252,6 +279,8 @@ def job_object(kind: JobKind, body: Any) -> Any:
     :param kind: the job's kind
     :param body: the decoded answer
     """
+    if kind.step:
+        return _step_object(kind, body)
     if not kind.status_from_outputs:
         return body
     items = body.get("data") if isinstance(body, Mapping) and set(body) <= {"data", "message"} else body
@@ -259,6 +288,22 @@ def job_object(kind: JobKind, body: Any) -> Any:
         return body
     urls = _urls(items, "URL", "url")
     return {kind.status_field: SAMPLES_READY if urls else SAMPLES_PENDING, kind.output_field: urls}
+
+
+def _step_object(kind: JobKind, body: Any) -> Any:
+    """Return a story answer with the status of ``kind.step`` added: done, still drawing, or the story's failure."""
+    from airflow_provider_vimmerse.api.responses import unwrap
+    from airflow_provider_vimmerse.api.story import step_done
+
+    obj = unwrap(body)
+    if not isinstance(obj, Mapping):
+        return body
+    own = obj.get("status")
+    if own in kind.failed or own in kind.cancelled:
+        status = own
+    else:
+        status = STEP_DONE if step_done(kind.step, obj) else STEP_PENDING
+    return {**obj, kind.status_field: status}
 
 
 def output_urls(kind: JobKind, obj: Mapping[str, Any], *, api_url: str | None = None) -> list[str]:

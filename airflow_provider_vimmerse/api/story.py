@@ -123,8 +123,9 @@ UPDATE_FIELDS = ("title", "description", "visibility_status", "additional_videos
 # ---------------------------------------------------------------------- validation
 
 
-#: Read timeout of the story steps the API answers only when done (its own scenes example waits 180 s).
-SLOW_STEP_TIMEOUT = 180.0
+#: The story steps the API answers only when done: their read timeout is the caller's (the connection's
+#: ``slow_step_timeout``, 600 s unless set: "This step may take several minutes", openapi.json /scenes).
+SLOW_STEPS = ("storyboard", "elements", "scenes")
 
 
 def check_story_fields(
@@ -370,30 +371,38 @@ def idea_to_video(values: Mapping[str, Any], path: str = IDEA_TO_VIDEO) -> ApiRe
     return ApiRequest("POST", path, json=body, spends_credits=True)
 
 
-def create_storyboard(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """Build ``POST /story`` (step 1): multipart when image files are sent, a form otherwise."""
+def create_storyboard(
+    values: Mapping[str, Any], files: Sequence[FilePart] = (), *, read_timeout: float | None = None
+) -> ApiRequest:
+    """
+    Build ``POST /story`` (step 1): multipart when image files are sent, a form otherwise.
+
+    :param read_timeout: seconds to wait for the answer (the step answers when done)
+    """
     return ApiRequest(
         "POST",
         CREATE_STORY,
         form=form_fields(encode_story_fields(values)),
         files=tuple(files),
         spends_credits=True,
-        read_timeout=SLOW_STEP_TIMEOUT,
+        read_timeout=read_timeout,
     )
 
 
-def story_step(story_id: str, step: str, values: Mapping[str, Any]) -> ApiRequest:
+def story_step(story_id: str, step: str, values: Mapping[str, Any], *, read_timeout: float | None = None) -> ApiRequest:
     """
     Build ``POST /story/{id}/<step>`` for ``elements``, ``scenes``, ``videos`` or ``concat`` (all spend credits).
 
     :param story_id: the story
     :param step: the step's path segment
     :param values: the step's fields, with the API's names (lists become repeated fields)
+    :param read_timeout: seconds to wait for the answer of a step answered only when done (:data:`SLOW_STEPS`);
+        None: the connection's ``timeout``
     """
     if step not in ("elements", "scenes", "videos", "concat"):
         raise VimmerseInputError("step", f"got {step!r}; allowed values: 'elements', 'scenes', 'videos', 'concat'")
     path = job_path("/story/{job_id}/" + step, story_id)
-    timeout = SLOW_STEP_TIMEOUT if step in ("elements", "scenes") else None
+    timeout = read_timeout if step in SLOW_STEPS else None
     form = form_fields(encode_story_fields(values))
     return ApiRequest("POST", path, form=form, spends_credits=True, read_timeout=timeout)
 

@@ -40,6 +40,8 @@ class Submission:
     :param output: the output itself, when the answer carries it and no job (``text/prompt``)
     :param webhook: the trigger's hint settings when the request asked the API to call a webhook
         (``docs/waiting.md``); None when it did not, or when an earlier try's job was taken back
+    :param wait_kind: the job kind to wait on when it is not the operator's own (a story step whose
+        answer did not come in time is waited on as ``story_scenes``...); empty: the operator's
     """
 
     job_id: str
@@ -49,6 +51,7 @@ class Submission:
     finished: Mapping[str, Any] | None = None
     output: JobResult | None = None
     webhook: dict[str, Any] | None = None
+    wait_kind: str = ""
 
 
 def parse_submission(

@@ -38,6 +38,8 @@ from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseResponseError
 
 ESTIMATE_PATH = "/v2/video/estimate-credits"
+#: Seconds to wait for the answer of a video upload: the documented example's ``timeout=300`` (video-v2.txt l.52).
+VIDEO_UPLOAD_TIMEOUT = 300.0
 
 
 # ---------------------------------------------------------------------- the v2 table
@@ -310,7 +312,10 @@ def parse_estimate(body: Any) -> float:
 def upload_request(media: str, filename: str, content: bytes) -> ApiRequest:
     """Build the upload of a local file: ``POST /v2/video`` (video), ``POST /image`` or ``POST /audio``."""
     path, part = UPLOAD_ROUTES[media]
-    return ApiRequest("POST", path, files=(FilePart(part, filename, content, content_type(filename)),))
+    timeout = VIDEO_UPLOAD_TIMEOUT if path == "/v2/video" else None
+    return ApiRequest(
+        "POST", path, files=(FilePart(part, filename, content, content_type(filename)),), read_timeout=timeout
+    )
 
 
 def hosted_url(body: Any) -> str | None:

@@ -48,7 +48,6 @@ from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_jo
 from airflow_provider_vimmerse.operators.outlets import Made
 from airflow_provider_vimmerse.operators.params import (
     EXTRA,
-    EXTRA_PARAMS,
     KEPT,
     Param,
     api_fields,
@@ -493,8 +492,38 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
 
         baseline = self.hook.run_fingerprint(self.job_kind, job_id)
         requested_at = time.time()
-        submission = self.send(req, job_id=job_id)
+        submission = self.send_on_known_job(req, job_id)
         return replace(submission, job_id=job_id, rerun=Rerun(action, baseline, requested_at, self.rerun_grace))
+
+    def send_on_known_job(self, req: ApiRequest, job_id: str, *, wait_kind: str = "", done: bool = False) -> Submission:
+        """
+        Send a request that works on an existing job; when its answer is lost, wait for the job instead.
+
+        A paid request whose answer does not come (a read timeout, a dropped connection after sending:
+        :class:`~airflow_provider_vimmerse.exceptions.VimmerseJobMayExistError`) may be running: the job
+        is known, so the task reads it back and waits for it (in the triggerer when deferrable), and never
+        sends the request a second time.
+
+        :param req: the request (it names ``job_id`` in its path)
+        :param job_id: the job it works on
+        :param wait_kind: the kind to wait on when it is not the operator's own (a story step)
+        :param done: the request answers when its work is done (as for :meth:`send`)
+        """
+        from airflow_provider_vimmerse.api.submissions import Submission
+
+        try:
+            return self.send(req, job_id=job_id, done=done)
+        except VimmerseJobMayExistError as error:
+            self.log.warning(
+                "%s %s: %s got no answer in time (%s). It may be running, so it is not sent again: "
+                "reading the %s back and waiting for it",
+                self.job_kind,
+                job_id,
+                req.describe(),
+                type(error.__cause__ or error).__name__,
+                self.job_kind,
+            )
+            return Submission(job_id, wait_kind=wait_kind)
 
     def execute(self, context: Any) -> JobResult:
         """Decide this try's webhook (``docs/waiting.md``; off by default), then validate, submit and follow."""
@@ -530,11 +559,12 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         from airflow_provider_vimmerse.api.waiting import JobWatch
 
         job_id, rerun = submission.job_id, submission.rerun
+        kind = submission.wait_kind or self.job_kind
         deadline = time.time() + (_seconds(self.timeout) or 0)
         poll_interval = self.wait_interval()
         grace = _seconds(self.compose_timeout)
         watch = JobWatch(
-            self.job_kind,
+            kind,
             job_id,
             deadline,
             poll_interval,
@@ -547,13 +577,13 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         else:  # the answer, or the earlier try's reattach, already read it
             event = self._observe(watch, submission.status)
         if event is None and self.deferrable:
-            self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", self.job_kind, job_id)
+            self.log.info("Waiting for %s %s in the triggerer (no worker slot held)", kind, job_id)
             from airflow_provider_vimmerse.triggers.job import VimmerseJobTrigger  # only needed to defer
 
             self.defer(
                 trigger=VimmerseJobTrigger(
                     conn_id=self.vimmerse_conn_id,
-                    kind=self.job_kind,
+                    kind=kind,
                     job_id=job_id,
                     deadline=deadline,
                     poll_interval=poll_interval,
@@ -583,7 +613,7 @@ class VimmerseJobOperator(VimmerseSubmitOperator):
         """Read the status once; a transient error is logged and leaves the wait going."""
         try:
             snapshot = self.hook.get_job_snapshot(
-                self.job_kind, watch.job_id, retries=retries, full_object=watch.wants_full_object
+                watch.kind, watch.job_id, retries=retries, full_object=watch.wants_full_object
             )
         except VimmerseError as error:
             line, event = watch.observe_error(error)
@@ -941,7 +971,7 @@ class VimmerseAssetJobOperator(VimmerseJobOperator):
         raise NotImplementedError
 
 
-class VimmerseStoryStepOperator(VimmerseSubmitOperator):
+class VimmerseStoryStepOperator(VimmerseJobOperator):
     """
     Base of the story's advanced-flow steps that the API answers when their work is done (storyboard,
     elements, scenes).
@@ -950,44 +980,73 @@ class VimmerseStoryStepOperator(VimmerseSubmitOperator):
     the story once the step is answered and returns its result, with its ``storyboard``, and pushes the
     story id and storyboard under the XCom keys ``story_id`` and ``storyboard``.
 
-    These requests generate images and can take minutes on the real API, so they wait up to
-    :data:`~airflow_provider_vimmerse.api.story.SLOW_STEP_TIMEOUT` seconds for the answer (180 s, as the
-    API's own examples), whatever the connection's ``timeout``.
+    These requests generate images and "may take several minutes" (openapi.json, ``POST
+    /story/{story_id}/scenes``): the answer is awaited ``answer_timeout`` seconds, else the connection's
+    ``slow_step_timeout`` extra (default 600 s), whatever its ``timeout``. When the answer of a step on an
+    existing story (elements, scenes) does not come in time, the task reads the story back and waits for
+    the step's images (in the triggerer when deferrable, until ``timeout``): the step is never sent twice.
 
-    Never pay twice (Airflow 3.3+): once the step is answered, the story and the step are saved in the
-    task state store; a retry of the task reads the story back and returns it, sending nothing.
+    Never pay twice (Airflow 3.3+): once the step is sent, the story and the step are saved in the
+    task state store; a retry of the task reads the story back and returns it (or waits for the step),
+    sending nothing.
+
+    :param answer_timeout: seconds (or a ``timedelta``) to wait for the step's answer; default: the
+        connection's ``slow_step_timeout`` extra (600 s unless set)
     """
 
     job_kind = "story"
     #: What the step makes: ``storyboard``, ``elements`` or ``scenes``.
     step: ClassVar[str] = ""
+    fills_webhook_url = False
 
-    extra_params = EXTRA_PARAMS
+    # No Param here (each step declares its own, extra_params too): a class with Params gets a generated
+    # __init__, which would replace this one.
+    def __init__(self, *, answer_timeout: float | timedelta | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if answer_timeout is not None and (_seconds(answer_timeout) or 0) <= 0:
+            raise VimmerseInputError("answer_timeout", f"must be a positive number of seconds, got {answer_timeout!r}")
+        self.answer_timeout = answer_timeout
+
+    def answer_seconds(self) -> float:
+        """Return the seconds to wait for the step's answer: ``answer_timeout``, else ``slow_step_timeout``."""
+        return _seconds(self.answer_timeout) or self.hook.config.slow_step_timeout
+
+    @property
+    def step_kind(self) -> str:
+        """Return the job kind that waits for this step on a known story (``story_scenes``), or empty."""
+        from airflow_provider_vimmerse.api.jobs import JOB_KINDS
+
+        return f"story_{self.step}" if f"story_{self.step}" in JOB_KINDS else ""
 
     def build_request(self) -> ApiRequest:
         """Return the request of this step (local files are read here)."""
         raise NotImplementedError
 
     def submit(self, context: Any) -> Submission:
-        """Send the step; its answer says the step is done."""
-        return self.send(self.build_request(), job_id=self.target_id(), done=True)
+        """Send the step; its answer says the step is done (a lost answer on a known story: wait for it)."""
+        story_id = self.target_id()
+        if story_id and self.step_kind:
+            return self.send_on_known_job(self.build_request(), story_id, wait_kind=self.step_kind, done=True)
+        return self.send(self.build_request(), job_id=story_id, done=True)
 
     def saved_state(self, submission: Submission) -> dict[str, Any]:
         """Save the step too: a retry of this task takes back this step only."""
         return {**super().saved_state(submission), "step": self.step}
 
     def resume(self, context: Any, job_id: str, saved: Mapping[str, Any]) -> Submission | None:
-        """Take back the story whose step an earlier try of this task sent and got answered: nothing is sent."""
+        """Take back the story whose step an earlier try of this task sent: nothing is sent again."""
+        from airflow_provider_vimmerse.api import story
         from airflow_provider_vimmerse.api.submissions import Submission
 
         if saved.get("step") != self.step:
             return None
         self.log.info(
-            "story %s: an earlier try of this task already sent the %s step and got its answer; "
-            "reading the story, nothing is sent again",
+            "story %s: an earlier try of this task already sent the %s step; reading the story, nothing is sent again",
             job_id,
             self.step,
         )
+        if self.step_kind and not story.step_done(self.step, self.hook.get_job("story", job_id)):
+            return Submission(job_id, wait_kind=self.step_kind)
         return Submission(job_id, done=True)
 
     def finish(self, context: Any, job_id: str, obj: Mapping[str, Any] | None = None) -> JobResult:

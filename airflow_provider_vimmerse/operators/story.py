@@ -223,6 +223,7 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
     elements = Param("pre-defined ``characters``/``environments``/``objects`` to use (dict or JSON)", JSON)
     image_files = Param("local paths or ``ObjectStoragePath``\\ s of images, one scene each", FILES)
     image_urls = Param("public image URLs, one scene each", URLS)
+    extra_params = EXTRA_PARAMS
 
     def check_values(self) -> None:
         """Require an idea and validate the fields (no request is sent)."""
@@ -241,7 +242,9 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryStepOperator):
         from airflow_provider_vimmerse.api import story
         from airflow_provider_vimmerse.operators.files import read_images
 
-        return story.create_storyboard(self.api_fields(), read_images(self.image_files))
+        return story.create_storyboard(
+            self.api_fields(), read_images(self.image_files), read_timeout=self.answer_seconds()
+        )
 
 
 class _StoryImagesStepOperator(VimmerseOnStoryOperator, VimmerseStoryStepOperator):
@@ -252,12 +255,13 @@ class _StoryImagesStepOperator(VimmerseOnStoryOperator, VimmerseStoryStepOperato
     aspect_ratio = Param("aspect ratio of the images")
     seed = Param("image generation seed", INT)
     enhance_image = Param("apply super-resolution to the images", BOOL, templated=False)
+    extra_params = EXTRA_PARAMS
 
     def build_request(self) -> ApiRequest:
         """Build ``POST /story/{id}/<step>``."""
         from airflow_provider_vimmerse.api import story
 
-        return story.story_step(self.target_id(), self.step, self.api_fields())
+        return story.story_step(self.target_id(), self.step, self.api_fields(), read_timeout=self.answer_seconds())
 
 
 class VimmerseCreateStoryElementsOperator(_StoryImagesStepOperator):
@@ -303,7 +307,7 @@ class VimmerseCreateStoryVideosOperator(VimmerseOnStoryOperator, VimmerseStoryJo
 
         story_id = self.target_id()
         self.log.info("story %s: generating the scene videos (spends credits)", story_id)
-        return self.send(story.story_step(story_id, "videos", self.api_fields()), job_id=story_id)
+        return self.send_on_known_job(story.story_step(story_id, "videos", self.api_fields()), story_id)
 
 
 class VimmerseConcatStoryOperator(VimmerseOnStoryOperator, VimmerseStoryJobOperator, VimmerseConcatOperator):

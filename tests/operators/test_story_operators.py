@@ -30,6 +30,7 @@ from airflow_provider_vimmerse.operators.story import (
     story_task_group,
 )
 from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
+from tests.cluster import wait_until
 from tests.dag_runs import DagRunResult, new_dag, python_task, run_dag
 from tests.operators.conftest import FAST, NEEDS_STATE_STORE, assert_failed_early, assert_refused, logged, sample_images
 
@@ -489,3 +490,66 @@ def test_a_retry_after_a_crash_reattaches_to_the_one_step_story(
     group = the_story(sandbox)
     assert post["job_id"] == group.id, "one story, paid once"
     assert value["video_urls"] == [f"{sandbox.url}/_sandbox/files/{group.id}-v1.mp4"]
+
+
+# ---------------------------------------------------------------------- a slow paid step is not a failure
+
+
+def test_a_step_whose_answer_is_late_is_waited_for_in_the_triggerer_and_never_sent_twice(
+    vimmerse_sandbox, airflow_db, tmp_path, monkeypatch, capsys, caplog
+):
+    # openapi.json /story/{story_id}/scenes: "This step may take several minutes". The sandbox does each step,
+    # then answers 3 s late; the task stops listening after 1 s (the elements step by the connection's
+    # slow_step_timeout extra, the scenes step by its own answer_timeout).
+    sandbox = vimmerse_sandbox
+    story_id = unwrap(VimmerseHook().request(story.create_storyboard({"idea": IDEA, "scene_count": 2})))["id"]
+    conn = sandbox_conn_uri(sandbox.url, sandbox.api_key, slow_step_timeout=1, timeout=1, retries=0)
+    monkeypatch.setenv(CONN_ENV_VAR, conn)
+    for step in ("elements", "scenes", "videos", "concat"):
+        sandbox.client.add_fault(fault="slow", delay=3, method="POST", path=f"^/story/{story_id}/{step}$")
+    # the story's first read after the lost answer fails once, so the elements wait goes on in the triggerer
+    sandbox.client.add_fault(fault="status", status=503, method="GET", path=f"^/story/{story_id}$", phase="before")
+    dag = new_dag("story_late_answers", tmp_path, **FAST)
+    with dag:
+        elements = VimmerseCreateStoryElementsOperator(task_id="elements", story_id=story_id, deferrable=True)
+        scenes = VimmerseCreateStoryScenesOperator(
+            task_id="scenes", story_id=elements.output, answer_timeout=1, deferrable=False
+        )
+        # videos and concat answer at once by design (the connection's timeout, 1 s here): late, they time out too
+        videos = VimmerseCreateStoryVideosOperator(task_id="videos", story_id=scenes.output, deferrable=True)
+        concat = VimmerseConcatStoryOperator(task_id="concat", story_id=videos.output, deferrable=True)
+        elements >> scenes >> videos >> concat
+    result = run_dag(dag, tmp_path, ["elements", "scenes", "videos", "concat"])
+    logs = logged(capsys, caplog)
+
+    assert set(result.states.values()) == {"success"}, result.errors
+    assert result.xcom("videos")["video_urls"] == [f"{sandbox.url}/_sandbox/files/{story_id}-v1.mp4"]
+    assert result.xcom("concat")["video_urls"] == [f"{sandbox.url}/_sandbox/files/{story_id}-concat1.mp4"]
+    for step in ("videos", "concat"):
+        route = f"/story/{story_id}/{step}"
+        posts = wait_until(lambda route=route: sandbox.client.ledger(path=route, method="POST"), 10, route)
+        assert len(posts) == 1, f"POST {route} was paid once"
+        assert f"POST {route} got no answer in time" in logs
+    for step in ("elements", "scenes"):
+        route = f"/story/{story_id}/{step}"
+        # the late answer is written to the ledger when its 3 s are over, after the task stopped listening
+        posts = wait_until(lambda route=route: sandbox.client.ledger(path=route, method="POST"), 10, route)
+        assert len(posts) == 1, f"POST {route} was paid once"
+        assert f"POST {route} got no answer in time" in logs and "it is not sent again" in logs
+        assert story.step_done(step, {"storyboard": result.xcom(step)["storyboard"]})
+    assert f"Waiting for story_elements {story_id} in the triggerer" in logs, "the late step waited in the triggerer"
+
+
+def test_a_story_step_waits_ten_minutes_for_its_answer_unless_told_otherwise(vimmerse_sandbox):
+    scenes = VimmerseCreateStoryScenesOperator(task_id="scenes", story_id="s1")
+    assert scenes.answer_seconds() == 600, "the connection's default slow_step_timeout"
+    assert VimmerseCreateStoryScenesOperator(task_id="own", story_id="s1", answer_timeout=900).answer_seconds() == 900
+    req = story.story_step("s1", "scenes", {}, read_timeout=scenes.answer_seconds())
+    assert req.read_timeout == 600
+    assert story.story_step("s1", "videos", {}, read_timeout=600).read_timeout is None, "videos answer at once"
+    assert_refused(
+        vimmerse_sandbox,
+        VimmerseCreateStoryScenesOperator,
+        {"task_id": "x", "story_id": "s1", "answer_timeout": 0},
+        "'answer_timeout'",
+    )

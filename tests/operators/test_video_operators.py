@@ -15,7 +15,7 @@ import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
 from airflow_provider_vimmerse.api.fields import prepare_values
-from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request
+from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request, upload_request
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4, SAMPLE_PNG
@@ -369,3 +369,9 @@ def test_bad_inputs_the_credit_guard_and_spent_credits_fail_at_once_without_payi
     assert [e["status"] for e in posts(vimmerse_sandbox, "/v2/video/enhance")] == [402]
     assert all(not e["created"] and not e["credits"] for e in ledger), "nothing was created or charged"
     assert vimmerse_sandbox.client.state()["credits"] == 3
+
+
+def test_a_video_upload_waits_the_documented_300_seconds_for_its_answer():
+    # video-v2.txt "Upload Video": requests.post(..., files={"video_file": ...}, timeout=300)
+    assert upload_request("video", "clip.mp4", b"...").read_timeout == 300
+    assert upload_request("image", "face.png", b"...").read_timeout is None, "the connection's timeout"
