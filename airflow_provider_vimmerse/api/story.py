@@ -318,8 +318,9 @@ def step_done(step: str, obj: Mapping[str, Any]) -> bool:
     Return True when a story object shows an advanced step done.
 
     ``storyboard``: the storyboard has scenes; ``elements``: every character, environment and object
-    has its ``image_url``; ``scenes``: every scene has its ``image_url`` (story.txt: the steps
-    "craft images" of the elements and of the scenes).
+    has its image, under ``image_url`` or ``URL`` (openapi.json ``POST /story/{story_id}/elements``: its
+    sample code prints ``element['URL']`` and its example has ``"URL"``); ``scenes``: every scene has its
+    ``image_url`` (story.txt: the steps "craft images" of the elements and of the scenes).
 
     :param step: ``storyboard``, ``elements`` or ``scenes``
     :param obj: the unwrapped story object
@@ -328,7 +329,7 @@ def step_done(step: str, obj: Mapping[str, Any]) -> bool:
     scenes = board.get("scenes")
     if step == "elements":
         items = [item for section in ELEMENT_SECTIONS for item in board.get(section) or []]
-        return all(isinstance(item, Mapping) and item.get("image_url") for item in items)
+        return all(isinstance(item, Mapping) and (item.get("image_url") or item.get("URL")) for item in items)
     if not isinstance(scenes, list) or not scenes:
         return False
     return step == "storyboard" or all(isinstance(scene, Mapping) and scene.get("image_url") for scene in scenes)

@@ -267,7 +267,11 @@ class _StoryImagesStepOperator(VimmerseOnStoryOperator, VimmerseStoryStepOperato
 class VimmerseCreateStoryElementsOperator(_StoryImagesStepOperator):
     """
     Advanced flow, step 1.5 (optional): draw the storyboard's characters, environments and objects
-    with ``POST /story/{id}/elements`` (spends credits). Each element gets an ``image_url``.
+    with ``POST /story/{id}/elements`` (spends credits), and background music. story.txt: the API
+    "crafts images of your characters, objects and environments and background music from your
+    storyboard"; an element that already has an image gives it as ``URL`` beside its ``name`` and
+    ``description`` (music as ``music_url``). Each element then has its image, under ``image_url`` or
+    ``URL`` (the openapi.json example answers ``URL``); either counts as the step done.
     """
 
     step = "elements"

@@ -351,6 +351,13 @@ BATCH_ROUTES = (
         f"{BATCH}, 'Create a new Batch with uploading image files' / 'with image URLs' examples (lines 14-52)",
     ),
     Route(
+        "GET",
+        "/batch/{batch_id}",
+        (),
+        {},
+        f"{BATCH}, 'Get Batch': 'This API retrieves a Batch object.' and its example (lines 103-115)",
+    ),
+    Route(
         "PUT",
         "/batch/{batch_id}/edit",
         (URLENCODED,),

@@ -553,3 +553,11 @@ def test_a_story_step_waits_ten_minutes_for_its_answer_unless_told_otherwise(vim
         {"task_id": "x", "story_id": "s1", "answer_timeout": 0},
         "'answer_timeout'",
     )
+
+
+@pytest.mark.parametrize("key", ["image_url", "URL"])
+def test_elements_count_as_done_with_their_image_under_either_documented_key(key):
+    # story.txt: an element's image is "URL" beside its name; openapi.json /elements example answers "URL"
+    board = {"characters": [{"name": "Bunny", key: "https://example.com/bunny.png"}], "scenes": [{"name": "a"}]}
+    assert story.step_done("elements", {"storyboard": board})
+    assert not story.step_done("elements", {"storyboard": {"characters": [{"name": "Bunny"}]}})
