@@ -4,7 +4,9 @@ The hook's HTTP sessions: a ``requests`` session per hook, and the aiohttp sessi
 :data:`SESSIONS` keeps one aiohttp session per event loop and connection: every wait leases it for
 as long as it waits, the first lease opens it (reading the connection once), the last one closes it.
 With it goes the loop's :class:`~airflow_provider_vimmerse.api.waiting.PollBudget`, which a poll
-leases a turn of before it is sent (:meth:`SharedSession.wait_poll_turn`).
+leases a turn of before it is sent (:meth:`SharedSession.wait_poll_turn`). A streamed download on the
+async path gets a session of its own instead (:func:`download_session`). :class:`Slots` caps the requests
+a server process has in flight without queueing the next one (the Vimmerse page's routes use it).
 
 ``requests``, ``aiohttp`` and the waiting rules are imported only when a session is made.
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +156,45 @@ class SessionPool:
 SESSIONS = SessionPool()
 
 
+class Slots:
+    """
+    At most ``limit`` requests in flight at a time; the next caller is told at once that there is no room.
+
+    A non-blocking check, for a server route that would rather answer "busy" than queue: each request
+    still waiting on the API holds a socket and a little memory, however cheap its wait otherwise is.
+
+    :param limit: how many may hold a slot at once
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._taken = 0
+        self._lock = threading.Lock()
+
+    @property
+    def taken(self) -> int:
+        """Return how many slots are held now."""
+        return self._taken
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[bool]:
+        """
+        Hold a slot for the block when one is free; yield whether one was.
+
+        The slot is given back when the block ends, however it ends (an error, a cancelled request).
+        """
+        with self._lock:
+            held = self._taken < self.limit
+            if held:
+                self._taken += 1
+        try:
+            yield held
+        finally:
+            if held:
+                with self._lock:
+                    self._taken -= 1
+
+
 def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
     import aiohttp
 
@@ -161,6 +203,26 @@ def _open_aiohttp_session(config: ApiConfig) -> aiohttp.ClientSession:
         timeout=client_timeout(config, config.timeout),
         connector=connector,
         headers=_headers(),
+        raise_for_status=False,
+    )
+
+
+def download_session(*, connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
+    """
+    Return a new aiohttp session for one download, sending this provider's User-Agent; the caller closes it.
+
+    Its answers are passed on as sent (no decompression), its connections are its own (a long stream does
+    not sit on the polls' shared pool), and every read waits ``read_timeout`` seconds at most.
+
+    :param connect_timeout: seconds to open a connection (TCP and TLS)
+    :param read_timeout: seconds to wait for each read from the server, the answer's headers and body alike
+    """
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout),
+        headers=_headers(),
+        auto_decompress=False,
         raise_for_status=False,
     )
 

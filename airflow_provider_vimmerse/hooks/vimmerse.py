@@ -68,7 +68,7 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseResponseError,
     VimmerseTimeoutError,
 )
-from airflow_provider_vimmerse.hooks.sessions import SESSIONS, request_timeout, requests_session
+from airflow_provider_vimmerse.hooks.sessions import SESSIONS, download_session, request_timeout, requests_session
 
 if TYPE_CHECKING:
     import aiohttp
@@ -439,12 +439,26 @@ class VimmerseHook(BaseHook):
         :param end: last day (a date or ``YYYY-MM-DD``)
         """
         req = endpoints.customer_statistics(_day(start), _day(end))
-        body = unwrap(self.request(req))
-        if isinstance(body, dict):
-            body = body.get("statistics", body.get("items", [body]))
-        if not isinstance(body, list):
-            raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
-        return [row for row in body if isinstance(row, dict)]
+        return _statistics_rows(req, unwrap(self.request(req)))
+
+    async def aget_customer_statistics(
+        self, start: date | str, end: date | str, *, retries: int | None = None
+    ) -> list[dict[str, Any]]:
+        """
+        Return the daily usage statistics of the account (:meth:`get_customer_statistics` on the async path).
+
+        A connection already read on this hook (its ``config`` set or read before) is used as it is, so a
+        caller may read it in a thread first and bound its timeouts; otherwise it is read asynchronously.
+
+        :param start: first day (a date or ``YYYY-MM-DD``)
+        :param end: last day (a date or ``YYYY-MM-DD``)
+        :param retries: override the connection's retry count
+        """
+        req = endpoints.customer_statistics(_day(start), _day(end))
+        async with SESSIONS.lease(self.vimmerse_conn_id, self._aconfig) as entry:
+            assert entry.session is not None and entry.config is not None
+            body = await self._arequest_on(entry.session, entry.config, req, retries)
+        return _statistics_rows(req, unwrap(body))
 
     def open_download(self, url: str) -> requests.Response:
         """
@@ -459,7 +473,98 @@ class VimmerseHook(BaseHook):
         check_url(url, "url")
         return self._open("GET", url, self.config, stream=True)
 
-    def download(self, url: str, destination: Any, *, fallback_name: str, chunk_size: int = 1 << 20) -> str:
+    @contextlib.asynccontextmanager
+    async def aopen_download(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        connect_timeout: float | None = None,
+        headers_timeout: float | None = None,
+        read_timeout: float | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """
+        Send a GET for an output file on aiohttp and yield the answer unread; it is closed when the block ends.
+
+        The async twin of :meth:`open_download`: redirects are followed by the rule of every request
+        (:func:`~airflow_provider_vimmerse.api.urls.follow_redirect`), and the API key goes only where
+        :func:`key_goes_to` allows, as aiohttp reads the URL. The request runs on a session of its own
+        (:func:`~airflow_provider_vimmerse.hooks.sessions.download_session`), closed with the block: the
+        answer's bytes come as sent (no decompression), and a long stream holds none of the shared pool.
+
+        :param url: the file's URL (an output URL, or an API download path made absolute)
+        :param headers: more request headers (``Range``, ``Accept-Encoding``...); the hook adds the key itself
+        :param connect_timeout: seconds to open each connection (default: the connection's ``connect_timeout``)
+        :param headers_timeout: seconds from the first request to the final answer's headers, every
+            redirect included (default: no bound but the per-read one)
+        :param read_timeout: seconds to wait for each read from the server, headers and body (default:
+            the connection's ``timeout``)
+        :raises VimmerseInputError: before any request, for a URL that
+            :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses
+        :raises VimmerseTimeoutError: when an answer's headers do not arrive in time
+        :raises VimmerseConnectionError: when the server cannot be reached
+        :raises VimmerseResponseError: for a redirect that is not followed, or too many of them
+        """
+        import aiohttp
+
+        check_url(url, "url")
+        config = await self._aconfig()
+        sent_headers = {
+            name: value for name, value in (headers or {}).items() if name.lower() != API_KEY_HEADER.lower()
+        }
+        session = download_session(
+            connect_timeout=connect_timeout or config.connect_timeout, read_timeout=read_timeout or config.timeout
+        )
+        async with session:
+            try:
+                response = await asyncio.wait_for(
+                    self._aopen_following(session, url, config, sent_headers), headers_timeout
+                )
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                raise _download_error(url, error) from None
+            try:
+                yield response
+            finally:
+                response.close()
+
+    async def _aopen_following(
+        self, session: aiohttp.ClientSession, url: str, config: ApiConfig, headers: Mapping[str, str]
+    ) -> aiohttp.ClientResponse:
+        """Send a GET and follow its redirects as :meth:`_asend` does; return the final answer, unread."""
+        send_key = key_goes_to(url, config, _aiohttp_origin)
+        for _ in range(MAX_REDIRECTS + 1):
+            key = {API_KEY_HEADER: config.api_key} if send_key else {}
+            response = await session.get(url, headers={**headers, **key}, allow_redirects=False)
+            try:
+                hop = follow_redirect(
+                    "GET", url, response.status, response.headers.get("Location"), api_url=config.base_url
+                )
+            except VimmerseError:
+                response.close()
+                raise
+            if hop is None:
+                return response
+            response.close()
+            url, send_key = hop.url, hop.send_key and key_goes_to(hop.url, config, _aiohttp_origin)
+        raise VimmerseResponseError(
+            f"GET {path_of(url)}: more than {MAX_REDIRECTS} redirects", method="GET", path=path_of(url)
+        )
+
+    async def _aconfig(self) -> ApiConfig:
+        """Return the client settings: as already read (or set) on this hook, else read asynchronously once."""
+        if "config" not in self.__dict__:  # functools.cached_property keeps its value there
+            self.config = await self._aload_config()  # type: ignore[misc]
+        return self.config
+
+    def download(
+        self,
+        url: str,
+        destination: Any,
+        *,
+        fallback_name: str,
+        chunk_size: int = 1 << 20,
+        taken: set[str] | None = None,
+    ) -> str:
         """
         Stream one output file into a folder and return the written path.
 
@@ -471,6 +576,8 @@ class VimmerseHook(BaseHook):
         :param destination: a local folder, or an ``ObjectStoragePath`` folder (``s3://...``)
         :param fallback_name: file name when the server proposes none (sanitized anyway)
         :param chunk_size: bytes read at a time
+        :param taken: file names already written by this task: a name the server proposes again (two
+            variations of one media may share one) gets ``-2``, ``-3``... so no output overwrites another
         """
         import requests
         import urllib3
@@ -489,6 +596,7 @@ class VimmerseHook(BaseHook):
                         method="GET", path=path_of(url), status=response.status_code, body=response.content[:2000]
                     )
                 name = filename_from_response(response.headers.get("Content-Disposition"), response.url, fallback_name)
+                name = _unused_name(name, taken)
                 target = folder / name
                 partial = folder / f".{name}.part"
                 response.raw.decode_content = True  # undo a Content-Encoding, as iter_content would
@@ -568,7 +676,7 @@ def _requests_origin(url: str) -> Origin | None:
     prepared = requests.PreparedRequest()
     try:
         prepared.prepare_url(url, None)
-        parts = urlparse(prepared.url)  # HTTPAdapter.build_connection_pool_key_attributes reads it so
+        parts = urlparse(str(prepared.url))  # HTTPAdapter.build_connection_pool_key_attributes reads it so
         port = parts.port
     except (requests.exceptions.RequestException, ValueError):
         return None
@@ -621,6 +729,19 @@ def _aiohttp_data(req: ApiRequest) -> Any:
     return form
 
 
+def _unused_name(name: str, taken: set[str] | None) -> str:
+    """Return ``name``, or ``<stem>-<n><suffix>`` when ``taken`` already holds it; record the name in ``taken``."""
+    if taken is None:
+        return name
+    stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{stem}-{number}{dot}{suffix}"
+    taken.add(candidate)
+    return candidate
+
+
 def _as_folder(destination: Any) -> Any:
     """Return a local ``Path`` or an ``ObjectStoragePath`` for a destination folder."""
     from pathlib import Path
@@ -643,6 +764,25 @@ def _mask(secret: str) -> None:
 
 def _day(value: date | str) -> str:
     return value.isoformat()[:10] if isinstance(value, date) else str(value)
+
+
+def _statistics_rows(req: ApiRequest, body: Any) -> list[dict[str, Any]]:
+    """Return the daily rows of a statistics answer (a list, or an object listing them)."""
+    if isinstance(body, dict):
+        body = body.get("statistics", body.get("items", [body]))
+    if not isinstance(body, list):
+        raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
+    return [row for row in body if isinstance(row, dict)]
+
+
+def _download_error(url: str, error: BaseException) -> VimmerseConnectionError:
+    """Return the error of a download that got no answer: what failed and where in the path, never the host or query."""
+    name = type(error).__name__
+    is_timeout = "Timeout" in name or isinstance(error, asyncio.TimeoutError)
+    cls = VimmerseTimeoutError if is_timeout else VimmerseConnectionError
+    what = "timed out" if is_timeout else "connection failed"
+    path = path_of(url)
+    return cls(f"GET {path}: {what} ({name})", sent=not _aiohttp_never_connected(error), method="GET", path=path)
 
 
 def _decode(req: ApiRequest, status: int, body: bytes, retry_after: str | None) -> Any:

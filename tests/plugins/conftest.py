@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,3 +37,30 @@ def dag_on_the_sandbox(
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CONN_ENV_VAR, sandbox_conn_uri(server.url, server.state.settings.api_keys[0]))
         yield fast_dag(tmp_path_factory, dag_id)
+
+
+@contextmanager
+def database_connections_in_use() -> Iterator[Callable[[], int]]:
+    """
+    Yield a function that says how many connections of Airflow's database engine were checked out since, net.
+
+    Start it while nothing holds one: a route that keeps a session open while it waits shows up here.
+    """
+    from airflow import settings
+    from sqlalchemy import event
+
+    count = [0]
+
+    def checked_out(*_: Any) -> None:
+        count[0] += 1
+
+    def checked_in(*_: Any) -> None:
+        count[0] -= 1
+
+    event.listen(settings.engine, "checkout", checked_out)
+    event.listen(settings.engine, "checkin", checked_in)
+    try:
+        yield lambda: count[0]
+    finally:
+        event.remove(settings.engine, "checkout", checked_out)
+        event.remove(settings.engine, "checkin", checked_in)

@@ -9,7 +9,11 @@ show those jobs as Airflow stored them, and only to users who may read their DAG
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -17,10 +21,11 @@ from urllib.parse import quote
 import pytest
 
 from airflow_provider_vimmerse.links.vimmerse import XCOM_KEY
-from tests.cluster import airflow_major
+from tests.cluster import airflow_major, wait_until
 from tests.dag_runs import RETURN_VALUE, run_dag
-from tests.plugins.conftest import dag_on_the_sandbox, fast_dag
+from tests.plugins.conftest import dag_on_the_sandbox, database_connections_in_use, fast_dag
 from tests.plugins.html_rows import read_page
+from tests.plugins.listeners import SilentListener
 
 pytestmark = pytest.mark.skipif(
     airflow_major() < 3, reason="the page needs Airflow 3's api-server (plugin FastAPI apps and external views)"
@@ -353,12 +358,51 @@ def test_an_unreachable_api_is_a_note_on_the_page_within_the_timeout(admin_clien
     assert ours_["credits"] > 0, "the tasks' figures are shown all the same"
 
 
+def test_cost_views_waiting_on_a_silent_api_hold_no_thread_nor_session_and_are_capped(admin_client, runs, monkeypatch):
+    # The old cost view waited on the API in a worker thread with a database session: 45 of them starved
+    # the REST API. Now at most MAX_READS views wait on the API, holding neither; the others say so at once.
+    from airflow_provider_vimmerse.plugins import usage
+    from airflow_provider_vimmerse.sandbox.pytest_plugin import CONN_ENV_VAR, sandbox_conn_uri
+
+    monkeypatch.setattr(usage, "READ_TIMEOUT", 3.0)
+    views = 45
+
+    def timed_costs() -> tuple[dict, float]:
+        started = time.monotonic()
+        answer = admin_client.get("/vimmerse/api/costs")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["account"], time.monotonic() - started
+
+    with SilentListener() as silent:
+        monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(silent.url, "k-secret-2"))
+        with database_connections_in_use() as in_use, ThreadPoolExecutor(views) as pool:
+            waiting = [pool.submit(timed_costs) for _ in range(views)]
+            wait_until(lambda: silent.accepted == usage.MAX_READS, 15, "cost views waiting on the silent API", 0.05)
+            capped = views - usage.MAX_READS
+            wait_until(lambda: sum(future.done() for future in waiting) == capped, 15, "the views past the cap", 0.05)
+            held = in_use()
+            started = time.monotonic()
+            dags = admin_client.get("/api/v2/dags", params={"limit": 1})
+            rest_seconds = time.monotonic() - started
+            answers = [future.result(timeout=60) for future in waiting]
+        accepted = silent.accepted
+    assert held == 0, f"{held} database connections held by cost views waiting on the API"
+    assert dags.status_code == 200 and rest_seconds < 1, (dags.status_code, rest_seconds)
+    notes = Counter(account["note"] for account, _ in answers)
+    assert notes == {
+        "The Vimmerse API could not be reached or did not answer within 3 s.": usage.MAX_READS,
+        "Too many cost views are reading the account's figures right now: reload the page in a moment.": capped,
+    }
+    assert accepted == usage.MAX_READS, "one request per view that waited, no retry"
+    assert max(seconds for _, seconds in answers) < usage.CONNECT_TIMEOUT + 3.0 + 2
+
+
 def test_without_a_connection_the_page_says_so(admin_client, runs, monkeypatch):
     from airflow_provider_vimmerse.plugins.costs import CostRange
     from airflow_provider_vimmerse.plugins.usage import read_account_usage
 
     today = datetime.now(tz=timezone.utc).date()
-    usage = read_account_usage(CostRange(today, today), conn_id="vimmerse_not_configured")
+    usage = asyncio.run(read_account_usage(CostRange(today, today), conn_id="vimmerse_not_configured"))
     assert (
         usage.note
         == "No connection 'vimmerse_not_configured' is configured, so the account's own figures are not shown."

@@ -24,6 +24,13 @@ For 6 and 7 the DAG folder also holds a small DAG the test writes (:data:`ASSET_
 API reports a batch's credits; a single media's result has none) with an outlet asset, run once at the
 same time as the quick start.
 
+8. Without the browser, on the same deployment: outputs of the page's proxy waiting on an API that never
+   answers (:data:`SILENT_DAG`, a task whose result names a connection to a silent listener) hold
+   no worker thread and no database session of the api-server: its REST API answers within a second while
+   45 of them wait, those past the proxy's cap get 503 at once, the rest 502 after the headers timeout.
+   The deployment (and the listener) is started by :func:`deployment`, which needs no Chromium, so test 8
+   runs where the browser tests skip.
+
 Every check saves screenshots of what it looked at in ``test-artifacts/ui/``. Chromium is Debian's
 package, installed by the test when missing and running as root (see :mod:`tests.ui.browser`).
 """
@@ -33,15 +40,18 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Locator, Page, Response, Route, ViewportSize, expect, sync_playwright
 
 from airflow_provider_vimmerse.plugins.jobs import output_route
@@ -54,6 +64,7 @@ from tests.cluster import (
     sandbox_in_thread,
     wait_until,
 )
+from tests.plugins.listeners import SilentListener
 from tests.ui.browser import ChromiumUnavailable, Screenshots, chromium_executable, launch
 
 pytestmark = cluster_test_marks(
@@ -95,6 +106,37 @@ with DAG(dag_id="{ASSET_DAG_ID}", start_date=pendulum.datetime(2026, 1, 1, tz="U
         outlets=[Asset(uri="{ASSET_URI}", name="{ASSET_NAME}")],
     )
 """
+
+
+SILENT_DAG_ID = "vimmerse_ui_silent_api"
+SILENT_TASK_ID = "silent_output"
+SILENT_CONN_ID = "vimmerse_ui_silent"
+#: Test 8: a task whose result names a connection to an API that never answers (``{api}``: its URL).
+SILENT_DAG = """
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, get_current_context, task
+
+with DAG(dag_id="{dag_id}", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), schedule=None, catchup=False):
+
+    @task(task_id="{task_id}")
+    def silent_output():
+        get_current_context()["ti"].xcom_push(key="vimmerse_job_url", value="https://app.vimmerse.test/media/m-silent")
+        return {{
+            "kind": "media",
+            "id": "m-silent",
+            "status": "success",
+            "progress": 100,
+            "video_urls": ["{api}/media/m-silent/download?object_type=bullet_video_mp4"],
+            "web_url": "https://app.vimmerse.test/media/m-silent",
+            "conn_id": "{conn_id}",
+        }}
+
+    silent_output()
+"""
+#: Test 8: output requests at once (the review's 45 exhausted the database pool of the old proxy).
+SILENT_REQUESTS = 45
 
 
 @dataclass
@@ -176,9 +218,21 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
+@dataclass
+class Deployment:
+    """The module's Airflow 3 and sandbox, and the API that never answers (test 8)."""
+
+    cluster: AirflowCluster
+    sandbox: SandboxClient
+    sandbox_url: str
+    api_key: str
+    output_dir: Path
+    silent_api: SilentListener
+
+
 @pytest.fixture(scope="module")
-def quickstart(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuickStart]:
-    """Run the quick-start DAG once in a real Airflow 3 against the sandbox (after Chromium is known to be there)."""
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """Start one real Airflow 3 against the sandbox for the module (the browser tests and test 8 share it)."""
     dags = tmp_path_factory.mktemp("ui-dags")
     # Only the quick start in the DAG folder (and its images beside it, as the DAG expects).
     (dags / f"{DAG_ID}.py").symlink_to(REPO / "example_dags" / f"{DAG_ID}.py")
@@ -186,34 +240,45 @@ def quickstart(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (dags / f"{ASSET_DAG_ID}.py").write_text(ASSET_DAG)
     output_dir = tmp_path_factory.mktemp("ui-output")
     with contextlib.ExitStack() as stack:
+        silent = stack.enter_context(SilentListener())
+        silent_dag = SILENT_DAG.format(
+            dag_id=SILENT_DAG_ID, task_id=SILENT_TASK_ID, conn_id=SILENT_CONN_ID, api=silent.url
+        )
+        (dags / f"{SILENT_DAG_ID}.py").write_text(silent_dag)
         server = stack.enter_context(sandbox_in_thread(job_seconds=JOB_SECONDS))
         api_key = server.state.settings.api_keys[0]
-        cluster = stack.enter_context(
-            AirflowCluster(
-                dags,
-                env={CONN_ENV_VAR: sandbox_conn_uri(server.url, api_key), "VIMMERSE_OUTPUT_DIR": str(output_dir)},
-                config={("core", "test_connection"): "Enabled"},
-            )
-        )
+        env = {
+            CONN_ENV_VAR: sandbox_conn_uri(server.url, api_key),
+            f"AIRFLOW_CONN_{SILENT_CONN_ID.upper()}": sandbox_conn_uri(silent.url, "k-silent"),
+            "VIMMERSE_OUTPUT_DIR": str(output_dir),
+        }
+        cluster = stack.enter_context(AirflowCluster(dags, env=env, config={("core", "test_connection"): "Enabled"}))
         sandbox = stack.enter_context(SandboxClient(server.url))
-        # No logical date, as `airflow dags trigger` and the REST API default to on Airflow 3.
-        run_id = cluster.trigger(DAG_ID)
-        asset_run_id = cluster.trigger(ASSET_DAG_ID)  # at the same time: no browser time added
-        state, states_seen, triggerers_seen = watch_run(cluster, run_id, RUN_TIMEOUT)
-        asset_state = cluster.wait_for_run(ASSET_DAG_ID, asset_run_id, RUN_TIMEOUT)
-        yield QuickStart(
-            cluster,
-            sandbox,
-            server.url,
-            api_key,
-            run_id,
-            state,
-            states_seen,
-            triggerers_seen,
-            output_dir,
-            asset_run_id,
-            asset_state,
-        )
+        yield Deployment(cluster, sandbox, server.url, api_key, output_dir, silent)
+
+
+@pytest.fixture(scope="module")
+def quickstart(chromium: Path, deployment: Deployment) -> QuickStart:
+    """Run the quick-start DAG once in the module's Airflow (after Chromium is known to be there)."""
+    cluster = deployment.cluster
+    # No logical date, as `airflow dags trigger` and the REST API default to on Airflow 3.
+    run_id = cluster.trigger(DAG_ID)
+    asset_run_id = cluster.trigger(ASSET_DAG_ID)  # at the same time: no browser time added
+    state, states_seen, triggerers_seen = watch_run(cluster, run_id, RUN_TIMEOUT)
+    asset_state = cluster.wait_for_run(ASSET_DAG_ID, asset_run_id, RUN_TIMEOUT)
+    return QuickStart(
+        cluster,
+        deployment.sandbox,
+        deployment.sandbox_url,
+        deployment.api_key,
+        run_id,
+        state,
+        states_seen,
+        triggerers_seen,
+        deployment.output_dir,
+        asset_run_id,
+        asset_state,
+    )
 
 
 def watch_run(
@@ -629,3 +694,56 @@ def test_asset_view_shows_the_vimmerse_event_with_the_job_in_its_extra(
         shown = re.sub(r"\s+", "", lines.inner_text())  # the narrow editor wraps long values
         assert f'"id":"{batch["id"]}"' in shown, shown
         assert '"status":"success"' in shown and f'"used_credits":{batch["used_credits"]}' in shown, shown
+
+
+# ---------------------------------------------------------------------- 8. the proxy against a silent API
+
+
+def test_outputs_waiting_on_a_silent_api_leave_the_api_server_responsive(deployment: Deployment) -> None:
+    """
+    No browser: many outputs waiting on an API that never answers hold no worker thread nor database session.
+
+    The review's case: 45 output requests to a listener that accepts and never answers exhausted the old
+    proxy's database pool, and the REST API timed out. Here, on the real api-server process, the REST API
+    answers within a second while they wait, the requests past the cap get 503 at once, and the others
+    502 once the headers timeout has passed.
+    """
+    from airflow_provider_vimmerse.plugins.outputs import HEADERS_TIMEOUT, MAX_STREAMS
+
+    cluster, listener = deployment.cluster, deployment.silent_api
+    # Run only now: the page of test 5 must not list an output that never loads.
+    run_id = cluster.trigger(SILENT_DAG_ID)
+    assert cluster.wait_for_run(SILENT_DAG_ID, run_id, RUN_TIMEOUT) == "success", cluster.run_report(
+        SILENT_DAG_ID, run_id
+    )
+    url = cluster.api_url + output_route(SILENT_DAG_ID, run_id, SILENT_TASK_ID, -1, 0, app_path="/vimmerse")
+
+    def timed_get(target: str, timeout: float = 120) -> tuple[int, float]:
+        started = time.monotonic()
+        try:
+            status = requests.get(target, timeout=timeout).status_code  # every request is an admin's here
+        except requests.RequestException:
+            status = 0
+        return status, time.monotonic() - started
+
+    before = listener.accepted
+    with ThreadPoolExecutor(SILENT_REQUESTS) as pool:
+        outputs = [pool.submit(timed_get, url) for _ in range(SILENT_REQUESTS)]
+        with contextlib.suppress(TimeoutError):  # the old proxy got no further than its database pool (15)
+            wait_until(lambda: listener.accepted - before >= MAX_STREAMS, 15, "outputs waiting on the silent API", 0.1)
+        waiting = listener.accepted - before
+        rest = {
+            path: timed_get(cluster.api_url + path, timeout=30)
+            for path in ("/api/v2/version", "/api/v2/dags?limit=1", "/vimmerse/api/jobs?limit=5")
+        }
+        still_waiting = sum(not future.done() for future in outputs)
+        answers = [future.result(timeout=120) for future in outputs]
+    accepted = listener.accepted - before
+    assert {path: status for path, (status, _) in rest.items()} == dict.fromkeys(rest, 200), rest
+    assert max(seconds for _, seconds in rest.values()) < 1, rest
+    assert waiting == MAX_STREAMS and still_waiting >= MAX_STREAMS, "the REST API answered while outputs waited"
+    statuses = Counter(status for status, _ in answers)
+    assert statuses == {503: SILENT_REQUESTS - MAX_STREAMS, 502: MAX_STREAMS}, statuses
+    assert max(seconds for status, seconds in answers if status == 503) < 3, "past the cap: 503 at once"
+    assert max(seconds for status, seconds in answers if status == 502) < HEADERS_TIMEOUT + 5
+    assert accepted == MAX_STREAMS, "one connection per output that waited: no retry, no other connection"
