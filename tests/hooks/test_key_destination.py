@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -28,6 +26,7 @@ from airflow_provider_vimmerse.api.urls import origin, url_problem
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseResponseError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook, _aiohttp_origin, _requests_origin, key_goes_to
 from airflow_provider_vimmerse.sandbox.pytest_plugin import sandbox_conn_uri
+from tests.listeners import Answer, FakeApi, SilentListener
 
 APIS = ("https://api.vimmerse.net", "http://127.0.0.1:8765", "http://[::1]:8765")
 EVIL = "evil.example"
@@ -141,45 +140,11 @@ def test_a_url_either_client_could_read_otherwise_is_refused_with_the_reason(url
 # ---------------------------------------------------------------------- the attack, over real sockets
 
 
-class Listener:
-    """A TCP listener that records every byte sent to it: the attacker's host."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.received = b""
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    self.received += conn.recv(65536)
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: video/mp4\r\n\r\nok")
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
-
 @pytest.fixture
-def listener() -> Iterator[Listener]:
-    found = Listener()
-    yield found
-    found.close()
+def listener() -> Iterator[SilentListener]:
+    """The attacker's host: it accepts connections and counts them, and never answers."""
+    with SilentListener() as found:
+        yield found
 
 
 @pytest.fixture
@@ -194,21 +159,20 @@ def test_a_download_url_that_reads_as_the_api_to_urlsplit_is_refused_before_any_
     hook, vimmerse_sandbox, listener, tmp_path
 ):
     api_hostport = vimmerse_sandbox.url.split("://")[1]
-    url = f"http://127.0.0.1:{listener.port}\\@{api_hostport}/media/abc/download?object_type=bullet_video_mp4"
+    url = f"http://{listener.netloc}\\@{api_hostport}/media/abc/download?object_type=bullet_video_mp4"
     with pytest.raises(VimmerseInputError, match="backslash") as raised:
         hook.download(url, tmp_path, fallback_name="out.mp4")
     assert raised.value.field == "url"
     with pytest.raises(VimmerseInputError, match="backslash"):
         hook.open_download(url)
-    listener.close()
-    assert listener.received == b"", "nothing may reach the other host"
+    assert listener.accepted == 0, "nothing may reach the other host"
     assert vimmerse_sandbox.api_key not in str(raised.value)
 
 
 @pytest.mark.parametrize("location", ["//127.0.0.1:{port}\\@{api}/x", "http://127.0.0.1:{port}\\@{api}/x"])
 def test_a_redirect_to_such_a_url_is_not_followed_on_either_path(hook, vimmerse_sandbox, listener, tmp_path, location):
     api_hostport = vimmerse_sandbox.url.split("://")[1]
-    evil = location.format(port=listener.port, api=api_hostport)
+    evil = location.format(port=listener.netloc.rsplit(":", 1)[1], api=api_hostport)
     # A host fetched without the key (the same sandbox, by another name) answers the redirect.
     elsewhere = vimmerse_sandbox.url.replace("127.0.0.1", "localhost")
     with pytest.raises(VimmerseResponseError, match="not followed: it contains a backslash"):
@@ -219,17 +183,16 @@ def test_a_redirect_to_such_a_url_is_not_followed_on_either_path(hook, vimmerse_
         hook.request(req, retries=0)
     with pytest.raises(VimmerseResponseError, match="not followed: it contains a backslash"):
         asyncio.run(hook.arequest(req, retries=0))
-    listener.close()
-    assert listener.received == b""
+    assert listener.accepted == 0
 
 
-def test_a_redirect_to_another_host_by_a_clean_url_still_goes_there_without_the_key(hook, listener, tmp_path):
-    path = hook.download(
-        f"{hook.config.base_url}/_sandbox/redirect?to=http://localhost:{listener.port}/v.mp4",
-        tmp_path,
-        fallback_name="out.mp4",
-    )
-    listener.close()
-    assert listener.received.startswith(b"GET /v.mp4")
-    assert b"x-api-key" not in listener.received.lower()
+def test_a_redirect_to_another_host_by_a_clean_url_still_goes_there_without_the_key(hook, tmp_path):
+    video = Answer(200, {"Content-Type": "video/mp4"}, b"ok")
+    with FakeApi({"/v.mp4": video}) as cdn:
+        other_host = cdn.url.replace("127.0.0.1", "localhost")
+        path = hook.download(
+            f"{hook.config.base_url}/_sandbox/redirect?to={other_host}/v.mp4", tmp_path, fallback_name="out.mp4"
+        )
+    [seen] = cdn.seen
+    assert seen.target == "/v.mp4" and "x-api-key" not in seen.headers
     assert Path(path).read_bytes() == b"ok"

@@ -23,9 +23,9 @@ import pytest
 from airflow_provider_vimmerse.links.vimmerse import XCOM_KEY
 from tests.cluster import airflow_major, wait_until
 from tests.dag_runs import RETURN_VALUE, run_dag
+from tests.listeners import SilentListener
 from tests.plugins.conftest import dag_on_the_sandbox, database_connections_in_use, fast_dag
 from tests.plugins.html_rows import read_page
-from tests.plugins.listeners import SilentListener
 
 pytestmark = pytest.mark.skipif(
     airflow_major() < 3, reason="the page needs Airflow 3's api-server (plugin FastAPI apps and external views)"

@@ -13,7 +13,7 @@ URL for the others, the proxy streams the MP4 only to users who may read the DAG
 the task's own connection only, and the key is nowhere.
 
 The sandbox's ledger (one entry per API request: path, query, whether the key was accepted) shows what
-the proxy fetched; :mod:`tests.plugins.listeners` stands in for an API that never answers or answers
+the proxy fetched; :mod:`tests.listeners` stands in for an API that never answers or answers
 wrongly, and for an attacker's listener that must receive nothing.
 """
 
@@ -36,9 +36,9 @@ from airflow_provider_vimmerse.sandbox.pytest_plugin import sandbox_conn_uri
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4
 from tests.cluster import airflow_major, wait_until
 from tests.dag_runs import RETURN_VALUE, python_task, run_dag
+from tests.listeners import Answer, FakeApi, SilentListener
 from tests.plugins.conftest import dag_on_the_sandbox, database_connections_in_use
 from tests.plugins.html_rows import read_page
-from tests.plugins.listeners import Answer, FakeApi, SilentListener
 from tests.plugins.test_app import RESTRICTED_AUTH_MANAGER, airflow_api, token_for
 
 pytestmark = pytest.mark.skipif(

@@ -64,7 +64,7 @@ from tests.cluster import (
     sandbox_in_thread,
     wait_until,
 )
-from tests.plugins.listeners import SilentListener
+from tests.listeners import SilentListener
 from tests.ui.browser import ChromiumUnavailable, Screenshots, chromium_executable, launch
 
 pytestmark = cluster_test_marks(
