@@ -30,6 +30,8 @@ same time as the quick start.
    45 of them wait, those past the proxy's cap get 503 at once, the rest 502 after the headers timeout.
    The deployment (and the listener) is started by :func:`deployment`, which needs no Chromium, so test 8
    runs where the browser tests skip.
+9. Without the browser too: a task result rewritten through the public REST API with output URLs that
+   read as the API's to ``urlsplit`` but connect to that listener never reaches it through the proxy.
 
 Every check saves screenshots of what it looked at in ``test-artifacts/ui/``. Chromium is Debian's
 package, installed by the test when missing and running as root (see :mod:`tests.ui.browser`).
@@ -747,3 +749,41 @@ def test_outputs_waiting_on_a_silent_api_leave_the_api_server_responsive(deploym
     assert max(seconds for status, seconds in answers if status == 503) < 3, "past the cap: 503 at once"
     assert max(seconds for status, seconds in answers if status == 502) < HEADERS_TIMEOUT + 5
     assert accepted == MAX_STREAMS, "one connection per output that waited: no retry, no other connection"
+
+
+def test_a_hostile_output_url_written_through_the_rest_api_reaches_no_other_host(deployment: Deployment) -> None:
+    """
+    No browser: the review's critical case, on the real api-server process.
+
+    A task's ``return_value`` is rewritten through the public REST API with output URLs that read as the
+    API's to ``urlsplit`` but connect to a listener (``http://listener\\@api/...``), and one on the
+    listener itself. Opening them through the page's proxy reaches the listener not once: the proxy
+    fetches only the download route it rebuilds on the connection the result names.
+    """
+    cluster, listener = deployment.cluster, deployment.silent_api
+    run_id = cluster.trigger(SILENT_DAG_ID)
+    assert cluster.wait_for_run(SILENT_DAG_ID, run_id, RUN_TIMEOUT) == "success", cluster.run_report(
+        SILENT_DAG_ID, run_id
+    )
+    api_hostport = urlsplit(deployment.sandbox_url).netloc
+    route = "/media/m-hostile/download?object_type=bullet_video_mp4"
+    hostile = {
+        "kind": "media",
+        "id": "m-hostile",
+        "status": "success",
+        "progress": 100,
+        "video_urls": [f"http://{listener.netloc}\\@{api_hostport}{route}", f"{listener.url}{route}"],
+        "web_url": "",
+        "conn_id": "vimmerse_default",
+    }
+    entry = f"/dags/{SILENT_DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{SILENT_TASK_ID}"
+    cluster.api("PATCH", f"{entry}/xcomEntries/return_value", json={"value": hostile})
+
+    before = listener.accepted
+    for index in (0, 1):
+        url = cluster.api_url + output_route(SILENT_DAG_ID, run_id, SILENT_TASK_ID, -1, index, app_path="/vimmerse")
+        assert requests.get(url, timeout=30).status_code in (404, 502), "nothing playable, and no key anywhere"
+    time.sleep(1)
+    assert listener.accepted == before, "the listener was never reached"
+    fetched = deployment.sandbox.ledger(path="/media/m-hostile/download")
+    assert len(fetched) == 2 and all(entry["authorized"] for entry in fetched), "the rebuilt route on its own API"
