@@ -13,10 +13,11 @@ import math
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from airflow_provider_vimmerse.api.jobs import DEFAULT_ASSET_STATUS_PATH
-from airflow_provider_vimmerse.api.urls import absolute_url, same_origin, url_problem
+from airflow_provider_vimmerse.api.urls import Origin, absolute_url, origin, same_origin, url_problem
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: The connection the hook and the operators use unless told otherwise.
@@ -143,6 +144,11 @@ class ApiConfig:
     def url(self, path: str) -> str:
         """Return the absolute URL of an API path."""
         return absolute_url(self.base_url, path)
+
+    @cached_property
+    def api_origin(self) -> Origin | None:
+        """Return the API's (scheme, host, port), read once: every request compares its URL with it."""
+        return origin(self.base_url)
 
     def same_origin(self, url: str) -> bool:
         """

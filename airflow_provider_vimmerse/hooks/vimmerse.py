@@ -56,7 +56,6 @@ from airflow_provider_vimmerse.api.urls import (
     check_url,
     follow_redirect,
     job_path,
-    origin,
     path_of,
 )
 from airflow_provider_vimmerse.exceptions import (
@@ -234,7 +233,7 @@ class VimmerseHook(BaseHook):
             if hop is None:
                 return response
             response.close()
-            url, send_key, body = hop.url, hop.send_key and key_goes_to(hop.url, config, _requests_origin), {}
+            url, send_key, body = hop.url, key_goes_to(hop.url, config, _requests_origin), {}
         raise VimmerseResponseError(
             f"{method} {path_of(url)}: more than {MAX_REDIRECTS} redirects", method=method, path=path_of(url)
         )
@@ -299,7 +298,7 @@ class VimmerseHook(BaseHook):
                     if hop is None:
                         answer = await response.read()
                         return _decode(req, response.status, answer, response.headers.get("Retry-After"))
-                url, send_key, body = hop.url, hop.send_key and key_goes_to(hop.url, config, _aiohttp_origin), {}
+                url, send_key, body = hop.url, key_goes_to(hop.url, config, _aiohttp_origin), {}
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
         raise VimmerseResponseError(f"{req.describe()}: more than {MAX_REDIRECTS} redirects", path=req.path)
@@ -545,7 +544,7 @@ class VimmerseHook(BaseHook):
             if hop is None:
                 return response
             response.close()
-            url, send_key = hop.url, hop.send_key and key_goes_to(hop.url, config, _aiohttp_origin)
+            url, send_key = hop.url, key_goes_to(hop.url, config, _aiohttp_origin)
         raise VimmerseResponseError(
             f"GET {path_of(url)}: more than {MAX_REDIRECTS} redirects", method="GET", path=path_of(url)
         )
@@ -664,7 +663,7 @@ def key_goes_to(url: str, config: ApiConfig, client_origin: Callable[[str], Orig
     :param config: the connection's settings (API base URL)
     :param client_origin: :func:`_requests_origin` or :func:`_aiohttp_origin`
     """
-    return config.same_origin(url) and client_origin(url) == origin(config.base_url)
+    return config.same_origin(url) and client_origin(url) == config.api_origin
 
 
 def _requests_origin(url: str) -> Origin | None:
