@@ -1,6 +1,6 @@
 """
-Batch inputs: the documented fields of ``POST /batch`` and ``PUT /batch/{id}/edit``, their allowed
-values, validation before anything is sent, and the request builders (create, edit, concat).
+The batch routes' rows: ``POST /batch``, ``PUT /batch/{id}/edit`` and ``POST /batch/{id}/concat``, their
+documented fields and allowed values, and the rules across fields checked before anything is sent.
 
 A batch makes one media per image with shared settings and composes them into one video
 (``video_url``). Fields come from ``shared/reference/vimmerse-api/batch.txt`` (it has no field table:
@@ -13,82 +13,56 @@ Pure module: no Airflow imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import EditRoute, check_enum, check_images, check_range, check_urls
+from airflow_provider_vimmerse.api import fields
+from airflow_provider_vimmerse.api.fields import FieldType, RouteField
 from airflow_provider_vimmerse.api.media import (
-    ASPECT_RATIOS,
-    MOTION_TYPES,
-    RANGES,
-    VISIBILITY_STATUSES,
+    ASPECT_RATIO,
+    DESCRIPTION,
+    DURATION,
+    LOOP,
+    MOTION_TYPE,
+    PROMPT,
+    QUANTITY,
+    TITLE,
+    VISIBILITY_STATUS,
+    WEBHOOK_URL,
 )
-from airflow_provider_vimmerse.api.urls import job_path
-from airflow_provider_vimmerse.exceptions import VimmerseInputError
+from airflow_provider_vimmerse.api.routes import Route, Send, as_list
 
+#: ``sound_effects`` as the API takes it (the operators also take True/False).
 SOUND_EFFECTS = ("Yes", "No")
-ENUMS: Mapping[str, Sequence[str]] = {
-    "motion_type": MOTION_TYPES,
-    "aspect_ratio": ASPECT_RATIOS,
-    "sound_effects": SOUND_EFFECTS,
-    "visibility_status": VISIBILITY_STATUSES,
-}
-#: Inputs the provider once took that ``POST /batch`` does not document, and why they are refused.
-REFUSED_FIELDS: Mapping[str, str] = {
-    "is_transition": (
-        "is not a field of POST /batch (batch.txt names none; only the legacy POST /batch/upload took it, "
-        "inside its 'data' JSON). Remove it: to make a transition between two images use "
-        "VimmerseCreateMediaOperator with both images"
-    ),
-}
-#: ``PUT /batch/{id}/edit`` fields that regenerate every media of the batch and spend credits.
-REGENERATING_FIELDS = ("prompt", "motion_type", "quantity", "duration", "loop", "aspect_ratio", "sound_effects")
-#: ``PUT /batch/{id}/edit`` fields that only change metadata (free).
-METADATA_FIELDS = ("title", "description", "rating", "visibility_status", "webhook_url")
-EDIT_FIELDS = REGENERATING_FIELDS + METADATA_FIELDS
+#: How long a batch that reads finished is given to show its composed video: "Composition typically takes
+#: 1-3 minutes" (openapi.json, POST /story/{story_id}/concat); docs/api-contract.md says why a batch may have none.
+DEFAULT_COMPOSE_TIMEOUT = 180.0
 
 
-def check_batch_fields(values: Mapping[str, Any]) -> None:
+def check_sound_effects(values: Mapping[str, Any]) -> None:
     """
-    Validate the batch fields that are set (enums, ranges, URLs).
+    Validate ``sound_effects``: ``"Yes"``/``"No"``, or True/False (sent as ``"Yes"``/``"No"``).
 
-    Unrendered template values are skipped; call again after rendering.
-
-    :raises VimmerseInputError: naming the field and the allowed values
+    A rule, not the field's ``allowed``: a bool is a valid value here, and the per-field check refuses a bool
+    for a field with allowed values.
     """
-    check_refused(values)
-    for field, allowed in ENUMS.items():
-        value = values.get(field)
-        if field == "visibility_status" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if field == "sound_effects" and isinstance(value, bool):
-            continue
-        check_enum(field, value, allowed)
-    for field, (low, high) in RANGES.items():
-        check_range(field, values.get(field), low, high)
-    check_urls("image_urls", values.get("image_urls"))
-    check_urls("webhook_url", values.get("webhook_url"))
-    if values.get("rating") is not None:
-        check_range("rating", values["rating"], 1, 5)
+    value = values.get("sound_effects")
+    if not isinstance(value, bool):
+        fields.check_enum("sound_effects", value, SOUND_EFFECTS)
 
 
-def check_refused(values: Mapping[str, Any]) -> None:
-    """Raise :class:`.VimmerseInputError` for a set input that the batch routes do not document."""
-    for field, why in REFUSED_FIELDS.items():
-        if values.get(field) is not None:
-            raise VimmerseInputError(field, why)
-
-
-def check_batch_images(image_files: Sequence[Any], image_urls: Sequence[Any]) -> None:
+def check_create(values: Mapping[str, Any]) -> None:
     """
-    Require the images of a batch: image files or image URLs (not both), at least one.
+    Validate ``POST /batch`` across fields: ``sound_effects``, and the images as files or URLs (not both,
+    at least one).
 
-    :param image_files: the image files (paths) to upload
-    :param image_urls: the public image URLs
-    :raises VimmerseInputError: naming ``image_files`` / ``image_urls``
+    :param values: every field given, ``image_files`` included
+    :raises VimmerseInputError: naming ``sound_effects``, ``image_files`` or ``image_urls``
     """
-    check_images(image_files, image_urls, "a batch needs at least one image")
+    check_sound_effects(values)
+    fields.check_images(
+        as_list(values.get("image_files")), as_list(values.get("image_urls")), "a batch needs at least one image"
+    )
 
 
 def encode_batch_fields(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,27 +73,75 @@ def encode_batch_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return encoded
 
 
-def create_batch(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """
-    Build ``POST /batch``: multipart with one ``image_files`` part per image, or a form with repeated ``image_urls``.
+T = FieldType
+#: ``sound_effects``: its values are checked by :func:`check_sound_effects` (a bool is one).
+SOUND_EFFECTS_FIELD = RouteField("sound_effects")
 
-    :param values: the shared settings and ``image_urls``, with the API's names
-    :param files: the images to upload (field ``image_files``)
-    """
-    return ApiRequest(
-        "POST", "/batch", form=form_fields(encode_batch_fields(values)), files=tuple(files), spends_credits=True
-    )
+#: ``POST /batch``: one media per image (uploaded multipart, or public URLs sent as repeated fields), composed
+#: into one video; the task waits for the composed video at most ``compose_timeout`` once the batch is finished.
+CREATE = Route(
+    "POST",
+    "/batch",
+    "batch",
+    fields=(
+        RouteField("image_files", T.FILES), PROMPT, MOTION_TYPE, ASPECT_RATIO, SOUND_EFFECTS_FIELD, QUANTITY, DURATION,
+        LOOP, TITLE, DESCRIPTION, VISIBILITY_STATUS, WEBHOOK_URL, RouteField("image_urls", T.URLS),
+    ),
+    refused={
+        "is_transition": (
+            "is not a field of POST /batch (batch.txt names none; only the legacy POST /batch/upload took it, "
+            "inside its 'data' JSON). Remove it: to make a transition between two images use "
+            "VimmerseCreateMediaOperator with both images"
+        ),
+    },
+    rules=check_create,
+    encode=encode_batch_fields,
+    needs_output=True,
+    group=True,
+    compose_timeout=DEFAULT_COMPOSE_TIMEOUT,
+)  # fmt: skip
 
+#: ``PUT /batch/{id}/edit``: metadata changes at once (free); a regenerating field processes every media again
+#: (batch.txt: "resubmit again if you update any of prompt, motion_type, quantity, duration, loop, aspect_ratio
+#: and sound_effects").
+EDIT = Route(
+    "PUT",
+    "/batch/{job_id}/edit",
+    "batch",
+    Send.EDIT,
+    fields=(
+        PROMPT, MOTION_TYPE, QUANTITY, DURATION, LOOP, ASPECT_RATIO, SOUND_EFFECTS_FIELD, TITLE, DESCRIPTION,
+        RouteField("rating", T.INT, low=1, high=5), VISIBILITY_STATUS, WEBHOOK_URL,
+    ),
+    target="batch_id",
+    rules=check_sound_effects,
+    encode=encode_batch_fields,
+    regenerating=("prompt", "motion_type", "quantity", "duration", "loop", "aspect_ratio", "sound_effects"),
+    regenerates="every media",
+    action="regeneration",
+    needs_output=True,
+    group=True,
+    compose_timeout=DEFAULT_COMPOSE_TIMEOUT,
+    fills_webhook_url=False,
+)  # fmt: skip
 
-def concat_batch(batch_id: str) -> ApiRequest:
-    """Build ``POST /batch/{id}/concat`` (empty body): compose the batch's videos again (spends credits)."""
-    return ApiRequest("POST", job_path("/batch/{job_id}/concat", batch_id), spends_credits=True)
-
-
-#: ``PUT /batch/{id}/edit``: its fields, which of them regenerate the batch, the check and the request.
-EDIT = EditRoute("/batch/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_batch_fields, encode_batch_fields)
-
-
-def edit_batch(batch_id: str, values: Mapping[str, Any]) -> ApiRequest:
-    """Build ``PUT /batch/{id}/edit``; it spends credits when a regenerating field is set."""
-    return EDIT.request(batch_id, values)
+#: ``POST /batch/{id}/concat`` (empty body; its documented answer is ``{}``): compose a finished batch's videos
+#: again (spends credits). Composition "typically takes 1-3 minutes" (openapi.json, POST /story/{story_id}/concat)
+#: and the status may read ``success`` all along, so the wait takes only a new ``video_url``, until ``timeout``.
+#: Composing uses the media that succeeded, and the batch's own task already reported the failures: a partial
+#: failure does not fail this task unless asked.
+CONCAT = Route(
+    "POST",
+    "/batch/{job_id}/concat",
+    "batch",
+    Send.RERUN,
+    body="none",
+    target="batch_id",
+    action="concat",
+    doing="composing its videos again",
+    needs_output=True,
+    group=True,
+    partial_failure_fails=False,
+    rerun_grace=False,
+    fills_webhook_url=False,
+)

@@ -1,14 +1,12 @@
 """
-API fields as data: how a field is declared (its type, allowed values, range, whether a local file may
-stand for it), how a value is checked and converted before anything is sent, and the tool rows built
-from these declarations.
+API fields as data: how a field is declared (:class:`RouteField`: its type, allowed values, range,
+whether a local file may stand for it), and how a value is checked and converted before anything is sent.
 
-The tool tables (:data:`~airflow_provider_vimmerse.api.video.VIDEO_TOOLS`,
-:data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`) are rows of :class:`Tool`, each a tuple of
-:class:`ToolField`\\ s: adding a tool is adding a row, adding a field is adding a :class:`ToolField`.
-The generic checks (:func:`check_enum`, :func:`check_range`, :func:`check_urls`, :func:`check_images`)
-also serve the media, batch, story, workflow and finetune routes, whose fields are checked by their own
-modules; their edit routes are rows of :class:`EditRoute`.
+The rows that hold these declarations are in :mod:`~airflow_provider_vimmerse.api.routes`: a
+:class:`~airflow_provider_vimmerse.api.routes.Route` per operator route, a
+:class:`~airflow_provider_vimmerse.api.routes.Tool` per tool route. The generic checks
+(:func:`check_enum`, :func:`check_range`, :func:`check_urls`, :func:`check_images`) also serve the
+cross-field rules of the media, batch, story, workflow and finetune modules.
 
 Every check skips a value Airflow has not rendered yet (:func:`is_templated`): literal values are
 checked when the DAG is parsed, templated ones when the task runs.
@@ -19,18 +17,21 @@ Pure module: no Airflow imports.
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES, job_path
+from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.api.routes import Tool
 
 RATIO_PATTERN = re.compile(r"^(\d+):(\d+)$")
 #: MIME types of the files operators upload, by extension.
@@ -60,12 +61,33 @@ def allowed_values(values: Sequence[Any]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
+def closest(value: Any, allowed: Sequence[Any]) -> Any | None:
+    """
+    Return the allowed value ``value`` most likely meant (``KlingAl`` -> ``KlingAI``), or None when none is close.
+
+    Case and surrounding spaces are ignored; otherwise the nearest spelling, if it is close enough.
+    """
+    text = str(value).strip().casefold()
+    by_text = {str(option).casefold(): option for option in allowed if str(option)}
+    if text in by_text:
+        return by_text[text]
+    found = difflib.get_close_matches(text, list(by_text), n=1, cutoff=0.8)
+    return by_text[found[0]] if found else None
+
+
+def enum_error(field: str, value: Any, allowed: Sequence[Any]) -> VimmerseInputError:
+    """Return the error for a value that is not one of ``allowed``: the value, a suggestion when close, the list."""
+    guess = closest(value, allowed) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    hint = f" (did you mean {guess!r}?)" if guess is not None and guess != value else ""
+    return VimmerseInputError(field, f"got {value!r}{hint}; allowed values: {allowed_values(allowed)}")
+
+
 def check_enum(field: str, value: Any, allowed: Sequence[str]) -> None:
-    """Raise :class:`.VimmerseInputError` unless ``value`` is None or one of ``allowed``."""
+    """Raise :class:`.VimmerseInputError` unless ``value`` is None or one of ``allowed`` (with a suggestion)."""
     if value is None or is_templated(value):
         return
     if not isinstance(value, str) or value not in allowed:
-        raise VimmerseInputError(field, f"got {value!r}; allowed values: {allowed_values(allowed)}")
+        raise enum_error(field, value, allowed)
 
 
 def check_range(field: str, value: Any, low: int, high: int | None = None) -> None:
@@ -158,7 +180,7 @@ def check_images(image_files: Sequence[Any], image_urls: Sequence[Any], needed: 
     return list(image_files or image_urls)
 
 
-# ---------------------------------------------------------------------- declaring fields and tools
+# ---------------------------------------------------------------------- declaring fields
 
 
 class FieldType(str, Enum):
@@ -181,12 +203,14 @@ class FieldType(str, Enum):
     INTS = "ints"
     #: a dict or list sent as a JSON string (form routes)
     JSON = "json"
+    #: local files (paths or ``ObjectStoragePath``\\ s) read by the operator and sent as file parts
+    FILES = "files"
 
 
 @dataclass(frozen=True)
-class ToolField:
+class RouteField:
     """
-    One input of a tool.
+    One field of a route: an input of a tool, or a field of an operator's route.
 
     :param name: the API's field name
     :param type: how the value is checked and sent
@@ -205,7 +229,7 @@ class ToolField:
     name: str
     type: FieldType = FieldType.TEXT
     required: bool = False
-    allowed: tuple[str, ...] = ()
+    allowed: tuple[Any, ...] = ()
     low: float | None = None
     high: float | None = None
     media: str = ""
@@ -217,7 +241,7 @@ class ToolField:
     def describe(self) -> str:
         """Return the field for a message, such as ``quantity (1-4)`` or ``video_url (URL or local video)``."""
         if self.allowed:
-            return f"{self.name} ({'|'.join(self.allowed)})"
+            return f"{self.name} ({'|'.join(map(str, self.allowed))})"
         if self.low is not None and self.high is not None:
             return f"{self.name} ({self.low:g}-{self.high:g})"
         if self.file_only:
@@ -225,104 +249,6 @@ class ToolField:
         if self.media:
             return f"{self.name} (URL or local {self.media} file)"
         return self.name
-
-
-@dataclass(frozen=True)
-class Tool:
-    """
-    One tool route.
-
-    :param name: the tool's name as operators take it (``enhance``, ``image/edit-image``)
-    :param path: the route
-    :param fields: every documented input
-    :param one_of: groups of fields of which at least one must be given
-    :param needs: ``option`` value -> more groups of which at least one must be given
-        (``Inpaint`` needs a mask and a prompt)
-    :param option_routes: ``option`` value -> the name of the row that serves it (an option the
-        documents put on another route, such as ``image/edit-image`` with ``RemoveBackground``)
-    :param option_field: the field naming the model or mode (priced by the estimate); by default
-        ``option`` when the tool has a field of that name
-    :param max_items: ``option`` value -> the most items each list field takes with that option (files
-        and URLs together; ``image/elements`` takes 4 images with ``FluxKontextPro``, 10 with ``GPTImage``);
-        the tool's default option applies when none is given
-    :param default_option: the option the API uses when none is given; by default the option field's
-        ``default``. A route without an option field may name one for its estimate
-    :param app_name: the ``app_name`` of ``POST /v2/video/estimate-credits``; empty when the documents
-        give no ``app_name`` (or no ``option``) that prices this tool
-    :param prices: the fields besides the option that the route's handler prices, sent to the estimate
-        as the job sends them (their documented ``default`` when not given)
-    :param lengths: media field -> the field that states its length in seconds: the handler measures a
-        given medium, the estimate cannot, so a credit guard needs that length
-    :param estimate_refusal: why the estimate would have to guess this tool's price although it has an
-        ``app_name`` (then there is no credit guard)
-    :param body: ``json`` (v2 routes) or ``form`` (legacy routes; multipart when files are sent)
-    :param spends_credits: the route charges credits (so it is never resent after reaching the server)
-    :param output: what the tool makes: ``video``, ``image``, ``audio`` or ``text``
-    """
-
-    name: str
-    path: str
-    fields: tuple[ToolField, ...]
-    one_of: tuple[tuple[str, ...], ...] = ()
-    needs: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
-    option_routes: Mapping[str, str] = field(default_factory=dict)
-    max_items: Mapping[str, int] = field(default_factory=dict)
-    option_field: str = ""
-    default_option: str = ""
-    app_name: str = ""
-    prices: tuple[str, ...] = ()
-    lengths: Mapping[str, str] = field(default_factory=dict)
-    estimate_refusal: str = ""
-    body: str = "json"
-    spends_credits: bool = True
-    output: str = "video"
-
-    def __post_init__(self) -> None:
-        # The option field and its default are declared once, on the field (frozen: set them here, once).
-        option = self.field(self.option_field or "option")
-        if option is not None:
-            object.__setattr__(self, "option_field", option.name)
-            object.__setattr__(self, "default_option", self.default_option or option.default)
-
-    def field(self, name: str) -> ToolField | None:
-        """Return the field called ``name``, or None."""
-        return next((f for f in self.fields if f.name == name), None)
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        """Return the names of every field, in the documented order."""
-        return tuple(f.name for f in self.fields)
-
-    @property
-    def can_estimate(self) -> bool:
-        """Return True when ``POST /v2/video/estimate-credits`` prices this tool without a guess."""
-        return bool(self.app_name) and not self.estimate_refusal
-
-
-def get_tool(table: Mapping[str, Tool], name: Any) -> Tool:
-    """
-    Return the row of ``table`` called ``name``.
-
-    :raises VimmerseInputError: naming the tools there are
-    """
-    if isinstance(name, str) and name in table:
-        return table[name]
-    raise VimmerseInputError("tool", f"got {name!r}; allowed values: {', '.join(repr(t) for t in table)}")
-
-
-def resolve_tool(table: Mapping[str, Tool], name: Any, values: Mapping[str, Any]) -> Tool:
-    """
-    Return the row that serves ``values``: the row called ``name``, or the row its ``option`` routes to.
-
-    An unrendered ``option`` keeps the row called ``name``.
-
-    :raises VimmerseInputError: naming the tools there are
-    """
-    row = get_tool(table, name)
-    option = values.get(row.option_field) if row.option_field else None
-    if isinstance(option, str) and option in row.option_routes:
-        return get_tool(table, row.option_routes[option])
-    return row
 
 
 # ---------------------------------------------------------------------- checking and converting values
@@ -399,7 +325,7 @@ def _check_counts(tool: Tool, values: Mapping[str, Any]) -> None:
             )
 
 
-def convert(spec: ToolField, value: Any) -> Any:
+def convert(spec: RouteField, value: Any) -> Any:
     """
     Return one rendered value as the API wants it.
 
@@ -457,7 +383,7 @@ def _result_urls(value: Mapping[str, Any]) -> list[Any]:
     return list(urls) if isinstance(urls, (list, tuple)) else [urls]
 
 
-def _url(name: str, value: Any, spec: ToolField) -> Any:
+def _url(name: str, value: Any, spec: RouteField) -> Any:
     if spec.file_only and not is_local_file(value):
         raise VimmerseInputError(
             name,
@@ -512,7 +438,7 @@ def _number(name: str, value: Any, *, integer: bool) -> float | int:
     return number
 
 
-def _check_bounds(spec: ToolField, number: float, value: Any) -> None:
+def _check_bounds(spec: RouteField, number: float, value: Any) -> None:
     low, high = spec.low, spec.high
     if (low is not None and number < low) or (high is not None and number > high):
         if low is not None and high is not None:
@@ -603,70 +529,3 @@ def replace_inputs(values: Mapping[str, Any], replacements: Mapping[tuple[str, i
 def content_type(filename: str) -> str:
     """Return the MIME type of a file name, by its extension."""
     return CONTENT_TYPES.get(os.path.splitext(filename)[1].lower(), "application/octet-stream")
-
-
-# ---------------------------------------------------------------------- requests
-
-
-@dataclass(frozen=True)
-class EditRoute:
-    """
-    The edit route of a job (``PUT /media/{id}/edit``, ``PUT /batch/{id}/edit``): its fields, which of
-    them spend credits, how their values are checked and sent.
-
-    :param path: the route; ``{job_id}`` is replaced
-    :param regenerating: fields that regenerate the job and spend credits
-    :param metadata: fields that only change metadata (free)
-    :param check_values: validates the values of the set fields (enums, ranges, URLs)
-    :param encode: returns the fields as the API wants them in its form
-    """
-
-    path: str
-    regenerating: tuple[str, ...]
-    metadata: tuple[str, ...]
-    check_values: Callable[[Mapping[str, Any]], None]
-    encode: Callable[[Mapping[str, Any]], Mapping[str, Any]]
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """Return every field the route takes."""
-        return self.regenerating + self.metadata
-
-    def check(self, changes: Mapping[str, Any]) -> None:
-        """
-        Validate the changes of an edit: known fields only, at least one, valid values.
-
-        :raises VimmerseInputError: naming the field and the allowed fields or values
-        """
-        unknown = sorted(set(changes) - set(self.fields))
-        if unknown:
-            raise VimmerseInputError("changes", f"unknown fields {unknown}; allowed fields: {', '.join(self.fields)}")
-        if not changes:
-            raise VimmerseInputError("changes", "nothing to change: give at least one field")
-        self.check_values(changes)
-
-    def regenerating_fields(self, values: Mapping[str, Any]) -> list[str]:
-        """Return the set fields of an edit that regenerate the job (and cost credits)."""
-        return [name for name in self.regenerating if values.get(name) is not None]
-
-    def request(self, job_id: str, values: Mapping[str, Any]) -> ApiRequest:
-        """Build the edit of ``job_id``; it spends credits when a regenerating field is set."""
-        return ApiRequest(
-            "PUT",
-            job_path(self.path, job_id),
-            form=form_fields(self.encode(values)),
-            spends_credits=bool(self.regenerating_fields(values)),
-        )
-
-
-def tool_request(tool: Tool, values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """
-    Build the request of a tool from prepared values (local files already replaced or split off).
-
-    JSON routes send the values as a JSON object; form routes as form fields, multipart with ``files``.
-    """
-    if tool.body == "json":
-        return ApiRequest("POST", tool.path, json=dict(values), spends_credits=tool.spends_credits)
-    return ApiRequest(
-        "POST", tool.path, form=form_fields(values), files=tuple(files), spends_credits=tool.spends_credits
-    )

@@ -1,6 +1,6 @@
 """
-Finetune inputs: the documented fields of ``POST /finetune`` (train a LoRA), their checks, the request,
-and reading the trigger word from its answer.
+The finetune route's row: ``POST /finetune`` (train a LoRA), its documented fields and allowed values, the
+rules across fields checked before anything is sent, and reading the trigger word from its answer.
 
 Fields come from ``openapi.json`` ``Body_finetune_flux_finetune_post`` (multipart form). The route
 "will start the training of a LoRA model ... and returns its associated unique trigger word", but no
@@ -18,43 +18,42 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import check_enum, check_images, check_range, check_urls, is_templated
+from airflow_provider_vimmerse.api.fields import FieldType, RouteField, check_images, is_templated
+from airflow_provider_vimmerse.api.routes import Route, as_list
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseJobMayExistError
 
-CREATE_PATH = "/finetune"
 #: ``option``: "Available values are `FluxFinetune, FluxProFinetune, FluxKontextFinetune`" (prose, no enum).
 OPTIONS = ("FluxFinetune", "FluxProFinetune", "FluxKontextFinetune")
 #: The option that trains on (start, end) image pairs with a ``prompt`` describing the edit.
 KONTEXT = "FluxKontextFinetune"
 #: ``finetune_type``: "can be `Auto`, `Character`, `Product`, or `Style`" (prose, no enum).
 FINETUNE_TYPES = ("Auto", "Character", "Product", "Style")
-ENUMS: Mapping[str, Sequence[str]] = {"option": OPTIONS, "finetune_type": FINETUNE_TYPES}
 #: Where the trigger word is read from the answer unless the operator is told otherwise. Not documented:
 #: ``id`` is the only identifying field of the route's 200 example (described as "Trigger word.").
 DEFAULT_TRIGGER_WORD_FIELD = "id"
 
 
-def check_finetune_fields(values: Mapping[str, Any]) -> None:
+def check_create(values: Mapping[str, Any]) -> None:
     """
-    Validate the ``POST /finetune`` fields that are set (unrendered templates are skipped).
+    Validate ``POST /finetune`` across fields: text fields, the Kontext prompt, and the training images.
 
+    The images are files or URLs (not both: "If you upload image files, this field will be ignored"), at
+    least one; an even number for ``FluxKontextFinetune`` ("images should be provided in pairs"), which
+    also needs a ``prompt`` describing the edit.
+
+    :param values: every field given, ``image_files`` included (unrendered templates are skipped)
     :raises VimmerseInputError: naming the field and what is allowed
     """
-    for field, allowed in ENUMS.items():
-        check_enum(field, values.get(field), allowed)
-    # "Number of training iterations. Defaults to 0 for Auto."
-    check_range("num_iterations", values.get("num_iterations"), 0)
-    check_urls("image_urls", values.get("image_urls"))
-    check_urls("webhook_url", values.get("webhook_url"))
     for field in ("lora_prefix", "prompt"):
         value = values.get(field)
         if value is not None and not is_templated(value) and not isinstance(value, str):
             raise VimmerseInputError(field, f"must be text, got {type(value).__name__}")
-    if values.get("option") == KONTEXT and not values.get("prompt"):
+    option = values.get("option")
+    if option == KONTEXT and not values.get("prompt"):
         raise VimmerseInputError(
             "prompt", "is needed with option FluxKontextFinetune: it describes the edit from each start to end image"
         )
+    check_finetune_images(as_list(values.get("image_files")), as_list(values.get("image_urls")), option)
 
 
 def check_finetune_images(image_files: Sequence[Any], image_urls: Sequence[Any], option: Any) -> None:
@@ -74,16 +73,26 @@ def check_finetune_images(image_files: Sequence[Any], image_urls: Sequence[Any],
         )
 
 
-def create_finetune(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """
-    Build ``POST /finetune``: a multipart form, one ``image_files`` part per image or repeated
-    ``image_urls``. Spends credits (402 documented).
-
-    :param values: the fields, with the API's names
-    :param files: the training images to upload (field ``image_files``)
-    """
-    encoded = {name: value for name, value in values.items() if value is not None}
-    return ApiRequest("POST", CREATE_PATH, form=form_fields(encoded), files=tuple(files), spends_credits=True)
+T = FieldType
+#: ``POST /finetune``: train a LoRA on images (multipart: one ``image_files`` part per image, or repeated
+#: ``image_urls``); spends credits (402 documented). The answer names the training by its trigger word.
+CREATE = Route(
+    "POST",
+    "/finetune",
+    "finetune",
+    fields=(
+        RouteField("image_files", T.FILES),
+        RouteField("image_urls", T.URLS),
+        RouteField("option", allowed=OPTIONS),
+        RouteField("finetune_type", allowed=FINETUNE_TYPES),
+        # "Number of training iterations. Defaults to 0 for Auto."
+        RouteField("num_iterations", T.INT, low=0),
+        RouteField("lora_prefix"),
+        RouteField("prompt"),
+        RouteField("webhook_url", T.URL),
+    ),
+    rules=check_create,
+)
 
 
 def trigger_word_of(body: Any, field: str = DEFAULT_TRIGGER_WORD_FIELD) -> str:

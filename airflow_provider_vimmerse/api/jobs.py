@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from airflow_provider_vimmerse.api.envelope import unwrap
 from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.api.storyboard import step_done
 from airflow_provider_vimmerse.api.urls import absolute_url, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
@@ -55,7 +57,7 @@ class JobKind:
         when the job is done (a finetune's sample images): the answer is read with :func:`job_object`
     :param step: a story step (``elements``, ``scenes``) whose end shows in the story object, not in a
         status: a wait on it reads the story until the step's images are there
-        (:func:`~airflow_provider_vimmerse.api.story.step_done`), as :func:`job_object` says
+        (:func:`~airflow_provider_vimmerse.api.storyboard.step_done`), as :func:`job_object` says
     """
 
     name: str
@@ -292,9 +294,6 @@ def job_object(kind: JobKind, body: Any) -> Any:
 
 def _step_object(kind: JobKind, body: Any) -> Any:
     """Return a story answer with the status of ``kind.step`` added: done, still drawing, or the story's failure."""
-    from airflow_provider_vimmerse.api.responses import unwrap
-    from airflow_provider_vimmerse.api.story import step_done
-
     obj = unwrap(body)
     if not isinstance(obj, Mapping):
         return body

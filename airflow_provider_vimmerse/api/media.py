@@ -1,6 +1,6 @@
 """
-Media inputs: the documented fields of ``POST /media`` and ``PUT /media/{id}/edit``, their allowed
-values, validation before anything is sent, and the request builders.
+The media routes' rows: ``POST /media``, ``PUT /media/{id}/edit`` and ``POST /media/{id}/process``, their
+documented fields and allowed values, and the rules across fields checked before anything is sent.
 
 Values come from ``shared/reference/vimmerse-api/media.txt``. ``audio_option`` and ``media_items``
 are accepted as Python objects and sent as the JSON strings the API wants.
@@ -11,12 +11,12 @@ Pure module: no Airflow imports.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_vimmerse.api import fields
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.urls import job_path
+from airflow_provider_vimmerse.api.fields import FieldType, RouteField
+from airflow_provider_vimmerse.api.routes import Route, Send
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: ``motion_type`` of ``POST /media``: the AI model that animates the video.
@@ -40,24 +40,6 @@ NARRATORS = (
 AUDIO_OPTION_KEYS = ("narrator", "narration", "narration_url", "bg_music_prompt", "bg_music_url")
 MEDIA_ITEM_TYPES = ("image", "video", "audio")
 MEDIA_ITEM_POSITIONS = ("First", "Last")
-
-#: Integer fields and their documented ranges.
-RANGES: Mapping[str, tuple[int, int]] = {"quantity": (1, 4), "duration": (1, 10), "loop": (1, 6)}
-ENUMS: Mapping[str, Sequence[str]] = {
-    "motion_type": MOTION_TYPES,
-    "camera_control": CAMERA_CONTROLS,
-    "aspect_ratio": ASPECT_RATIOS,
-    "visibility_status": VISIBILITY_STATUSES,
-    "model": TRY_ON_MODELS,
-}
-#: ``PUT /media/{id}/edit`` fields that regenerate the video and spend credits.
-REGENERATING_FIELDS = (
-    "prompt", "motion_type", "quantity", "duration", "loop", "camera_control", "aspect_ratio", "audio_option",
-    "media_items", "model",
-)  # fmt: skip
-#: ``PUT /media/{id}/edit`` fields that only change metadata (free).
-METADATA_FIELDS = ("title", "description", "rating", "visibility_status", "webhook_url")
-EDIT_FIELDS = REGENERATING_FIELDS + METADATA_FIELDS
 
 
 def check_audio_option(value: Any) -> None:
@@ -86,32 +68,20 @@ def check_media_items(value: Any) -> None:
         fields.check_enum(f"{field}.position", item.get("position"), MEDIA_ITEM_POSITIONS)
 
 
-def check_media_fields(values: Mapping[str, Any]) -> None:
-    """
-    Validate the media fields that are set (enums, ranges, JSON fields, URLs).
-
-    Unrendered template values are skipped; call again after rendering.
-
-    :raises VimmerseInputError: naming the field and the allowed values
-    """
-    for field, allowed in ENUMS.items():
-        value = values.get(field)
-        if field == "visibility_status" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        fields.check_enum(field, value, allowed)
-    for field, (low, high) in RANGES.items():
-        fields.check_range(field, values.get(field), low, high)
+def check_json_fields(values: Mapping[str, Any]) -> None:
+    """Validate the JSON fields of a media route: ``audio_option`` and ``media_items``."""
     check_audio_option(values.get("audio_option"))
     check_media_items(values.get("media_items"))
-    fields.check_urls("image_urls", values.get("image_urls"))
-    fields.check_urls("webhook_url", values.get("webhook_url"))
-    if values.get("rating") is not None and not fields.is_templated(values["rating"]):
-        fields.check_range("rating", values["rating"], 1, 5)
 
 
-def check_has_input(values: Mapping[str, Any], *, has_files: bool) -> None:
-    """Raise unless at least one of prompt, image files, image URLs or media items is given."""
-    if has_files or any(values.get(name) for name in ("prompt", "image_urls", "media_items")):
+def check_create(values: Mapping[str, Any]) -> None:
+    """
+    Validate ``POST /media`` across fields: the JSON fields, and at least one input to generate from.
+
+    :param values: every field given, ``image_files`` included
+    """
+    check_json_fields(values)
+    if any(values.get(name) for name in ("prompt", "image_files", "image_urls", "media_items")):
         return
     raise VimmerseInputError(
         "prompt", "give at least one of: prompt, image_files, image_urls, media_items (nothing to generate from)"
@@ -127,24 +97,68 @@ def encode_media_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return encoded
 
 
-def create_media(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """Build ``POST /media`` (multipart when there are image files, urlencoded otherwise)."""
-    return ApiRequest(
-        "POST", "/media", form=form_fields(encode_media_fields(values)), files=tuple(files), spends_credits=True
-    )
+T = FieldType
+#: Fields ``POST /media`` and ``PUT /media/{id}/edit`` share, as media.txt documents them.
+PROMPT = RouteField("prompt")
+MOTION_TYPE = RouteField("motion_type", allowed=MOTION_TYPES)
+CAMERA_CONTROL = RouteField("camera_control", allowed=CAMERA_CONTROLS)
+QUANTITY = RouteField("quantity", T.INT, low=1, high=4)
+DURATION = RouteField("duration", T.INT, low=1, high=10)
+LOOP = RouteField("loop", T.INT, low=1, high=6)
+ASPECT_RATIO = RouteField("aspect_ratio", allowed=ASPECT_RATIOS)
+AUDIO_OPTION = RouteField("audio_option", T.JSON)
+MEDIA_ITEMS = RouteField("media_items", T.JSON)
+MODEL = RouteField("model", allowed=TRY_ON_MODELS)
+VISIBILITY_STATUS = RouteField("visibility_status", allowed=VISIBILITY_STATUSES)
+TITLE = RouteField("title")
+DESCRIPTION = RouteField("description")
+WEBHOOK_URL = RouteField("webhook_url", T.URL)
 
+#: ``POST /media``: generate a video from a prompt, images or media items (multipart with image files).
+CREATE = Route(
+    "POST",
+    "/media",
+    "media",
+    fields=(
+        PROMPT, RouteField("image_files", T.FILES), RouteField("image_urls", T.URLS), MEDIA_ITEMS, MOTION_TYPE,
+        CAMERA_CONTROL, QUANTITY, DURATION, LOOP, ASPECT_RATIO, AUDIO_OPTION, RouteField("character_animate", T.BOOL),
+        MODEL, VISIBILITY_STATUS, TITLE, DESCRIPTION, WEBHOOK_URL,
+    ),
+    rules=check_create,
+    encode=encode_media_fields,
+)  # fmt: skip
 
-def process_media(media_id: str) -> ApiRequest:
-    """Build ``POST /media/{id}/process`` (resubmits with the stored parameters; spends credits)."""
-    return ApiRequest("POST", job_path("/media/{job_id}/process", media_id), json={}, spends_credits=True)
+#: ``PUT /media/{id}/edit``: metadata changes at once (free); a regenerating field generates the video again.
+EDIT = Route(
+    "PUT",
+    "/media/{job_id}/edit",
+    "media",
+    Send.EDIT,
+    fields=(
+        TITLE, DESCRIPTION, RouteField("rating", T.INT, low=1, high=5), VISIBILITY_STATUS, WEBHOOK_URL, PROMPT,
+        MOTION_TYPE, QUANTITY, DURATION, LOOP, CAMERA_CONTROL, ASPECT_RATIO, AUDIO_OPTION, MEDIA_ITEMS, MODEL,
+    ),
+    target="media_id",
+    rules=check_json_fields,
+    encode=encode_media_fields,
+    regenerating=(
+        "prompt", "motion_type", "quantity", "duration", "loop", "camera_control", "aspect_ratio", "audio_option",
+        "media_items", "model",
+    ),
+    regenerates="the video",
+    action="regeneration",
+    fills_webhook_url=False,
+)  # fmt: skip
 
-
-#: ``PUT /media/{id}/edit``: its fields, which of them regenerate the video, the check and the request.
-EDIT = fields.EditRoute(
-    "/media/{job_id}/edit", REGENERATING_FIELDS, METADATA_FIELDS, check_media_fields, encode_media_fields
+#: ``POST /media/{id}/process``: generate an existing media again with its stored parameters (spends credits).
+PROCESS = Route(
+    "POST",
+    "/media/{job_id}/process",
+    "media",
+    Send.RERUN,
+    body="json",
+    target="media_id",
+    action="process",
+    doing="resubmitting for generation",
+    fills_webhook_url=False,
 )
-
-
-def edit_media(media_id: str, values: Mapping[str, Any]) -> ApiRequest:
-    """Build ``PUT /media/{id}/edit``; it spends credits when a regenerating field is set."""
-    return EDIT.request(media_id, values)

@@ -1,7 +1,8 @@
 """
 Response parsing shared by the sync and the async path.
 
-Everything the API answers goes through here: JSON decoding, the ``{"data": ...}`` wrapper, progress
+Everything the API answers goes through here: JSON decoding, the ``{"data": ...}`` wrapper
+(:func:`~airflow_provider_vimmerse.api.envelope.unwrap`), progress
 values that arrive as ints or strings, ``Retry-After``, and the one translation of HTTP error
 statuses into :mod:`airflow_provider_vimmerse.exceptions`.
 
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from airflow_provider_vimmerse.api.envelope import unwrap
 from airflow_provider_vimmerse.api.jobs import JobKind, group_members, output_urls, run_fingerprint
 from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.exceptions import (
@@ -31,8 +33,6 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseValidationError,
 )
 
-#: Keys that may sit beside ``data`` in a wrapper object.
-_WRAPPER_KEYS = frozenset({"data", "message", "code", "success", "status_code"})
 #: Fields where the API puts a human-readable failure reason on a job object.
 _MESSAGE_FIELDS = ("error_message", "error", "message", "fail_reason", "reason", "note")
 _MAX_BODY_IN_MESSAGE = 300
@@ -54,16 +54,6 @@ def parse_json(text: str | bytes, *, method: str, path: str, status: int) -> Any
             path=path,
             status=status,
         ) from None
-
-
-def unwrap(body: Any) -> Any:
-    """Return the object inside ``{"data": ...}`` wrappers (legacy routes, sometimes nested), or the body."""
-    while isinstance(body, dict) and "data" in body and body.keys() <= _WRAPPER_KEYS:
-        inner = body["data"]
-        if not isinstance(inner, (dict, list)):
-            break
-        body = inner
-    return body
 
 
 def expect_object(body: Any, *, method: str, path: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from airflow_provider_vimmerse.api.jobs import (
 )
 from airflow_provider_vimmerse.api.responses import failure_message, parse_progress
 from airflow_provider_vimmerse.api.status import JobStatus
+from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
 #: Fields copied from the API object when present, because a downstream task may want them.
 _PASS_THROUGH = ("title", "description", "batch_id", "aspect_ratio", "duration_time", "created_at", "updated_at")
@@ -126,6 +127,24 @@ def build_result(
     if kind.name == "asset":
         result.update(_asset_fields(result, obj))
     return result
+
+
+def job_id_from(field: str, value: Any, kind: str) -> str:
+    """
+    Return a job id given as text or as the result of the task that made the job (its ``id``).
+
+    :param field: the argument or field, for messages
+    :param value: the id, or a result dict with ``kind`` and ``id``
+    :param kind: the kind the job must be
+    :raises VimmerseInputError: naming ``field`` for an empty id or a result of another kind
+    """
+    if isinstance(value, Mapping):
+        if value.get("kind") not in (None, kind):
+            raise VimmerseInputError(field, f"is the result of a {value.get('kind')}, not of a {kind}")
+        value = value.get("id")
+    if not isinstance(value, str) or not value.strip():
+        raise VimmerseInputError(field, f"must be a {kind} id or the result of the task that made it, got {value!r}")
+    return value.strip()
 
 
 def status_of(result: JobResult) -> JobStatus | None:

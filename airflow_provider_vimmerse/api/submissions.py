@@ -21,8 +21,8 @@ from airflow_provider_vimmerse.api.status import JobStatus
 from airflow_provider_vimmerse.exceptions import VimmerseJobMayExistError
 
 if TYPE_CHECKING:
-    from airflow_provider_vimmerse.api.fields import Tool
     from airflow_provider_vimmerse.api.results import JobResult
+    from airflow_provider_vimmerse.api.routes import Tool
     from airflow_provider_vimmerse.api.waiting import Rerun
 
 

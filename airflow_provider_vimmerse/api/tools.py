@@ -25,6 +25,10 @@ documented as JSON only. ``text/prompt`` answers ``{"data": "the prompt"}``.
 
 No route here can be priced in advance: ``POST /v2/video/estimate-credits`` covers video apps only.
 
+The rows' fields are also written out as one ``TypedDict`` per tool in
+:mod:`airflow_provider_vimmerse.api.tool_inputs`, for IDEs and mypy: after changing a row, run
+``python scripts/generate_tool_inputs.py``.
+
 Pure module: no Airflow imports.
 """
 
@@ -34,10 +38,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField, is_local_file
+from airflow_provider_vimmerse.api.fields import FieldType, RouteField, is_local_file
 from airflow_provider_vimmerse.api.media import NARRATORS
 from airflow_provider_vimmerse.api.responses import unwrap
 from airflow_provider_vimmerse.api.results import JobResult
+from airflow_provider_vimmerse.api.routes import Route, Tool
 
 #: ``option`` of ``POST /image/text-2-image`` (openapi.json, its enum).
 TEXT_TO_IMAGE_OPTIONS = (
@@ -84,26 +89,26 @@ VOICES = NARRATORS
 T = FieldType
 
 
-def _file(name: str, part: str, media: str = "image", required: bool = False) -> ToolField:
-    return ToolField(name, T.URL, required=required, media=media, file_field=part)
+def _file(name: str, part: str, media: str = "image", required: bool = False) -> RouteField:
+    return RouteField(name, T.URL, required=required, media=media, file_field=part)
 
 
-_ASYNC = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
+_ASYNC = (RouteField("async_mode", T.BOOL), RouteField("webhook_url", T.URL))
 _IMAGE = _file("image_url", "image_file", required=True)
 _IMAGE2 = _file("image2_url", "image2_file")
-_PROMPT = ToolField("prompt", required=True)
-_QUANTITY = ToolField("quantity", T.INT, low=1, high=4)
-_CREATIVITY = ToolField("creativity_strength", T.INT, low=1, high=10)
-_RATIO = ToolField("aspect_ratio", T.RATIO)
-_ENHANCE = ToolField("enhance_image", T.BOOL)
+_PROMPT = RouteField("prompt", required=True)
+_QUANTITY = RouteField("quantity", T.INT, low=1, high=4)
+_CREATIVITY = RouteField("creativity_strength", T.INT, low=1, high=10)
+_RATIO = RouteField("aspect_ratio", T.RATIO)
+_ENHANCE = RouteField("enhance_image", T.BOOL)
 
 
-def _images(min_items: int = 0) -> ToolField:
+def _images(min_items: int = 0) -> RouteField:
     # A list of images: URLs stay image_urls, local files become repeated image_files parts.
-    return ToolField("image_urls", T.URLS, required=True, media="image", file_field="image_files", min_items=min_items)
+    return RouteField("image_urls", T.URLS, required=True, media="image", file_field="image_files", min_items=min_items)
 
 
-def _legacy(name: str, fields: tuple[ToolField, ...], **kwargs: Any) -> Tool:
+def _legacy(name: str, fields: tuple[RouteField, ...], **kwargs: Any) -> Tool:
     """Return the row of ``POST /{name}``: a form route that makes what its family is called (image, audio, text)."""
     return Tool(name=name, path=f"/{name}", fields=fields, body="form", output=name.split("/")[0], **kwargs)
 
@@ -116,7 +121,7 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             (
                 _PROMPT,
                 _QUANTITY,
-                ToolField("option", allowed=TEXT_TO_IMAGE_OPTIONS, default="Auto"),
+                RouteField("option", allowed=TEXT_TO_IMAGE_OPTIONS, default="Auto"),
                 _RATIO,
                 _CREATIVITY,
                 _ENHANCE,
@@ -128,7 +133,7 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             (
                 _IMAGE,
                 _PROMPT,
-                ToolField("option", allowed=IMAGE_TO_IMAGE_OPTIONS, default="FluxKontextPro"),
+                RouteField("option", allowed=IMAGE_TO_IMAGE_OPTIONS, default="FluxKontextPro"),
                 _CREATIVITY,
                 _RATIO,
                 _QUANTITY,
@@ -139,10 +144,10 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
         _legacy(
             "image/reimagine",
             (
-                ToolField("image_url", T.URL, required=True, media="image", file_field="image_file", file_only=True),
-                ToolField("image2_url", T.URL, media="image", file_field="image2_file", file_only=True),
-                ToolField("option", allowed=REIMAGINE_OPTIONS, default="Remake"),
-                ToolField("prompt"),
+                RouteField("image_url", T.URL, required=True, media="image", file_field="image_file", file_only=True),
+                RouteField("image2_url", T.URL, media="image", file_field="image2_file", file_only=True),
+                RouteField("option", allowed=REIMAGINE_OPTIONS, default="Remake"),
+                RouteField("prompt"),
                 _RATIO,
                 _CREATIVITY,
             ),
@@ -152,13 +157,13 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             "image/edit-image",
             (
                 _IMAGE,
-                ToolField("option", required=True, allowed=EDIT_IMAGE_OPTIONS + BACKGROUND_OPTIONS),
+                RouteField("option", required=True, allowed=EDIT_IMAGE_OPTIONS + BACKGROUND_OPTIONS),
                 _file("mask_url", "mask_file"),
-                ToolField("prompt"),
+                RouteField("prompt"),
                 _RATIO,
-                ToolField("expand_method", allowed=EXPAND_METHODS),
-                ToolField("expand_direction", allowed=EXPAND_DIRECTIONS),
-                ToolField("reframe_parameters", T.JSON),
+                RouteField("expand_method", allowed=EXPAND_METHODS),
+                RouteField("expand_direction", allowed=EXPAND_DIRECTIONS),
+                RouteField("reframe_parameters", T.JSON),
                 _QUANTITY,
                 *_ASYNC,
             ),
@@ -167,7 +172,7 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
         ),
         _legacy(
             "image/replace-background",
-            (_IMAGE, _IMAGE2, ToolField("option", allowed=BACKGROUND_OPTIONS, default="RemoveBackground"), *_ASYNC),
+            (_IMAGE, _IMAGE2, RouteField("option", allowed=BACKGROUND_OPTIONS, default="RemoveBackground"), *_ASYNC),
             needs={"ReplaceBackground": (("image2_url",),), "RestyleBackground": (("image2_url",),)},
         ),
         _legacy(
@@ -176,7 +181,7 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 _file("human_image_url", "human_image_file", required=True),
                 _file("clothes_image_url", "clothes_image_file", required=True),
                 # The description says 'default: "Auto"'; the schema's default (and values) win.
-                ToolField("option", allowed=TRY_ON_OPTIONS, default="KlingTryOn"),
+                RouteField("option", allowed=TRY_ON_OPTIONS, default="KlingTryOn"),
                 *_ASYNC,
             ),
         ),
@@ -186,16 +191,16 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 # "The first image is the main target image and rest of them are human / face images": two at least.
                 # The description's main_image_url and human_image_url are deprecated and not in the schema.
                 _images(min_items=2),
-                ToolField("option", allowed=FACE_SWAP_OPTIONS, default="MagicFaceSwap"),
-                ToolField("face_only_mode", T.BOOL),
-                ToolField("multi_face_mode", T.BOOL),
-                ToolField("order_indices", T.INTS, low=0),
+                RouteField("option", allowed=FACE_SWAP_OPTIONS, default="MagicFaceSwap"),
+                RouteField("face_only_mode", T.BOOL),
+                RouteField("multi_face_mode", T.BOOL),
+                RouteField("order_indices", T.INTS, low=0),
                 *_ASYNC,
             ),
         ),
         _legacy(
             "image/restyle",
-            (_IMAGE, ToolField("style", allowed=RESTYLE_STYLES, default="anime_style"), _ENHANCE, *_ASYNC),
+            (_IMAGE, RouteField("style", allowed=RESTYLE_STYLES, default="anime_style"), _ENHANCE, *_ASYNC),
         ),
         _legacy(
             "image/elements",
@@ -203,10 +208,10 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
                 _images(),
                 _RATIO,
                 _QUANTITY,
-                ToolField("option", allowed=ELEMENTS_OPTIONS, default="FluxPro"),
-                ToolField("prompt"),
+                RouteField("option", allowed=ELEMENTS_OPTIONS, default="FluxPro"),
+                RouteField("prompt"),
                 _ENHANCE,
-                ToolField("swap_faces", T.BOOL),
+                RouteField("swap_faces", T.BOOL),
                 *_ASYNC,
             ),
             max_items=ELEMENTS_MAX_IMAGES,
@@ -214,9 +219,9 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
         _legacy(
             "text/prompt",
             (
-                ToolField("option", allowed=PROMPT_OPTIONS, default="InspireMe"),
-                ToolField("prompt"),
-                ToolField("mode"),
+                RouteField("option", allowed=PROMPT_OPTIONS, default="InspireMe"),
+                RouteField("prompt"),
+                RouteField("mode"),
                 _file("image_url", "image_file"),
                 _IMAGE2,
                 _file("video_url", "video_file", media="video"),
@@ -228,16 +233,21 @@ LEGACY_TOOLS: Mapping[str, Tool] = {
             "audio/text-2-speech",
             (
                 _PROMPT,
-                ToolField("voice", allowed=VOICES),
-                ToolField("option", allowed=SPEECH_OPTIONS),
-                ToolField("language"),
+                RouteField("voice", allowed=VOICES),
+                RouteField("option", allowed=SPEECH_OPTIONS),
+                RouteField("language"),
             ),
         ),
-        _legacy("audio/text-2-sound-effect", (_PROMPT, ToolField("duration", T.INT, low=1, high=30))),
+        _legacy("audio/text-2-sound-effect", (_PROMPT, RouteField("duration", T.INT, low=1, high=30))),
         # openapi.json documents only prompt ("Required: Yes"): no async_mode, no webhook_url, no duration (30 s).
         _legacy("audio/text-2-music", (_PROMPT,)),
     )
 }
+
+#: The route of :class:`~airflow_provider_vimmerse.operators.tools.VimmerseToolOperator`: ``POST /{tool}``, answered
+#: with an asset or the output itself. Its fields are those of the tool's row in :data:`LEGACY_TOOLS` (the operator's
+#: ``tool`` and ``inputs``), so it declares none. The provider never fills a tool's ``webhook_url``.
+LEGACY = Route("POST", "/{tool}", "asset", fills_webhook_url=False)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 Video API v2 tools as data: one row per ``POST /v2/video/{tool}`` route, its fields, their allowed
 values and ranges, and the ``app_name``/``option`` that ``POST /v2/video/estimate-credits`` prices it by.
 
-The rows are :class:`~airflow_provider_vimmerse.api.fields.Tool`\\ s of the field engine
+The rows are :class:`~airflow_provider_vimmerse.api.routes.Tool`\\ s of the field engine
 (:mod:`airflow_provider_vimmerse.api.fields`), which also serves the legacy image/audio/text table in
 :mod:`airflow_provider_vimmerse.api.tools`: a tool is a row, and adding a tool is adding a row.
 
@@ -22,6 +22,10 @@ estimate section names). Crop, reframe, enhance, sound-effect and audio have no 
 ``app_name``, and replace-background has no documented ``option``, so they cannot be estimated: a
 credit guard on them is refused rather than priced by a guess that could under-estimate.
 
+The rows' fields are also written out as one ``TypedDict`` per tool in
+:mod:`airflow_provider_vimmerse.api.tool_inputs`, for IDEs and mypy: after changing a row, run
+``python scripts/generate_tool_inputs.py``.
+
 Pure module: no Airflow imports.
 """
 
@@ -32,8 +36,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart
-from airflow_provider_vimmerse.api.fields import FieldType, Tool, ToolField, content_type
+from airflow_provider_vimmerse.api.fields import FieldType, RouteField, content_type
 from airflow_provider_vimmerse.api.responses import unwrap
+from airflow_provider_vimmerse.api.routes import Route, Tool
 from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
 from airflow_provider_vimmerse.exceptions import VimmerseInputError, VimmerseResponseError
 
@@ -66,22 +71,22 @@ ESTIMATE_APP_NAMES = (
     "text-image-to-video", "try-on", "upload-video",
 )  # fmt: skip
 #: Fields every v2 route takes.
-_V2_COMMON = (ToolField("async_mode", T.BOOL), ToolField("webhook_url", T.URL))
+_V2_COMMON = (RouteField("async_mode", T.BOOL), RouteField("webhook_url", T.URL))
 
 
-def _video(name: str = "video_url", required: bool = True) -> ToolField:
-    return ToolField(name, T.URL, required=required, media="video")
+def _video(name: str = "video_url", required: bool = True) -> RouteField:
+    return RouteField(name, T.URL, required=required, media="video")
 
 
-def _image(name: str = "image_url", required: bool = False) -> ToolField:
-    return ToolField(name, T.URL, required=required, media="image")
+def _image(name: str = "image_url", required: bool = False) -> RouteField:
+    return RouteField(name, T.URL, required=required, media="image")
 
 
-def _int(name: str, low: float | None = None, high: float | None = None, default: str = "") -> ToolField:
-    return ToolField(name, T.INT, low=low, high=high, default=default)
+def _int(name: str, low: float | None = None, high: float | None = None, default: str = "") -> RouteField:
+    return RouteField(name, T.INT, low=low, high=high, default=default)
 
 
-def _v2(name: str, *fields: ToolField, **kwargs: Any) -> Tool:
+def _v2(name: str, *fields: RouteField, **kwargs: Any) -> Tool:
     return Tool(name=name, path=f"/v2/video/{name}", fields=(*fields, *_V2_COMMON), **kwargs)
 
 
@@ -91,38 +96,38 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
         _v2(
             "crop-to-aspect-ratio",
             _video(),
-            ToolField("aspect_ratio", T.RATIO),
+            RouteField("aspect_ratio", T.RATIO),
             _int("offset_x"),
             _int("offset_y"),
         ),
         _v2(
             "reframe",
             _video(),
-            ToolField("aspect_ratio", T.RATIO),
-            ToolField("prompt"),
+            RouteField("aspect_ratio", T.RATIO),
+            RouteField("prompt"),
             *(_int(name) for name in ("grid_position_x", "grid_position_y", "x_start", "x_end", "y_start", "y_end")),
         ),
         _v2(
             "enhance",
             _video(),
-            ToolField("enhance_mode", allowed=ENHANCE_MODES),
-            ToolField("compression_scale", T.NUMBER_TEXT, low=0, high=1),
+            RouteField("enhance_mode", allowed=ENHANCE_MODES),
+            RouteField("compression_scale", T.NUMBER_TEXT, low=0, high=1),
             option_field="enhance_mode",
         ),
         _v2(
             "sound-effect",
             _video(),
-            ToolField("prompt"),
+            RouteField("prompt"),
         ),
         _v2(
             "avatars/lip-sync",
-            ToolField("avatar_id", required=True),
-            ToolField("voice_id", required=True),
-            ToolField("prompt", required=True),
+            RouteField("avatar_id", required=True),
+            RouteField("voice_id", required=True),
+            RouteField("prompt", required=True),
             _image("bg_image_url"),
-            ToolField("audio_url", T.URL, media="audio"),
-            ToolField("aspect_ratio", allowed=AVATAR_ASPECT_RATIOS),
-            ToolField("show_caption", allowed=SHOW_CAPTION),
+            RouteField("audio_url", T.URL, media="audio"),
+            RouteField("aspect_ratio", allowed=AVATAR_ASPECT_RATIOS),
+            RouteField("show_caption", allowed=SHOW_CAPTION),
             app_name="lip-sync",
             default_option="AvatarLipSync",
             estimate_refusal=(
@@ -135,12 +140,12 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             "lip-sync",
             _image(),
             _video(required=False),
-            ToolField("audio_url", T.URL, media="audio"),
-            ToolField("prompt"),
-            ToolField("option", allowed=LIP_SYNC_OPTIONS, default="AutoLipSync"),
-            ToolField("voice"),
-            ToolField("video_duration", T.NUMBER, low=0),
-            ToolField("audio_duration", T.NUMBER, low=0),
+            RouteField("audio_url", T.URL, media="audio"),
+            RouteField("prompt"),
+            RouteField("option", allowed=LIP_SYNC_OPTIONS, default="AutoLipSync"),
+            RouteField("voice"),
+            RouteField("video_duration", T.NUMBER, low=0),
+            RouteField("audio_duration", T.NUMBER, low=0),
             one_of=(("image_url", "video_url"), ("audio_url", "prompt")),
             app_name="lip-sync",
             # video-v2.txt l.525-526: the route takes both lengths; the estimate is "the same pricing" (l.108)
@@ -151,10 +156,10 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             "video-effects",
             _image(required=True),
             _image("ref_image_url"),
-            ToolField("option", allowed=EFFECT_OPTIONS, default="HiggsfieldEffects"),
-            ToolField("effect"),
-            ToolField("prompt"),
-            ToolField("aspect_ratio", T.RATIO),
+            RouteField("option", allowed=EFFECT_OPTIONS, default="HiggsfieldEffects"),
+            RouteField("effect"),
+            RouteField("prompt"),
+            RouteField("aspect_ratio", T.RATIO),
             _int("quantity", 1, 4, default="1"),
             app_name="video-effects",
             prices=("quantity", "prompt"),
@@ -164,24 +169,24 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             _video(),
             _image("bg_image_url"),
             _video("bg_video_url", required=False),
-            ToolField("chroma_key_color"),
-            ToolField("chroma_tolerance", T.NUMBER_TEXT, low=0),
-            ToolField("prompt"),
-            ToolField("overlay_scale", T.NUMBER_TEXT, low=0),
-            ToolField("alignment", allowed=ALIGNMENTS),
-            ToolField("start_time", T.NUMBER_TEXT, low=0),
-            ToolField("crop_to_content", T.BOOL),
+            RouteField("chroma_key_color"),
+            RouteField("chroma_tolerance", T.NUMBER_TEXT, low=0),
+            RouteField("prompt"),
+            RouteField("overlay_scale", T.NUMBER_TEXT, low=0),
+            RouteField("alignment", allowed=ALIGNMENTS),
+            RouteField("start_time", T.NUMBER_TEXT, low=0),
+            RouteField("crop_to_content", T.BOOL),
             _int("x_offset"),
             _int("y_offset"),
-            ToolField("use_rembg_lib", T.BOOL),
+            RouteField("use_rembg_lib", T.BOOL),
         ),
         _v2(
             "reference-to-video",
-            ToolField("image_urls", T.URLS, required=True, media="image"),
-            ToolField("elements", T.LIST),
-            ToolField("aspect_ratio", T.RATIO),
-            ToolField("prompt"),
-            ToolField("option", allowed=REFERENCE_OPTIONS, default="KlingO"),
+            RouteField("image_urls", T.URLS, required=True, media="image"),
+            RouteField("elements", T.LIST),
+            RouteField("aspect_ratio", T.RATIO),
+            RouteField("prompt"),
+            RouteField("option", allowed=REFERENCE_OPTIONS, default="KlingO"),
             _int("quantity", 1, 4, default="1"),
             _int("duration", 1, 30, default="5"),  # video-v2.txt "Reference to Video": Default 5
             app_name="reference-to-video",
@@ -191,8 +196,8 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
             "video-to-video",
             _video(),
             _image(),
-            ToolField("prompt"),
-            ToolField("option", allowed=VIDEO_TO_VIDEO_OPTIONS, default="KlingO"),
+            RouteField("prompt"),
+            RouteField("option", allowed=VIDEO_TO_VIDEO_OPTIONS, default="KlingO"),
             app_name="video-to-video",
             estimate_refusal=(
                 "its price depends on the length of video_url, and the route has no duration field, so the "
@@ -202,14 +207,19 @@ VIDEO_TOOLS: Mapping[str, Tool] = {
         _v2(
             "audio",
             _video(),
-            ToolField("audio_url", T.URL, required=True, media="audio"),
-            ToolField("attach_mode", allowed=ATTACH_MODES),
-            ToolField("video_duration", T.NUMBER, low=0),
-            ToolField("audio_duration", T.NUMBER, low=0),
+            RouteField("audio_url", T.URL, required=True, media="audio"),
+            RouteField("attach_mode", allowed=ATTACH_MODES),
+            RouteField("video_duration", T.NUMBER, low=0),
+            RouteField("audio_duration", T.NUMBER, low=0),
             option_field="attach_mode",
         ),
     )
 }
+
+#: The route of :class:`~airflow_provider_vimmerse.operators.video.VimmerseVideoOperator`: ``POST /v2/video/{tool}``,
+#: answered with an asset. Its fields are those of the tool's row in :data:`VIDEO_TOOLS` (the operator's ``tool`` and
+#: ``inputs``), so it declares none. The provider never fills a tool's ``webhook_url``: a task that wants one sets it.
+VIDEO = Route("POST", "/v2/video/{tool}", "asset", body="json", fills_webhook_url=False)
 
 #: Where a local file of each media type is uploaded, and the multipart field it goes in.
 UPLOAD_ROUTES: Mapping[str, tuple[str, str]] = {

@@ -1,6 +1,6 @@
 """
-Workflow inputs: the documented fields of ``POST /workflow`` and ``PUT /workflow/{id}``, their checks,
-and the request builders (create, update, delete of any job kind that has a delete route).
+The workflow routes' rows: ``POST /workflow`` and ``PUT /workflow/{id}``, their documented fields and the
+rules across fields checked before anything is sent; and the delete of any job kind that has a delete route.
 
 A workflow applies a template (a multi-step pipeline: crop, background, animation, overlay, ...) to
 images and makes a video. Fields come from ``openapi.json``: the schema
@@ -14,19 +14,25 @@ Pure module: no Airflow imports.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from airflow_provider_vimmerse.api.endpoints import ApiRequest, FilePart, form_fields
-from airflow_provider_vimmerse.api.fields import check_enum, check_images, check_urls, is_templated, json_value
+from airflow_provider_vimmerse.api.endpoints import ApiRequest
+from airflow_provider_vimmerse.api.fields import (
+    FieldType,
+    RouteField,
+    check_images,
+    check_urls,
+    is_templated,
+    json_value,
+)
 from airflow_provider_vimmerse.api.jobs import JOB_KINDS, JobKind, get_job_kind
 from airflow_provider_vimmerse.api.media import VISIBILITY_STATUSES
+from airflow_provider_vimmerse.api.routes import Route, Send, as_list
 from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES, job_path
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 
-CREATE_PATH = "/workflow"
-WORKFLOW_PATH = "/workflow/{job_id}"
 #: The templates the tag ``Workflow`` lists ("Available Templates"). ``template_id`` is free text
 #: ("Template ID of the workflow. ..."), so these are examples, not a closed list: any other id is sent.
 TEMPLATE_EXAMPLES = (
@@ -48,55 +54,35 @@ TEMPLATE_EXAMPLES = (
 )
 #: The ``options`` keys the tag's examples show; "template-specific", so other keys are sent as given.
 OPTION_EXAMPLES = ("background_urls", "prompt", "motion_type", "duration", "last_frame_support")
-#: ``PUT /workflow/{id}``: "Request body with optional fields: title, description, visibility_status,
-#: rating, delivered_at".
-UPDATE_FIELDS = ("title", "description", "visibility_status", "rating", "delivered_at")
-#: Inputs ``POST /workflow`` does not document, and why they are refused.
-REFUSED_FIELDS: Mapping[str, str] = {
-    "webhook_url": (
-        "is not a field of POST /workflow (openapi.json Body_create_task_workflow_post has none). The tag "
-        "'Workflow' says to include it 'if supported by the template' and that 'webhook support varies by "
-        "template': when your template takes it, send it with extra_params={'webhook_url': ...}"
-    ),
-}
 
 
-def check_workflow_fields(values: Mapping[str, Any]) -> None:
+def _check_text(values: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        value = values.get(name)
+        if value is not None and not is_templated(value) and not isinstance(value, str):
+            raise VimmerseInputError(name, f"must be text, got {type(value).__name__}")
+
+
+def check_create(values: Mapping[str, Any]) -> None:
     """
-    Validate the ``POST /workflow`` fields that are set (unrendered templates are skipped).
+    Validate ``POST /workflow`` across fields: text fields, ``options``, and the images.
 
-    :param values: the fields, with the API's names
+    The images are files or URLs (not both: "If you upload image files, this field will be ignored"), at
+    least one (tag ``Workflow``, "How Workflows Work": "Provide one or more images").
+
+    :param values: every field given, ``image_files`` included (unrendered templates are skipped)
     :raises VimmerseInputError: naming the field and what is allowed
     """
-    check_enum("visibility_status", _visibility(values.get("visibility_status")), VISIBILITY_STATUSES)
-    check_urls("image_urls", values.get("image_urls"))
-    for field in ("template_id", "event_id", "title", "description"):
-        value = values.get(field)
-        if value is not None and not is_templated(value) and not isinstance(value, str):
-            raise VimmerseInputError(field, f"must be text, got {type(value).__name__}")
+    _check_text(values, ("template_id", "event_id", "title", "description"))
     template = values.get("template_id")
     if isinstance(template, str) and not is_templated(template) and not template.strip():
         examples = ", ".join(TEMPLATE_EXAMPLES[:3])
         raise VimmerseInputError("template_id", f"must not be empty; documented templates include {examples}, ...")
     if values.get("options") is not None and not is_templated(values["options"]):
         encode_options(values["options"])
-
-
-def check_refused(values: Mapping[str, Any]) -> None:
-    """Raise :class:`.VimmerseInputError` for a set input that ``POST /workflow`` does not document."""
-    for field, why in REFUSED_FIELDS.items():
-        if values.get(field) is not None:
-            raise VimmerseInputError(field, why)
-
-
-def check_workflow_images(image_files: Sequence[Any], image_urls: Sequence[Any]) -> None:
-    """
-    Require the images of a workflow: files or URLs (not both: "If you upload image files, this field
-    will be ignored"), at least one (tag ``Workflow``, "How Workflows Work": "Provide one or more images").
-
-    :raises VimmerseInputError: naming ``image_files`` / ``image_urls``
-    """
-    check_images(image_files, image_urls, "a workflow needs at least one image")
+    check_images(
+        as_list(values.get("image_files")), as_list(values.get("image_urls")), "a workflow needs at least one image"
+    )
 
 
 def encode_options(value: Any) -> str:
@@ -122,68 +108,105 @@ def encode_options(value: Any) -> str:
     return json.dumps(options)
 
 
-def create_workflow(values: Mapping[str, Any], files: Sequence[FilePart] = ()) -> ApiRequest:
-    """
-    Build ``POST /workflow``: a multipart form (one ``image_files`` part per image, or repeated
-    ``image_urls``), ``options`` as JSON text. Spends credits (402 documented).
-
-    :param values: the fields, with the API's names
-    :param files: the images to upload (field ``image_files``)
-    """
+def encode_create(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``POST /workflow`` fields as the form wants them: ``options`` as JSON text, None dropped."""
     encoded = {name: value for name, value in values.items() if value is not None}
     if "options" in encoded:
         encoded["options"] = encode_options(encoded["options"])
     if "visibility_status" in encoded:
         encoded["visibility_status"] = _visibility(encoded["visibility_status"])
-    return ApiRequest("POST", CREATE_PATH, form=form_fields(encoded), files=tuple(files), spends_credits=True)
+    return encoded
 
 
-def check_update(changes: Mapping[str, Any]) -> None:
+def check_update(values: Mapping[str, Any]) -> None:
     """
-    Validate the changes of ``PUT /workflow/{id}``: documented fields only, at least one, valid values.
+    Validate the values of ``PUT /workflow/{id}`` the row cannot: ``rating``, ``delivered_at`` and text types.
 
     :raises VimmerseInputError: naming the field and what is allowed
     """
-    if is_templated(changes):
-        return
-    unknown = sorted(set(changes) - set(UPDATE_FIELDS))
-    if unknown:
-        raise VimmerseInputError(
-            unknown[0], f"is not a field of PUT /workflow/{{id}}; allowed fields: {', '.join(UPDATE_FIELDS)}"
-        )
-    if not changes:
-        raise VimmerseInputError("changes", f"give at least one field to change: {', '.join(UPDATE_FIELDS)}")
-    check_enum("visibility_status", _visibility(changes.get("visibility_status")), VISIBILITY_STATUSES)
-    rating = changes.get("rating")
-    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, (str, int))):
+    rating = values.get("rating")
+    if (
+        rating is not None
+        and not is_templated(rating)
+        and (isinstance(rating, bool) or not isinstance(rating, (str, int)))
+    ):
         raise VimmerseInputError("rating", f"must be text or an integer (sent as text), got {rating!r}")
-    delivered = changes.get("delivered_at")
-    if delivered is not None and not isinstance(delivered, (str, date)):
+    delivered = values.get("delivered_at")
+    if delivered is not None and not is_templated(delivered) and not isinstance(delivered, (str, date)):
         raise VimmerseInputError("delivered_at", f"must be a timestamp (text or datetime), got {delivered!r}")
-    for field in ("title", "description"):
-        if changes.get(field) is not None and not isinstance(changes[field], str):
-            raise VimmerseInputError(field, f"must be text, got {type(changes[field]).__name__}")
+    _check_text(values, ("title", "description"))
 
 
-def update_workflow(workflow_id: str, changes: Mapping[str, Any]) -> ApiRequest:
+def encode_update(values: Mapping[str, Any]) -> dict[str, Any]:
     """
-    Build ``PUT /workflow/{id}``: a JSON body (not a form), free (no 402 documented).
-
-    ``rating`` is sent as text ("Rating value (string)"); ``delivered_at`` as ISO text when a datetime.
-
-    :param workflow_id: the workflow
-    :param changes: the fields to change
+    Return the ``PUT /workflow/{id}`` body: ``rating`` as text ("Rating value (string)"), ``delivered_at``
+    as ISO text when a datetime, None dropped.
     """
     body: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name, value in values.items():
+        if value is None:
+            continue
         if name == "visibility_status":
             value = _visibility(value)
-        elif name == "rating" and isinstance(value, int):
+        elif name == "rating" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         elif name == "delivered_at" and isinstance(value, (datetime, date)):
             value = value.isoformat()
         body[name] = value
-    return ApiRequest("PUT", job_path(WORKFLOW_PATH, workflow_id), json=body)
+    return body
+
+
+T = FieldType
+VISIBILITY_STATUS = RouteField("visibility_status", allowed=VISIBILITY_STATUSES)
+
+#: ``POST /workflow``: apply a template to images (multipart: one ``image_files`` part per image, or repeated
+#: ``image_urls``); spends credits (402 documented).
+CREATE = Route(
+    "POST",
+    "/workflow",
+    "workflow",
+    fields=(
+        RouteField("image_files", T.FILES),
+        RouteField("image_urls", T.URLS),
+        RouteField("template_id"),
+        RouteField("options", T.JSON),
+        RouteField("title"),
+        RouteField("description"),
+        VISIBILITY_STATUS,
+        RouteField("event_id"),
+    ),
+    refused={
+        "webhook_url": (
+            "is not a field of POST /workflow (openapi.json Body_create_task_workflow_post has none). The tag "
+            "'Workflow' says to include it 'if supported by the template' and that 'webhook support varies by "
+            "template': when your template takes it, send it with extra_params={'webhook_url': ...}"
+        ),
+    },
+    rules=check_create,
+    encode=encode_create,
+)
+
+#: ``PUT /workflow/{id}``: "Request body with optional fields: title, description, visibility_status, rating,
+#: delivered_at" (a JSON body; free, no 402 documented). Nothing regenerates: the answer is the updated workflow.
+UPDATE = Route(
+    "PUT",
+    "/workflow/{job_id}",
+    "workflow",
+    Send.EDIT,
+    fields=(
+        RouteField("title"),
+        RouteField("description"),
+        VISIBILITY_STATUS,
+        RouteField("rating"),
+        RouteField("delivered_at"),
+    ),
+    body="json",
+    target="workflow_id",
+    rules=check_update,
+    encode=encode_update,
+    spends_credits=False,
+    fills_webhook_url=False,
+)
 
 
 def delete_job(kind: str, job_id: str) -> ApiRequest:

@@ -8,8 +8,10 @@ The Vimmerse hook: owns the connection, the API key and both HTTP paths.
 Both call the same request builders (:mod:`~airflow_provider_vimmerse.api.endpoints`), the same
 parsers (:mod:`~airflow_provider_vimmerse.api.responses`), the same retry policy
 (:mod:`~airflow_provider_vimmerse.api.retry`) and the same redirect rule
-(:func:`~airflow_provider_vimmerse.api.urls.follow_redirect`); the sessions themselves are made and
-shared by :mod:`~airflow_provider_vimmerse.hooks.sessions`. ``requests``, ``aiohttp`` and ``tenacity`` are imported
+(:func:`~airflow_provider_vimmerse.api.urls.follow_redirect`). The sessions themselves are made and
+shared by :mod:`~airflow_provider_vimmerse.hooks.sessions`; one request goes on the wire, for either
+client, in :mod:`~airflow_provider_vimmerse.hooks.transport`; a downloaded file is written by
+:mod:`~airflow_provider_vimmerse.hooks.downloads`. ``requests``, ``aiohttp`` and ``tenacity`` are imported
 only when a request is made, so importing this module at DAG-parse time stays cheap.
 """
 
@@ -17,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
@@ -39,25 +39,14 @@ from airflow_provider_vimmerse.api.endpoints import ApiRequest
 from airflow_provider_vimmerse.api.jobs import JobKind, get_job_kind, job_object, run_fingerprint
 from airflow_provider_vimmerse.api.responses import (
     JobSnapshot,
-    error_from_response,
     expect_object,
-    parse_json,
     parse_snapshot,
     unwrap,
     with_full_object,
 )
 from airflow_provider_vimmerse.api.results import JobResult, build_result
 from airflow_provider_vimmerse.api.retry import is_transient, provably_not_taken, retry_delay, should_retry
-from airflow_provider_vimmerse.api.urls import (
-    MAX_REDIRECTS,
-    REDIRECT_STATUSES,
-    Origin,
-    absolute_url,
-    check_url,
-    follow_redirect,
-    job_path,
-    path_of,
-)
+from airflow_provider_vimmerse.api.urls import absolute_url, check_url, job_path
 from airflow_provider_vimmerse.exceptions import (
     VimmerseAuthError,
     VimmerseConnectionError,
@@ -65,9 +54,19 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseInputError,
     VimmerseJobMayExistError,
     VimmerseResponseError,
-    VimmerseTimeoutError,
 )
-from airflow_provider_vimmerse.hooks.sessions import SESSIONS, download_session, request_timeout, requests_session
+from airflow_provider_vimmerse.hooks.downloads import as_folder, save_into
+from airflow_provider_vimmerse.hooks.sessions import SESSIONS, download_session, requests_session
+from airflow_provider_vimmerse.hooks.transport import (
+    _aiohttp_origin,  # noqa: F401 -- where the key may go: still importable from here
+    _requests_origin,  # noqa: F401
+    aopen_following,
+    asend,
+    download_error,
+    key_goes_to,  # noqa: F401
+    open_following,
+    send,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -171,72 +170,13 @@ class VimmerseHook(BaseHook):
         self._require_key(config)
         try:
             if (config.retries if retries is None else retries) == 0:
-                return self._send(req, config)
+                return send(self.session, req, config)
             import tenacity
 
             retrying = tenacity.Retrying(**self._retry_kwargs(req, config, retries))
-            return retrying(self._send, req, config)
+            return retrying(send, self.session, req, config)
         except VimmerseError as error:
             raise self._final_error(req, config, error) from error
-
-    def _send(self, req: ApiRequest, config: ApiConfig) -> Any:
-        import requests
-
-        files = [(f.field, (f.filename, f.content, f.content_type)) for f in req.files] or None
-        try:
-            response = self._open(
-                req.method,
-                config.url(req.path),
-                config,
-                read_timeout=req.read_timeout,
-                params=req.params,
-                data=list(req.form) if req.form is not None else None,
-                files=files,
-                json=req.json,
-            )
-            body = response.content
-        except requests.exceptions.RequestException as error:
-            raise _transport_error(req, config, error, sent=not _requests_never_connected(error)) from None
-        return _decode(req, response.status_code, body, response.headers.get("Retry-After"))
-
-    def _open(
-        self,
-        method: str,
-        url: str,
-        config: ApiConfig,
-        *,
-        read_timeout: float | None = None,
-        stream: bool = False,
-        **body: Any,
-    ) -> requests.Response:
-        """
-        Send a request and return the answer, following redirects by hand (the sync path's one redirect loop).
-
-        Which answer is followed is :func:`~airflow_provider_vimmerse.api.urls.follow_redirect`'s to
-        say; the key goes only to the API's own scheme, host and port, as written and as ``requests``
-        parses the URL (:func:`key_goes_to`). ``body`` (query, form, files, JSON) goes with the first request only.
-        """
-        send_key = key_goes_to(url, config, _requests_origin)
-        for _ in range(MAX_REDIRECTS + 1):
-            response = self.session.request(
-                method,
-                url,
-                headers={API_KEY_HEADER: config.api_key} if send_key else {},
-                timeout=(config.connect_timeout, read_timeout or config.timeout),
-                stream=stream,
-                allow_redirects=False,
-                **body,
-            )
-            hop = follow_redirect(
-                method, url, response.status_code, response.headers.get("Location"), api_url=config.base_url
-            )
-            if hop is None:
-                return response
-            response.close()
-            url, send_key, body = hop.url, key_goes_to(hop.url, config, _requests_origin), {}
-        raise VimmerseResponseError(
-            f"{method} {path_of(url)}: more than {MAX_REDIRECTS} redirects", method=method, path=path_of(url)
-        )
 
     # ------------------------------------------------------------------ async path
 
@@ -267,41 +207,13 @@ class VimmerseHook(BaseHook):
         self._require_key(config)
         try:
             if (config.retries if retries is None else retries) == 0:
-                return await self._asend(session, req, config)  # the polling path: no retry machinery
+                return await asend(session, req, config)  # the polling path: no retry machinery
             import tenacity
 
             retrying = tenacity.AsyncRetrying(**self._retry_kwargs(req, config, retries))
-            return await retrying(self._asend, session, req, config)
+            return await retrying(asend, session, req, config)
         except VimmerseError as error:
             raise self._final_error(req, config, error) from error
-
-    async def _asend(self, session: aiohttp.ClientSession, req: ApiRequest, config: ApiConfig) -> Any:
-        """Send a request on aiohttp, following redirects as the sync path does (same rule, same key policy)."""
-        import aiohttp
-
-        body: dict[str, Any] = {"params": req.params, "data": _aiohttp_data(req), "json": req.json}
-        url = config.url(req.path)
-        send_key = key_goes_to(url, config, _aiohttp_origin)
-        try:
-            for _ in range(MAX_REDIRECTS + 1):
-                async with session.request(
-                    req.method,
-                    url,
-                    headers={API_KEY_HEADER: config.api_key} if send_key else {},
-                    allow_redirects=False,
-                    **body,
-                    **request_timeout(req, config),
-                ) as response:
-                    hop = follow_redirect(
-                        req.method, url, response.status, response.headers.get("Location"), api_url=config.base_url
-                    )
-                    if hop is None:
-                        answer = await response.read()
-                        return _decode(req, response.status, answer, response.headers.get("Retry-After"))
-                url, send_key, body = hop.url, key_goes_to(hop.url, config, _aiohttp_origin), {}
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise _transport_error(req, config, error, sent=not _aiohttp_never_connected(error)) from None
-        raise VimmerseResponseError(f"{req.describe()}: more than {MAX_REDIRECTS} redirects", path=req.path)
 
     def _require_key(self, config: ApiConfig) -> None:
         """Refuse an API request before it is sent when the connection has no API key (it could only be refused)."""
@@ -470,7 +382,7 @@ class VimmerseHook(BaseHook):
             :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses (a backslash, user info, a bad port...)
         """
         check_url(url, "url")
-        return self._open("GET", url, self.config, stream=True)
+        return open_following(self.session, "GET", url, self.config, stream=True)
 
     @contextlib.asynccontextmanager
     async def aopen_download(
@@ -487,7 +399,8 @@ class VimmerseHook(BaseHook):
 
         The async twin of :meth:`open_download`: redirects are followed by the rule of every request
         (:func:`~airflow_provider_vimmerse.api.urls.follow_redirect`), and the API key goes only where
-        :func:`key_goes_to` allows, as aiohttp reads the URL. The request runs on a session of its own
+        :func:`~airflow_provider_vimmerse.hooks.transport.key_goes_to` allows, as aiohttp reads the URL.
+        The request runs on a session of its own
         (:func:`~airflow_provider_vimmerse.hooks.sessions.download_session`), closed with the block: the
         answer's bytes come as sent (no decompression), and a long stream holds none of the shared pool.
 
@@ -516,38 +429,13 @@ class VimmerseHook(BaseHook):
         )
         async with session:
             try:
-                response = await asyncio.wait_for(
-                    self._aopen_following(session, url, config, sent_headers), headers_timeout
-                )
+                response = await asyncio.wait_for(aopen_following(session, url, config, sent_headers), headers_timeout)
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                raise _download_error(url, error) from None
+                raise download_error(url, error) from None
             try:
                 yield response
             finally:
                 response.close()
-
-    async def _aopen_following(
-        self, session: aiohttp.ClientSession, url: str, config: ApiConfig, headers: Mapping[str, str]
-    ) -> aiohttp.ClientResponse:
-        """Send a GET and follow its redirects as :meth:`_asend` does; return the final answer, unread."""
-        send_key = key_goes_to(url, config, _aiohttp_origin)
-        for _ in range(MAX_REDIRECTS + 1):
-            key = {API_KEY_HEADER: config.api_key} if send_key else {}
-            response = await session.get(url, headers={**headers, **key}, allow_redirects=False)
-            try:
-                hop = follow_redirect(
-                    "GET", url, response.status, response.headers.get("Location"), api_url=config.base_url
-                )
-            except VimmerseError:
-                response.close()
-                raise
-            if hop is None:
-                return response
-            response.close()
-            url, send_key = hop.url, key_goes_to(hop.url, config, _aiohttp_origin)
-        raise VimmerseResponseError(
-            f"GET {path_of(url)}: more than {MAX_REDIRECTS} redirects", method="GET", path=path_of(url)
-        )
 
     async def _aconfig(self) -> ApiConfig:
         """Return the client settings: as already read (or set) on this hook, else read asynchronously once."""
@@ -578,50 +466,19 @@ class VimmerseHook(BaseHook):
         :param taken: file names already written by this task: a name the server proposes again (two
             variations of one media may share one) gets ``-2``, ``-3``... so no output overwrites another
         """
-        import requests
-        import urllib3
-
-        from airflow_provider_vimmerse.api.files import filename_from_response
-
         check_url(url, "url")
-        folder = _as_folder(destination)
+        folder = as_folder(destination)
         folder.mkdir(parents=True, exist_ok=True)
-        describe = f"GET {path_of(url)}"
-        partial = None
-        try:
-            with self.open_download(url) as response:
-                if response.status_code >= 400:
-                    raise error_from_response(
-                        method="GET", path=path_of(url), status=response.status_code, body=response.content[:2000]
-                    )
-                name = filename_from_response(response.headers.get("Content-Disposition"), response.url, fallback_name)
-                name = _unused_name(name, taken)
-                target = folder / name
-                partial = folder / f".{name}.part"
-                response.raw.decode_content = True  # undo a Content-Encoding, as iter_content would
-                with partial.open("wb") as out:
-                    # copyfileobj on the raw stream keeps pace with curl; iter_content ran at half of it
-                    shutil.copyfileobj(response.raw, out, chunk_size)
-                    written = out.tell()
-                encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-                expected = None if encoded else response.headers.get("Content-Length")
-            if expected is not None and expected.isdigit() and int(expected) != written:
-                raise VimmerseResponseError(
-                    f"{describe}: got {written} bytes of {expected}; the partial file was removed"
-                )
-        except BaseException as error:
-            if partial is not None and partial.exists():
-                partial.unlink()
-            if isinstance(error, (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)):
-                raise VimmerseConnectionError(
-                    f"{describe}: download failed ({type(error).__name__})", sent=True
-                ) from None
-            raise
-        if target.exists():
-            target.unlink()
-        partial.rename(target)
-        self.log.info("Downloaded %s (%d bytes) to %s", name, written, target)
-        return str(target)
+        saved = save_into(
+            folder,
+            url,
+            lambda: self.open_download(url),
+            fallback_name=fallback_name,
+            chunk_size=chunk_size,
+            taken=taken,
+        )
+        self.log.info("Downloaded %s (%d bytes) to %s", saved.name, saved.size, saved.path)
+        return str(saved.path)
 
     def test_connection(self) -> tuple[bool, str]:
         """
@@ -647,54 +504,6 @@ class VimmerseHook(BaseHook):
         return True, f"Connected to the Vimmerse API at {config.base_url}; the API key works ({len(rows)} daily rows)."
 
 
-# ---------------------------------------------------------------------- where the key may go
-
-
-def key_goes_to(url: str, config: ApiConfig, client_origin: Callable[[str], Origin | None]) -> bool:
-    """
-    Return True when the API key may go with a request to ``url``.
-
-    Both must hold: ``url`` has the API's scheme, host and port as the provider reads it
-    (:meth:`ApiConfig.same_origin`, which refuses every URL that
-    :func:`~airflow_provider_vimmerse.api.urls.url_problem` refuses), and as the HTTP client that
-    sends the request parses it (``client_origin``). Where the two parsers could disagree, the key stays home.
-
-    :param url: the URL about to be requested
-    :param config: the connection's settings (API base URL)
-    :param client_origin: :func:`_requests_origin` or :func:`_aiohttp_origin`
-    """
-    return config.same_origin(url) and client_origin(url) == config.api_origin
-
-
-def _requests_origin(url: str) -> Origin | None:
-    """Return the origin ``requests`` connects to for ``url``: its prepared URL, read as its adapter reads it."""
-    from urllib.parse import urlparse
-
-    import requests
-
-    prepared = requests.PreparedRequest()
-    try:
-        prepared.prepare_url(url, None)
-        parts = urlparse(str(prepared.url))  # HTTPAdapter.build_connection_pool_key_attributes reads it so
-        port = parts.port
-    except (requests.exceptions.RequestException, ValueError):
-        return None
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme, 0)
-
-
-def _aiohttp_origin(url: str) -> Origin | None:
-    """Return the origin aiohttp connects to for ``url``: yarl's reading (aiohttp's connector uses ``raw_host``)."""
-    import yarl
-
-    try:
-        parsed = yarl.URL(url)
-        host, port = parsed.raw_host, parsed.port
-    except (ValueError, TypeError):
-        return None
-    return parsed.scheme.lower(), (host or "").lower(), port or 0
-
-
 # ---------------------------------------------------------------------- helpers
 
 
@@ -714,47 +523,6 @@ def _full_object_read(kind: JobKind, job_id: str, snapshot: JobSnapshot, asked: 
     return None
 
 
-def _aiohttp_data(req: ApiRequest) -> Any:
-    """Return aiohttp's ``data`` for a request: multipart when it uploads files, else the form fields."""
-    if not req.files:
-        return list(req.form) if req.form is not None else None
-    import aiohttp
-
-    form = aiohttp.FormData()
-    for name, value in req.form or ():
-        form.add_field(name, value)
-    for part in req.files:
-        form.add_field(part.field, part.content, filename=part.filename, content_type=part.content_type)
-    return form
-
-
-def _unused_name(name: str, taken: set[str] | None) -> str:
-    """Return ``name``, or ``<stem>-<n><suffix>`` when ``taken`` already holds it; record the name in ``taken``."""
-    if taken is None:
-        return name
-    stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{stem}-{number}{dot}{suffix}"
-    taken.add(candidate)
-    return candidate
-
-
-def _as_folder(destination: Any) -> Any:
-    """Return a local ``Path`` or an ``ObjectStoragePath`` for a destination folder."""
-    from pathlib import Path
-
-    if hasattr(destination, "open") and hasattr(destination, "mkdir"):
-        return destination
-    text = str(destination)
-    if "://" in text and not text.startswith("file://"):
-        from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-        return ObjectStoragePath(text)
-    return Path(text.removeprefix("file://"))
-
-
 def _mask(secret: str) -> None:
     from airflow.providers.common.compat.sdk import mask_secret
 
@@ -772,63 +540,3 @@ def _statistics_rows(req: ApiRequest, body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, list):
         raise VimmerseResponseError(f"{req.describe()} answered {type(body).__name__}, expected a list")
     return [row for row in body if isinstance(row, dict)]
-
-
-def _download_error(url: str, error: BaseException) -> VimmerseConnectionError:
-    """Return the error of a download that got no answer: what failed and where in the path, never the host or query."""
-    name = type(error).__name__
-    is_timeout = "Timeout" in name or isinstance(error, asyncio.TimeoutError)
-    cls = VimmerseTimeoutError if is_timeout else VimmerseConnectionError
-    what = "timed out" if is_timeout else "connection failed"
-    path = path_of(url)
-    return cls(f"GET {path}: {what} ({name})", sent=not _aiohttp_never_connected(error), method="GET", path=path)
-
-
-def _decode(req: ApiRequest, status: int, body: bytes, retry_after: str | None) -> Any:
-    if status >= 400:
-        raise error_from_response(method=req.method, path=req.path, status=status, body=body, retry_after=retry_after)
-    if status in REDIRECT_STATUSES:
-        raise VimmerseResponseError(f"{req.describe()} answered a redirect ({status}) that was not followed")
-    if not body:
-        return {}
-    return parse_json(body, method=req.method, path=req.path, status=status)
-
-
-def _transport_error(
-    req: ApiRequest, config: ApiConfig, error: BaseException, *, sent: bool
-) -> VimmerseConnectionError:
-    host = urlsplit(config.base_url).netloc
-    name = type(error).__name__
-    is_timeout = "Timeout" in name or isinstance(error, asyncio.TimeoutError)
-    what = "timed out" if is_timeout else "connection failed"
-    where = "before the request was sent" if not sent else "after the request was sent"
-    cls = VimmerseTimeoutError if is_timeout else VimmerseConnectionError
-    return cls(f"{req.describe()} to {host}: {what} {where} ({name})", sent=sent, method=req.method, path=req.path)
-
-
-def _requests_never_connected(error: BaseException) -> bool:
-    """Return True when a ``requests`` error happened before the request could reach the server."""
-    import requests
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
-    if isinstance(error, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
-        return True
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        nested = getattr(current, "reason", None)
-        if not isinstance(nested, BaseException) and current.args and isinstance(current.args[0], BaseException):
-            nested = current.args[0]
-        current = nested if isinstance(nested, BaseException) else current.__cause__
-    return False
-
-
-def _aiohttp_never_connected(error: BaseException) -> bool:
-    """Return True when an ``aiohttp`` error happened before the request could reach the server."""
-    import aiohttp
-
-    never = (aiohttp.ClientConnectorError, getattr(aiohttp, "ConnectionTimeoutError", aiohttp.ClientConnectorError))
-    return isinstance(error, never)

@@ -8,35 +8,17 @@ media failed still ends ``success`` on the API side: ``fail_on_partial_failure``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
-from airflow_provider_vimmerse.operators.base import (
-    DEFAULT_COMPOSE_TIMEOUT,
-    VimmerseConcatOperator,
-    VimmerseEditOperator,
-    VimmerseGroupJobOperator,
-)
-from airflow_provider_vimmerse.operators.params import (
-    BOOL,
-    EXTRA_PARAMS,
-    FILES,
-    INT,
-    KEPT,
-    URLS,
-    Param,
-    as_list,
-)
-
-if TYPE_CHECKING:
-    from airflow_provider_vimmerse.api.endpoints import ApiRequest
-    from airflow_provider_vimmerse.api.fields import EditRoute
-    from airflow_provider_vimmerse.api.submissions import Submission
-
-#: The motion types of a batch are those of a media.
-_MOTION_TYPES = ":data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES`"
+from airflow_provider_vimmerse.api import batch
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
+from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 
-class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
+class VimmerseCreateBatchOperator(VimmerseJobOperator):
     """
     Make one video per image with ``POST /batch`` (shared settings), composed into one video, and wait.
 
@@ -48,52 +30,97 @@ class VimmerseCreateBatchOperator(VimmerseGroupJobOperator):
     object gives them), ``finished_count``, ``failed_count``, ``failed_media``, the composed video in
     ``video_urls`` and the credits the batch used (``used_credits``) when the API reports them.
 
+    :param image_files: local paths or ``ObjectStoragePath``\\ s of the images, one media each (templated)
+    :param prompt: text guiding the motion of every media (templated)
+    :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES` (templated)
+    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (templated)
+    :param sound_effects: add sound effects: ``"Yes"``/``"No"`` (or True/False) (templated)
+    :param quantity: variations per image, 1-4 (templated)
+    :param duration: seconds per video, 1-10 (templated)
+    :param loop: motion repeats, 1-6 (templated)
+    :param title: batch title (templated)
+    :param description: batch description (templated)
+    :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (templated)
+    :param webhook_url: URL the API calls when the batch is done (templated)
+    :param image_urls: public image URLs, one media each (templated)
+    :param is_transition: refused: ``POST /batch`` documents no such field (kept only to say so clearly)
+    :param extra_params: more fields sent as they are, for fields the API adds later (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until the batch ends (default); False returns the id at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable`` (True unless configured)
+    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set, else adapts
+    :param timeout: how long to wait for the batch before failing (it may go on remotely)
     :param fail_on_partial_failure: fail the task when some media failed (default), or succeed and list them
     :param compose_timeout: once the batch reads finished, how long to wait for its composed ``video_url``
         (seconds or a ``timedelta``; default 180: the documents say composing takes 1 to 3 minutes). Then
         the task succeeds without it, with ``composed: False`` and the outputs of each media in ``medias``
     """
 
-    job_kind = "batch"
-    default_compose_timeout = DEFAULT_COMPOSE_TIMEOUT
+    route = batch.CREATE
+    template_fields: tuple[str, ...] = (
+        "image_files", "prompt", "motion_type", "aspect_ratio", "sound_effects", "quantity", "duration", "loop",
+        "title", "description", "visibility_status", "webhook_url", "image_urls", "extra_params",
+        *VimmerseJobOperator.template_fields,
+    )  # fmt: skip
 
-    image_files = Param("local paths or ``ObjectStoragePath``\\ s of the images, one media each", FILES)
-    prompt = Param("text guiding the motion of every media")
-    motion_type = Param(f"AI model, one of {_MOTION_TYPES}")
-    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
-    sound_effects = Param('add sound effects: ``"Yes"``/``"No"`` (or True/False)', "str | bool | None")
-    quantity = Param("variations per image, 1-4", INT)
-    duration = Param("seconds per video, 1-10", INT)
-    loop = Param("motion repeats, 1-6", INT)
-    title = Param("batch title")
-    description = Param("batch description")
-    visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public')
-    webhook_url = Param("URL the API calls when the batch is done")
-    image_urls = Param("public image URLs, one media each", URLS)
-    is_transition = Param(
-        "refused: ``POST /batch`` documents no such field (kept only to say so clearly)", BOOL, templated=False
-    )
-    extra_params = EXTRA_PARAMS
+    def __init__(
+        self,
+        *,
+        image_files: Sequence[Any] | str | None = None,
+        prompt: str | None = None,
+        motion_type: str | None = None,
+        aspect_ratio: str | None = None,
+        sound_effects: str | bool | None = None,
+        quantity: int | None = None,
+        duration: int | None = None,
+        loop: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        visibility_status: str | None = None,
+        webhook_url: str | None = None,
+        image_urls: Sequence[str] | str | None = None,
+        is_transition: bool | None = None,
+        extra_params: dict[str, Any] | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        fail_on_partial_failure: bool | None = None,
+        compose_timeout: float | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            fail_on_partial_failure=fail_on_partial_failure,
+            compose_timeout=compose_timeout,
+            **kwargs,
+        )
+        self.image_files = image_files
+        self.prompt = prompt
+        self.motion_type = motion_type
+        self.aspect_ratio = aspect_ratio
+        self.sound_effects = sound_effects
+        self.quantity = quantity
+        self.duration = duration
+        self.loop = loop
+        self.title = title
+        self.description = description
+        self.visibility_status = visibility_status
+        self.webhook_url = webhook_url
+        self.image_urls = image_urls
+        self.is_transition = is_transition
+        self.extra_params = extra_params
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    def check_values(self) -> None:
-        """Validate the fields and require images (no request is sent)."""
-        from airflow_provider_vimmerse.api import batch
 
-        batch.check_batch_fields(self.api_fields())
-        batch.check_batch_images(as_list(self.image_files), as_list(self.image_urls))
-
-    def submit(self, context: Any) -> Submission:
-        """Read the images (a missing file fails here, before sending) and send ``POST /batch``."""
-        from airflow_provider_vimmerse.api import batch
-        from airflow_provider_vimmerse.operators.files import read_image_sources
-
-        files, source = read_image_sources(self.image_files, self.image_urls)
-        req = batch.create_batch(self.api_fields(), files)
-        self.log.info("Creating a batch from %s (one media each; spends credits)", source)
-        return self.send(req)
-
-
-class VimmerseUpdateBatchOperator(VimmerseEditOperator, VimmerseGroupJobOperator):
+class VimmerseUpdateBatchOperator(VimmerseJobOperator):
     """
     Edit a batch with ``PUT /batch/{id}/edit``.
 
@@ -105,54 +132,131 @@ class VimmerseUpdateBatchOperator(VimmerseEditOperator, VimmerseGroupJobOperator
 
     Give the fields to change as keyword arguments (``title="..."``) or in ``changes``, or both.
 
+    :param batch_id: the batch to edit, or the result of the task that made it (templated)
+    :param changes: the fields to change, with the API's names, as a dict (templated)
+    :param prompt: new text guiding the motion (regenerates) (templated)
+    :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES`
+        (regenerates) (templated)
+    :param quantity: variations per image, 1-4 (regenerates) (templated)
+    :param duration: seconds per video, 1-10 (regenerates) (templated)
+    :param loop: motion repeats, 1-6 (regenerates) (templated)
+    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (regenerates) (templated)
+    :param sound_effects: ``"Yes"``/``"No"`` (or True/False) (regenerates) (templated)
+    :param title: new title (free) (templated)
+    :param description: new description (free) (templated)
+    :param rating: rating, 1-5 (free) (templated)
+    :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free) (templated)
+    :param webhook_url: URL the API calls when the batch is done (free) (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: after a regeneration, wait until it ends (default)
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable``
+    :param poll_interval: fixed seconds between status checks; None (default) adapts
+    :param timeout: how long to wait for a regeneration before failing
     :param fail_on_partial_failure: after a regeneration, fail the task when some media failed (default)
     :param compose_timeout: after a regeneration, how long to wait for the composed ``video_url`` once the
         batch reads finished (default 180 s), as for :class:`VimmerseCreateBatchOperator`
     """
 
-    job_kind = "batch"
-    default_compose_timeout = DEFAULT_COMPOSE_TIMEOUT
-    id_param = "batch_id"
-    regenerated = "every media"
+    route = batch.EDIT
+    template_fields: tuple[str, ...] = (
+        "batch_id", "changes", "prompt", "motion_type", "quantity", "duration", "loop", "aspect_ratio",
+        "sound_effects", "title", "description", "rating", "visibility_status", "webhook_url",
+        *VimmerseJobOperator.template_fields,
+    )  # fmt: skip
 
-    batch_id = Param("the batch to edit", "str", send=KEPT, required=True)
-    prompt = Param("new text guiding the motion (regenerates)")
-    motion_type = Param(f"AI model, one of {_MOTION_TYPES} (regenerates)")
-    quantity = Param("variations per image, 1-4 (regenerates)", INT)
-    duration = Param("seconds per video, 1-10 (regenerates)", INT)
-    loop = Param("motion repeats, 1-6 (regenerates)", INT)
-    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (regenerates)")
-    sound_effects = Param('``"Yes"``/``"No"`` (or True/False) (regenerates)', "str | bool | None")
-    title = Param("new title (free)")
-    description = Param("new description (free)")
-    rating = Param("rating, 1-5 (free)", INT)
-    visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free)')
-    webhook_url = Param("URL the API calls when the batch is done (free)")
+    def __init__(
+        self,
+        *,
+        batch_id: str | dict[str, Any],
+        changes: dict[str, Any] | None = None,
+        prompt: str | None = None,
+        motion_type: str | None = None,
+        quantity: int | None = None,
+        duration: int | None = None,
+        loop: int | None = None,
+        aspect_ratio: str | None = None,
+        sound_effects: str | bool | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        rating: int | None = None,
+        visibility_status: str | None = None,
+        webhook_url: str | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        fail_on_partial_failure: bool | None = None,
+        compose_timeout: float | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            fail_on_partial_failure=fail_on_partial_failure,
+            compose_timeout=compose_timeout,
+            **kwargs,
+        )
+        self.batch_id = batch_id
+        self.changes = changes
+        self.prompt = prompt
+        self.motion_type = motion_type
+        self.quantity = quantity
+        self.duration = duration
+        self.loop = loop
+        self.aspect_ratio = aspect_ratio
+        self.sound_effects = sound_effects
+        self.title = title
+        self.description = description
+        self.rating = rating
+        self.visibility_status = visibility_status
+        self.webhook_url = webhook_url
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    @classmethod
-    def edit_route(cls) -> EditRoute:
-        """Return :data:`~airflow_provider_vimmerse.api.batch.EDIT`."""
-        from airflow_provider_vimmerse.api.batch import EDIT
 
-        return EDIT
-
-
-class VimmerseConcatBatchOperator(VimmerseConcatOperator):
+class VimmerseConcatBatchOperator(VimmerseJobOperator):
     """
     Compose a finished batch's videos again with ``POST /batch/{id}/concat`` (spends credits), then wait
     for the new composed ``video_url``.
 
+    :param batch_id: the batch to compose, or the result of the task that made it (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until the new composed video is there (default); False returns the id at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable``
+    :param poll_interval: fixed seconds between status checks; None (default) adapts
+    :param timeout: how long to wait for the new composed video before failing
     :param fail_on_partial_failure: fail when the batch has failed media (default False here: composing
         uses the media that succeeded, and the batch's own task already reported the failures)
     """
 
-    job_kind = "batch"
-    id_param = "batch_id"
+    route = batch.CONCAT
+    template_fields: tuple[str, ...] = ("batch_id", *VimmerseJobOperator.template_fields)
 
-    batch_id = Param("the batch to compose", "str", send=KEPT, required=True)
-
-    def rerun_request(self, job_id: str) -> ApiRequest:
-        """Build the composition (its documented answer is ``{}``: the wait takes only a new video_url)."""
-        from airflow_provider_vimmerse.api.batch import concat_batch
-
-        return concat_batch(job_id)
+    def __init__(
+        self,
+        *,
+        batch_id: str | dict[str, Any],
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        fail_on_partial_failure: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            fail_on_partial_failure=fail_on_partial_failure,
+            **kwargs,
+        )
+        self.batch_id = batch_id
+        self.check_values()

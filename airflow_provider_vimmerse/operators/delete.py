@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError
-from airflow_provider_vimmerse.operators.base import VimmerseOperator, fail_fast
+from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, fail_fast
 from airflow_provider_vimmerse.operators.outlets import Made
-from airflow_provider_vimmerse.operators.params import KEPT, Param
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.endpoints import ApiRequest
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 DELETED = "deleted"
 
 
-class VimmerseDeleteJobOperator(VimmerseOperator):
+class VimmerseDeleteJobOperator(VimmerseBaseOperator):
     """
     Delete a job of a kind the API can delete: a ``story`` or a ``workflow`` (free: no 402 is documented).
 
@@ -26,20 +27,28 @@ class VimmerseDeleteJobOperator(VimmerseOperator):
     (the job is not there) counts as deleted, so a retry after a delete whose answer was lost, or a
     clean-up task run twice, succeeds. Set ``missing_ok=False`` to fail on a 404 instead.
 
-    :param vimmerse_conn_id: Vimmerse connection id
+    :param kind: ``story`` or ``workflow`` (the kinds with a documented delete route)
+    :param job_id: the job's id, or the result of the task that made it (templated)
+    :param missing_ok: count a 404 as deleted (default True)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
-    kind = Param(
-        "``story`` or ``workflow`` (the kinds with a documented delete route)",
-        "str",
-        send=KEPT,
-        templated=False,
-        required=True,
-    )
-    job_id = Param(
-        "the job's id, or the result of the task that made it", "str | Mapping[str, Any]", send=KEPT, required=True
-    )
-    missing_ok = Param("count a 404 as deleted (default True)", "bool", send=KEPT, templated=False, default=True)
+    template_fields: tuple[str, ...] = ("job_id", *VimmerseBaseOperator.template_fields)
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        job_id: str | Mapping[str, Any],
+        missing_ok: bool = True,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        self.kind = kind
+        self.job_id = job_id
+        self.missing_ok = missing_ok
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
     def check_values(self) -> None:
         """Check that the kind has a delete route and, once rendered, the job's id (no request is sent)."""
@@ -52,7 +61,7 @@ class VimmerseDeleteJobOperator(VimmerseOperator):
 
     def target_id(self) -> str:
         """Return the rendered id of the job to delete (checked)."""
-        from airflow_provider_vimmerse.operators.workflow import job_id_from
+        from airflow_provider_vimmerse.api.results import job_id_from
 
         return job_id_from("job_id", self.job_id, self.kind)
 

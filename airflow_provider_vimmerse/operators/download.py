@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
-
 from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.api.routes import as_list
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseHookMixin, checked_kind
-from airflow_provider_vimmerse.operators.params import as_list
+from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, checked_kind
 
 
-class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
+class VimmerseDownloadOperator(VimmerseBaseOperator):
     """
     Stream every output video of a job into ``destination`` and return the written paths.
 
@@ -38,11 +36,10 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     :param motion_type: media only: the ``motion_type`` query value (the documents show ``Auto``)
     :param width: media only: the ``width`` query value in pixels (the documents show 1080)
     :param file_size: media only: the ``file_size`` query value (the documents show 4; unit not documented)
-    :param vimmerse_conn_id: Vimmerse connection id
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
-    template_fields: Sequence[str] = ("destination", "job", "job_id")
-    ui_color = "#e8dcff"
+    template_fields: tuple[str, ...] = ("destination", "job", "job_id", *VimmerseBaseOperator.template_fields)
 
     def __init__(
         self,
@@ -60,7 +57,7 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
     ) -> None:
         from airflow_provider_vimmerse.api.jobs import download_query, downloadable_kind
 
-        super().__init__(**kwargs)
+        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
         if job is None and not (kind and job_id):
             raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
         self.destination = destination
@@ -70,7 +67,6 @@ class VimmerseDownloadOperator(VimmerseHookMixin, BaseOperator):
         self.query = download_query(object_type, motion_type, width, file_size)
         if self.query and self.kind is not None:
             downloadable_kind(self.kind)
-        self.vimmerse_conn_id = vimmerse_conn_id
 
     def execute(self, context: Any) -> list[str]:
         """Download every output; return the written paths in order."""

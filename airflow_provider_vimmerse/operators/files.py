@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_vimmerse.api.routes import as_list
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.params import as_list
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.endpoints import FilePart

@@ -8,16 +8,20 @@ training cannot be told from a running one, so ``timeout`` ends that wait).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.api.finetune import DEFAULT_TRIGGER_WORD_FIELD
-from airflow_provider_vimmerse.operators.base import VimmerseJobOperator
-from airflow_provider_vimmerse.operators.params import EXTRA_PARAMS, FILES, INT, KEPT, URLS, Param, as_list
+from airflow_provider_vimmerse.api import finetune
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.api.routes import as_list
+from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
+from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.api.results import JobResult
     from airflow_provider_vimmerse.api.submissions import Submission
+    from airflow_provider_vimmerse.operators.webhooks import WebhookPlan
 
 #: XCom key of the trigger word, besides the result (whose ``id`` is the trigger word too).
 TRIGGER_WORD_KEY = "trigger_word"
@@ -29,6 +33,8 @@ class VimmerseFinetuneOperator(VimmerseJobOperator):
 
     Give the training images as ``image_files`` (uploaded multipart) or ``image_urls``, not both. With
     ``option="FluxKontextFinetune"`` the images are (start, end) pairs and ``prompt`` describes the edit.
+    Inputs are checked before anything is sent: literal values when the DAG is parsed, templated ones
+    when the task runs.
 
     The answer's field holding the trigger word is not documented: ``trigger_word_field`` names it
     (default ``id``, the only identifying field of the documented example); when the answer lacks it
@@ -36,44 +42,85 @@ class VimmerseFinetuneOperator(VimmerseJobOperator):
     trigger word, also pushed under the XCom key ``trigger_word``; its ``video_urls`` are the sample
     images. Done means "sample outputs are listed": the only completion signal the API documents.
     Never pay twice: a retry reattaches to the training an earlier try started (Airflow 3.3+).
+
+    :param image_files: local paths or ``ObjectStoragePath``\\ s of the training images (templated)
+    :param image_urls: public URLs of the training images (ignored by the API when files are uploaded)
+        (templated)
+    :param option: ``FluxFinetune`` (API default), ``FluxProFinetune`` or ``FluxKontextFinetune`` (templated)
+    :param finetune_type: ``Auto`` (API default), ``Character``, ``Product`` or ``Style`` (templated)
+    :param num_iterations: training iterations; 0 (API default) is Auto (templated)
+    :param lora_prefix: prefix of the LoRA's name (API default ``MYLORA``); choose a unique one (templated)
+    :param prompt: with ``FluxKontextFinetune``: the edit from each start image to its end image (templated)
+    :param webhook_url: URL the API calls when training ends (templated)
+    :param trigger_word_field: the answer's field holding the trigger word (not documented; default ``id``)
+    :param extra_params: more fields sent as they are, for fields the API adds later (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until the sample outputs are listed (default); False returns the
+        trigger word at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable`` (True unless configured)
+    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set, else adapts
+    :param timeout: how long to wait for the training before failing (it may go on remotely)
     """
 
-    job_kind = "finetune"
+    route = finetune.CREATE
+    template_fields: tuple[str, ...] = (
+        "image_files", "image_urls", "option", "finetune_type", "num_iterations", "lora_prefix", "prompt",
+        "webhook_url", "extra_params", *VimmerseJobOperator.template_fields,
+    )  # fmt: skip
 
-    image_files = Param("local paths or ``ObjectStoragePath``\\ s of the training images", FILES)
-    image_urls = Param("public URLs of the training images (ignored by the API when files are uploaded)", URLS)
-    option = Param("``FluxFinetune`` (API default), ``FluxProFinetune`` or ``FluxKontextFinetune``")
-    finetune_type = Param("``Auto`` (API default), ``Character``, ``Product`` or ``Style``")
-    num_iterations = Param("training iterations; 0 (API default) is Auto", INT)
-    lora_prefix = Param("prefix of the LoRA's name (API default ``MYLORA``); choose a unique one")
-    prompt = Param("with ``FluxKontextFinetune``: the edit from each start image to its end image")
-    webhook_url = Param("URL the API calls when training ends")
-    trigger_word_field = Param(
-        "the answer's field holding the trigger word (not documented; default ``id``)",
-        send=KEPT,
-        templated=False,
-        default=DEFAULT_TRIGGER_WORD_FIELD,
-    )
-    extra_params = EXTRA_PARAMS
+    def __init__(
+        self,
+        *,
+        image_files: Sequence[Any] | str | None = None,
+        image_urls: Sequence[str] | str | None = None,
+        option: str | None = None,
+        finetune_type: str | None = None,
+        num_iterations: int | None = None,
+        lora_prefix: str | None = None,
+        prompt: str | None = None,
+        webhook_url: str | None = None,
+        trigger_word_field: str = finetune.DEFAULT_TRIGGER_WORD_FIELD,
+        extra_params: dict[str, Any] | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.image_files = image_files
+        self.image_urls = image_urls
+        self.option = option
+        self.finetune_type = finetune_type
+        self.num_iterations = num_iterations
+        self.lora_prefix = lora_prefix
+        self.prompt = prompt
+        self.webhook_url = webhook_url
+        self.trigger_word_field = trigger_word_field
+        self.extra_params = extra_params
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    def check_values(self) -> None:
-        """Validate the fields and require training images (no request is sent)."""
-        from airflow_provider_vimmerse.api import finetune
-
-        finetune.check_finetune_fields(self.api_fields())
-        finetune.check_finetune_images(as_list(self.image_files), as_list(self.image_urls), self.option)
-
-    def submit(self, context: Any) -> Submission:
+    def submit(self, context: Any, webhook: WebhookPlan | None = None) -> Submission:
         """Read the images, send ``POST /finetune`` and read the trigger word from its answer."""
-        from airflow_provider_vimmerse.api import finetune
         from airflow_provider_vimmerse.api.submissions import Submission
-        from airflow_provider_vimmerse.operators.files import read_images
 
-        files = read_images(self.image_files)
-        req = finetune.create_finetune(self.api_fields(), files)
+        values = self.api_fields()
+        if webhook is not None:
+            values["webhook_url"] = webhook.url
+        files = self.read_files()
         count = len(files) or len(as_list(self.image_urls))
         self.log.info("Starting a LoRA training on %d image(s); spends credits", count)
-        answer = self.hook.request(req)
+        answer = self.hook.request(self.route.request(values, files))
         trigger_word = finetune.trigger_word_of(answer, self.trigger_word_field)
         self.log.info("Training started; trigger word %s", trigger_word)
         return Submission(trigger_word)

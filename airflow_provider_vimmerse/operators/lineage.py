@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
+from airflow_provider_vimmerse.api.fields import FieldType
+from airflow_provider_vimmerse.api.routes import as_list
 from airflow_provider_vimmerse.api.urls import HTTP_PREFIXES
-from airflow_provider_vimmerse.operators.params import FILES, JSON_LIST, URLS, as_list
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.operators.outlets import Made
@@ -65,9 +66,10 @@ def sent_inputs(operator: Any, made: Sequence[Made]) -> list[Any]:
     if any(item.paths is not None for item in made):
         return [url for item in made for url in item.result.get("video_urls") or ()]
     found: list[Any] = []
-    for name, param in getattr(operator, "param_table", {}).items():
-        if param.annotation in _MEDIA_TYPES:
-            found.extend(_media_of(getattr(operator, name, None), files=param.annotation == FILES))
+    route = getattr(operator, "route", None)
+    for spec in route.fields if route is not None else ():
+        if spec.type in _MEDIA_TYPES:
+            found.extend(_media_of(getattr(operator, spec.name, None), files=spec.type is FieldType.FILES))
     if hasattr(operator, "tool_table") and isinstance(getattr(operator, "inputs", None), Mapping):
         found.extend(_tool_inputs(operator))
     return found
@@ -125,7 +127,8 @@ def _authority(parts: SplitResult) -> str:
 
 _FACET_KEYS = ("kind", "id", "status", "used_credits", "web_url")
 #: Parameter types that hold media: URL lists, local files, JSON lists of ``{"url": ...}`` items (``media_items``).
-_MEDIA_TYPES = (URLS, FILES, JSON_LIST)
+#: The field types whose values name media: URL lists, local files, JSON lists of ``{"url": ...}`` items.
+_MEDIA_TYPES = (FieldType.URLS, FieldType.FILES, FieldType.JSON)
 
 
 def _named(locations: Iterable[Any]) -> list[tuple[str, str]]:
@@ -150,8 +153,9 @@ def _media_of(value: Any, *, files: bool) -> list[Any]:
 def _tool_inputs(operator: Any) -> list[Any]:
     """Return the media fields (URLs or local files) of a tool operator's inputs."""
     from airflow_provider_vimmerse.api.fields import media_inputs, prepare_values
+    from airflow_provider_vimmerse.api.routes import resolve_tool
 
-    row = operator.row
+    row = resolve_tool(operator.tool_table, operator.tool, operator.inputs)
     return [found.source for found in media_inputs(row, prepare_values(row, operator.inputs), lambda _: True)]
 
 

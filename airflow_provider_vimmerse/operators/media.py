@@ -2,83 +2,118 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
-from airflow_provider_vimmerse.operators.base import VimmerseEditOperator, VimmerseJobOperator, VimmerseRerunOperator
-from airflow_provider_vimmerse.operators.params import (
-    BOOL,
-    EXTRA_PARAMS,
-    FILES,
-    INT,
-    JSON,
-    JSON_LIST,
-    KEPT,
-    URLS,
-    Param,
-    as_list,
-)
-
-if TYPE_CHECKING:
-    from airflow_provider_vimmerse.api.endpoints import ApiRequest
-    from airflow_provider_vimmerse.api.fields import EditRoute
-    from airflow_provider_vimmerse.api.submissions import Submission
-
-_MEDIA = "~airflow_provider_vimmerse.api.media"
+from airflow_provider_vimmerse.api import media
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
+from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 
 class VimmerseCreateMediaOperator(VimmerseJobOperator):
     """
     Generate a video with ``POST /media`` from a prompt, images or media items, and wait for it.
 
-    Every documented input is a parameter. Inputs are checked before anything is sent: literal
+    Every documented input is an argument. Inputs are checked before anything is sent: literal
     values when the DAG is parsed, templated ones when the task runs.
+
+    :param prompt: text description of the video (templated)
+    :param image_files: local paths or ``ObjectStoragePath``\\ s of images to upload; one image animates it,
+        two make a transition (templated)
+    :param image_urls: public image URLs (templated)
+    :param media_items: list of ``{"type", "url", "position"}`` dicts, sent as JSON (templated)
+    :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES` (templated)
+    :param camera_control: camera path, one of :data:`~airflow_provider_vimmerse.api.media.CAMERA_CONTROLS`
+        (templated)
+    :param quantity: number of variations, 1-4 (templated)
+    :param duration: seconds, 1-10 (templated)
+    :param loop: motion repeats, 1-6 (templated)
+    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (templated)
+    :param audio_option: dict with ``narrator``, ``narration``, ``narration_url``, ``bg_music_prompt``,
+        ``bg_music_url``, sent as JSON (templated)
+    :param character_animate: character animation mode (templated)
+    :param model: try-on model, one of :data:`~airflow_provider_vimmerse.api.media.TRY_ON_MODELS` (templated)
+    :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (templated)
+    :param title: media title (templated)
+    :param description: media description (templated)
+    :param webhook_url: URL the API calls on completion (templated)
+    :param extra_params: more fields sent as they are, for fields the API adds later (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until the job ends (default); False returns the id at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable`` (True unless configured)
+    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set, else adapts
+    :param timeout: how long to wait for the job before failing (the job may go on remotely)
     """
 
-    job_kind = "media"
+    route = media.CREATE
+    template_fields: tuple[str, ...] = (
+        "prompt", "image_files", "image_urls", "media_items", "motion_type", "camera_control", "quantity",
+        "duration", "loop", "aspect_ratio", "audio_option", "character_animate", "model", "visibility_status",
+        "title", "description", "webhook_url", "extra_params", *VimmerseJobOperator.template_fields,
+    )  # fmt: skip
 
-    prompt = Param("text description of the video")
-    image_files = Param(
-        "local paths or ``ObjectStoragePath``\\ s of images to upload; one image animates it, two make a transition",
-        FILES,
-    )
-    image_urls = Param("public image URLs", URLS)
-    media_items = Param('list of ``{"type", "url", "position"}`` dicts (sent as JSON)', JSON_LIST)
-    motion_type = Param(f"AI model, one of :data:`{_MEDIA}.MOTION_TYPES`")
-    camera_control = Param(f"camera path, one of :data:`{_MEDIA}.CAMERA_CONTROLS`")
-    quantity = Param("number of variations, 1-4", INT)
-    duration = Param("seconds, 1-10", INT)
-    loop = Param("motion repeats, 1-6", INT)
-    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16``")
-    audio_option = Param(
-        "dict with ``narrator``, ``narration``, ``narration_url``, ``bg_music_prompt``, ``bg_music_url`` "
-        "(sent as JSON)",
-        JSON,
-    )
-    character_animate = Param("character animation mode", BOOL)
-    model = Param(f"try-on model, one of :data:`{_MEDIA}.TRY_ON_MODELS`")
-    visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public')
-    title = Param("media title")
-    description = Param("media description")
-    webhook_url = Param("URL the API calls on completion")
-    extra_params = EXTRA_PARAMS
+    def __init__(
+        self,
+        *,
+        prompt: str | None = None,
+        image_files: Sequence[Any] | str | None = None,
+        image_urls: Sequence[str] | str | None = None,
+        media_items: list[dict[str, Any]] | str | None = None,
+        motion_type: str | None = None,
+        camera_control: str | None = None,
+        quantity: int | None = None,
+        duration: int | None = None,
+        loop: int | None = None,
+        aspect_ratio: str | None = None,
+        audio_option: dict[str, Any] | str | None = None,
+        character_animate: bool | None = None,
+        model: str | None = None,
+        visibility_status: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        webhook_url: str | None = None,
+        extra_params: dict[str, Any] | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.prompt = prompt
+        self.image_files = image_files
+        self.image_urls = image_urls
+        self.media_items = media_items
+        self.motion_type = motion_type
+        self.camera_control = camera_control
+        self.quantity = quantity
+        self.duration = duration
+        self.loop = loop
+        self.aspect_ratio = aspect_ratio
+        self.audio_option = audio_option
+        self.character_animate = character_animate
+        self.model = model
+        self.visibility_status = visibility_status
+        self.title = title
+        self.description = description
+        self.webhook_url = webhook_url
+        self.extra_params = extra_params
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    def check_values(self) -> None:
-        """Check the fields and that there is something to generate from (no request is sent)."""
-        from airflow_provider_vimmerse.api import media
 
-        values = self.api_fields()
-        media.check_media_fields(values)
-        media.check_has_input(values, has_files=bool(as_list(self.image_files)))
-
-    def submit(self, context: Any) -> Submission:
-        """Read the image files (a missing one fails here, before sending) and send ``POST /media``."""
-        from airflow_provider_vimmerse.api import media
-        from airflow_provider_vimmerse.operators.files import read_images
-
-        return self.send(media.create_media(self.api_fields(), read_images(self.image_files)))
-
-
-class VimmerseUpdateMediaOperator(VimmerseEditOperator):
+class VimmerseUpdateMediaOperator(VimmerseJobOperator):
     """
     Edit a media with ``PUT /media/{id}/edit``.
 
@@ -89,49 +124,131 @@ class VimmerseUpdateMediaOperator(VimmerseEditOperator):
     and then waits like the create operator.
 
     Give the fields to change as keyword arguments (``title="..."``) or in ``changes``, or both.
+
+    :param media_id: the media to edit, or the result of the task that made it (templated)
+    :param changes: the fields to change, with the API's names, as a dict (templated)
+    :param title: new title (free) (templated)
+    :param description: new description (free) (templated)
+    :param rating: rating, 1-5 (free) (templated)
+    :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free) (templated)
+    :param webhook_url: URL the API calls on completion (free) (templated)
+    :param prompt: new text description (regenerates) (templated)
+    :param motion_type: AI model, one of :data:`~airflow_provider_vimmerse.api.media.MOTION_TYPES`
+        (regenerates) (templated)
+    :param quantity: number of variations, 1-4 (regenerates) (templated)
+    :param duration: seconds, 1-10 (regenerates) (templated)
+    :param loop: motion repeats, 1-6 (regenerates) (templated)
+    :param camera_control: camera path, one of :data:`~airflow_provider_vimmerse.api.media.CAMERA_CONTROLS`
+        (regenerates) (templated)
+    :param aspect_ratio: ``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (regenerates) (templated)
+    :param audio_option: audio options, as for the create operator (regenerates) (templated)
+    :param media_items: list of ``{"type", "url", "position"}`` dicts (regenerates) (templated)
+    :param model: try-on model, one of :data:`~airflow_provider_vimmerse.api.media.TRY_ON_MODELS`
+        (regenerates) (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: after a regeneration, wait until it ends (default)
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable``
+    :param poll_interval: fixed seconds between status checks; None (default) adapts
+    :param timeout: how long to wait for a regeneration before failing
     """
 
-    job_kind = "media"
-    id_param = "media_id"
-    regenerated = "the video"
+    route = media.EDIT
+    template_fields: tuple[str, ...] = (
+        "media_id", "changes", "title", "description", "rating", "visibility_status", "webhook_url", "prompt",
+        "motion_type", "quantity", "duration", "loop", "camera_control", "aspect_ratio", "audio_option",
+        "media_items", "model", *VimmerseJobOperator.template_fields,
+    )  # fmt: skip
 
-    media_id = Param("the media to edit", "str", send=KEPT, required=True)
-    title = Param("new title (free)")
-    description = Param("new description (free)")
-    rating = Param("rating, 1-5 (free)", INT)
-    visibility_status = Param('``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free)')
-    webhook_url = Param("URL the API calls on completion (free)")
-    prompt = Param("new text description (regenerates)")
-    motion_type = Param(f"AI model, one of :data:`{_MEDIA}.MOTION_TYPES` (regenerates)")
-    quantity = Param("number of variations, 1-4 (regenerates)", INT)
-    duration = Param("seconds, 1-10 (regenerates)", INT)
-    loop = Param("motion repeats, 1-6 (regenerates)", INT)
-    camera_control = Param(f"camera path, one of :data:`{_MEDIA}.CAMERA_CONTROLS` (regenerates)")
-    aspect_ratio = Param("``16:9``, ``4:3``, ``1:1``, ``3:4`` or ``9:16`` (regenerates)")
-    audio_option = Param("audio options, as for the create operator (regenerates)", JSON)
-    media_items = Param('list of ``{"type", "url", "position"}`` dicts (regenerates)', JSON_LIST)
-    model = Param(f"try-on model, one of :data:`{_MEDIA}.TRY_ON_MODELS` (regenerates)")
+    def __init__(
+        self,
+        *,
+        media_id: str | dict[str, Any],
+        changes: dict[str, Any] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        rating: int | None = None,
+        visibility_status: str | None = None,
+        webhook_url: str | None = None,
+        prompt: str | None = None,
+        motion_type: str | None = None,
+        quantity: int | None = None,
+        duration: int | None = None,
+        loop: int | None = None,
+        camera_control: str | None = None,
+        aspect_ratio: str | None = None,
+        audio_option: dict[str, Any] | str | None = None,
+        media_items: list[dict[str, Any]] | str | None = None,
+        model: str | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.media_id = media_id
+        self.changes = changes
+        self.title = title
+        self.description = description
+        self.rating = rating
+        self.visibility_status = visibility_status
+        self.webhook_url = webhook_url
+        self.prompt = prompt
+        self.motion_type = motion_type
+        self.quantity = quantity
+        self.duration = duration
+        self.loop = loop
+        self.camera_control = camera_control
+        self.aspect_ratio = aspect_ratio
+        self.audio_option = audio_option
+        self.media_items = media_items
+        self.model = model
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    @classmethod
-    def edit_route(cls) -> EditRoute:
-        """Return :data:`~airflow_provider_vimmerse.api.media.EDIT`."""
-        from airflow_provider_vimmerse.api.media import EDIT
 
-        return EDIT
+class VimmerseProcessMediaOperator(VimmerseJobOperator):
+    """
+    Resubmit an existing media for generation with ``POST /media/{id}/process`` (spends credits), then wait.
 
+    :param media_id: the media to process again, or the result of the task that made it (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until the new run ends (default); False returns the id at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable``
+    :param poll_interval: fixed seconds between status checks; None (default) adapts
+    :param timeout: how long to wait for the new run before failing
+    """
 
-class VimmerseProcessMediaOperator(VimmerseRerunOperator):
-    """Resubmit an existing media for generation with ``POST /media/{id}/process`` (spends credits), then wait."""
+    route = media.PROCESS
+    template_fields: tuple[str, ...] = ("media_id", *VimmerseJobOperator.template_fields)
 
-    job_kind = "media"
-    id_param = "media_id"
-    rerun_action = "process"
-    rerun_doing = "resubmitting for generation"
-
-    media_id = Param("the media to process again", "str", send=KEPT, required=True)
-
-    def rerun_request(self, job_id: str) -> ApiRequest:
-        """Build the resubmission (its documented answer is ``{"data": {}}``)."""
-        from airflow_provider_vimmerse.api.media import process_media
-
-        return process_media(job_id)
+    def __init__(
+        self,
+        *,
+        media_id: str | dict[str, Any],
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.media_id = media_id
+        self.check_values()

@@ -6,9 +6,9 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypedDict
 
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
-from airflow_provider_vimmerse.operators.base import VimmerseOperator, fail_fast
-from airflow_provider_vimmerse.operators.params import KEPT, Param
+from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, fail_fast
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -29,7 +29,7 @@ class UsageReport(TypedDict):
     totals: dict[str, int | float]
 
 
-class VimmerseUsageStatisticsOperator(VimmerseOperator):
+class VimmerseUsageStatisticsOperator(VimmerseBaseOperator):
     """
     Return the daily usage figures of the Vimmerse account (``GET /customer-statistics/{start}/{end}``).
 
@@ -38,16 +38,25 @@ class VimmerseUsageStatisticsOperator(VimmerseOperator):
     day before the run, the last full day: the API has no figures for a day until it ends. Both ends
     are included.
 
-    :param vimmerse_conn_id: Vimmerse connection id
+    :param start: first day: a date, a datetime, or text starting ``YYYY-MM-DD``
+        (``"{{ ds }}"``, ``"{{ data_interval_start }}"``) (templated)
+    :param end: last day, included; same forms as ``start`` (templated)
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
-    start = Param(
-        "first day: a date, a datetime, or text starting ``YYYY-MM-DD``"
-        ' (``"{{ ds }}"``, ``"{{ data_interval_start }}"``)',
-        "date | str | None",
-        send=KEPT,
-    )
-    end = Param("last day, included; same forms as ``start``", "date | str | None", send=KEPT)
+    template_fields: tuple[str, ...] = ("start", "end", *VimmerseBaseOperator.template_fields)
+
+    def __init__(
+        self,
+        *,
+        start: date | str | None = None,
+        end: date | str | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        self.start = start
+        self.end = end
 
     def execute(self, context: Any) -> UsageReport:
         """Fetch the figures of every day of the range and add them up."""

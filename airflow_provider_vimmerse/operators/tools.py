@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_vimmerse.operators.base import VimmerseAssetJobOperator
-from airflow_provider_vimmerse.operators.files import read_file
+from airflow_provider_vimmerse.api import tools
+from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.operators import assets
+from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
+from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
-    from airflow_provider_vimmerse.api.endpoints import ApiRequest
-    from airflow_provider_vimmerse.api.fields import Tool
+    from airflow_provider_vimmerse.api.routes import Tool
+    from airflow_provider_vimmerse.api.submissions import Submission
+    from airflow_provider_vimmerse.api.tool_inputs import LegacyToolInputs
+    from airflow_provider_vimmerse.operators.webhooks import WebhookPlan
 
 
-class VimmerseToolOperator(VimmerseAssetJobOperator):
+class VimmerseToolOperator(VimmerseJobOperator):
     """
     Run a legacy image, audio or text tool and return its output URLs (or text).
 
@@ -24,7 +30,10 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     ``RestyleBackground`` are sent to ``POST /image/replace-background``), ``image/replace-background``,
     ``image/try-on``, ``image/face-swap``, ``image/restyle``, ``image/elements``, ``text/prompt``
     (``Image2Prompt``, ``RefinePrompt``, ``SuggestPrompt``, ``InspireMe``), ``audio/text-2-speech``,
-    ``audio/text-2-sound-effect`` and ``audio/text-2-music``.
+    ``audio/text-2-sound-effect`` and ``audio/text-2-music``. Give the fields as keyword arguments with
+    the API's names, or as ``inputs``: a plain dict, or the tool's ``TypedDict`` of
+    :mod:`~airflow_provider_vimmerse.api.tool_inputs` (``ImageText2ImageInputs(...)``), which an IDE
+    completes and mypy checks.
 
     An image, mask or video field (``image_url``, ``image2_url``, ``human_image_url``, ``mask_url``,
     ``video_url``) takes an http(s) URL, another task's result, or a local file (a path or
@@ -48,24 +57,65 @@ class VimmerseToolOperator(VimmerseAssetJobOperator):
     :param inputs: the tool's fields as a dict (templated); the same fields may be keyword arguments
     :param extra_params: more form fields sent as they are, for fields the API adds later (templated)
     :param max_credits: refused: the API cannot estimate these tools' credits
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
+    :param wait_for_completion: wait until an unfinished asset is finished (default); False returns its id at once
+    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
+        ``[vimmerse] deferrable`` (True unless configured)
+    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
+        ``[vimmerse] poll_interval`` when set, else adapts
+    :param timeout: how long to wait for the asset before failing (the job may go on remotely)
     """
 
-    @classmethod
-    def tool_table(cls) -> Mapping[str, Tool]:
-        """Return :data:`~airflow_provider_vimmerse.api.tools.LEGACY_TOOLS`."""
-        from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
+    route = tools.LEGACY
+    #: The tools this operator runs, by ``tool``.
+    tool_table: ClassVar[Mapping[str, Tool]] = tools.LEGACY_TOOLS
+    template_fields: tuple[str, ...] = ("inputs", "extra_params", *VimmerseJobOperator.template_fields)
 
-        return LEGACY_TOOLS
+    def __init__(
+        self,
+        *,
+        tool: str,
+        inputs: LegacyToolInputs | Mapping[str, Any] | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        max_credits: float | None = None,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float | None = None,
+        timeout: float | timedelta = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        given = assets.tool_fields(self.tool_table, kwargs)  # prompt=... : the tool's fields, into inputs
+        inputs = {**(inputs or {}), **given}
+        super().__init__(
+            vimmerse_conn_id=vimmerse_conn_id,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.tool = tool
+        self.inputs = inputs
+        self.extra_params = extra_params
+        self.max_credits = max_credits
+        self.check_values()  # literal values now, when the DAG is parsed; templated ones when the task runs
 
-    def build_request(self, row: Tool, values: dict[str, Any]) -> ApiRequest:
-        """Read local files into their file parts, then build the form request."""
+    def check_values(self) -> None:
+        """Check the tool, its inputs against its row, and ``max_credits`` (refused); no request is sent."""
+        assets.check_tool_values(self.tool_table, self.tool, self.inputs, self.max_credits)
+
+    def submit(self, context: Any, webhook: WebhookPlan | None = None) -> Submission:
+        """Read the local files into their file parts, then send the tool's form request."""
         from airflow_provider_vimmerse.api.endpoints import FilePart
-        from airflow_provider_vimmerse.api.fields import content_type, tool_request
-        from airflow_provider_vimmerse.api.tools import split_files
+        from airflow_provider_vimmerse.api.fields import content_type, prepare_values
+        from airflow_provider_vimmerse.api.routes import resolve_tool, tool_request
+        from airflow_provider_vimmerse.operators.files import read_file
 
-        form, local = split_files(row, values)
+        row = resolve_tool(self.tool_table, self.tool, self.inputs)
+        form, local = tools.split_files(row, prepare_values(row, self.inputs))
         parts = []
         for item in local:
             filename, content = read_file(item.label, item.source)
             parts.append(FilePart(item.part, filename, content, content_type(filename)))
-        return tool_request(row, {**form, **self.extra_params}, parts)
+        return self.send(tool_request(row, {**form, **(self.extra_params or {})}, parts), tool=row)

@@ -80,10 +80,10 @@ def wait_deadline(operator: Any, now: float | None = None) -> int:
     :param operator: the operator, whose ``timeout`` bounds the wait
     :param now: the time of the plan (default: now)
     """
-    from airflow_provider_vimmerse.operators.base import _seconds
+    from airflow_provider_vimmerse.operators.base import seconds
 
     started = time.time() if now is None else now
-    return math.ceil(started + (_seconds(operator.timeout) or 0) + SUBMIT_ALLOWANCE_SECONDS)
+    return math.ceil(started + (seconds(operator.timeout) or 0) + SUBMIT_ALLOWANCE_SECONDS)
 
 
 def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
@@ -97,9 +97,9 @@ def plan_webhook(operator: Any, context: Any) -> WebhookPlan | None:
 
     kind = operator.job_kind
     if not (
-        operator.fills_webhook_url
+        operator.route.fills_webhook_url
         and kind in ID_FIELDS
-        and "webhook_url" in operator.param_table
+        and operator.route.field("webhook_url") is not None
         and operator.deferrable
         and operator.wait_for_completion
     ):

@@ -10,7 +10,9 @@ The "Vimmerse" page of the Airflow 3 UI (an Airflow plugin shipped with the prov
 * :mod:`~airflow_provider_vimmerse.plugins.page`: renders the rows as the HTML page, and the cost view (pure);
 * :mod:`~airflow_provider_vimmerse.plugins.costs`: adds up credits per day and per DAG for the cost view (pure);
 * :mod:`~airflow_provider_vimmerse.plugins.chart`: draws the cost view's chart as an inline SVG (pure);
-* :mod:`~airflow_provider_vimmerse.plugins.usage`: reads the account's usage statistics from the API, bounded.
+* :mod:`~airflow_provider_vimmerse.plugins.usage`: reads the account's usage statistics from the API, bounded;
+* :mod:`~airflow_provider_vimmerse.plugins.webhooks`: the webhook receiver, which records a hint on the waiting task;
+* :mod:`~airflow_provider_vimmerse.plugins.urls`: where the page lives (the app's mount point, its UI route).
 """
 
 from __future__ import annotations

@@ -64,8 +64,8 @@ from airflow_provider_vimmerse.plugins.page import (
     render_page,
 )
 from airflow_provider_vimmerse.plugins.query import read_job_rows, read_jobs_between, read_task_result
+from airflow_provider_vimmerse.plugins.urls import URL_PREFIX
 from airflow_provider_vimmerse.plugins.usage import read_account_usage
-from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
 from airflow_provider_vimmerse.plugins.webhooks import router as webhook_router
 
 DEFAULT_LIMIT = 50

@@ -13,8 +13,9 @@ FastAPI app (``fastapi_apps``, at ``/vimmerse/``) and shows its external view in
 (``external_views``: "Vimmerse", at ``/plugin/vimmerse``). Airflow 2 loads the plugin without error
 but has neither, so there is no page there.
 
-Every Airflow process loads plugins, so this module imports nothing but the plugin base class: the
-FastAPI app is built the first time the api-server asks for it.
+Every Airflow process loads plugins, so this module imports nothing but the plugin base class and the
+page's paths (:mod:`~airflow_provider_vimmerse.plugins.urls`): the FastAPI app is built the first time the
+api-server asks for it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,7 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
 
-#: Where the api-server mounts the page's FastAPI app.
-URL_PREFIX = "/vimmerse"
-#: The page's route in the Airflow UI: ``/plugin/vimmerse``.
-URL_ROUTE = "vimmerse"
+from airflow_provider_vimmerse.plugins.urls import URL_PREFIX, URL_ROUTE
 
 
 class _FastAPIApps:

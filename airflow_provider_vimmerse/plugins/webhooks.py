@@ -46,7 +46,7 @@ from airflow_provider_vimmerse.api.webhooks import (
     check_secret,
     parse_delivery,
 )
-from airflow_provider_vimmerse.plugins.vimmerse import URL_PREFIX
+from airflow_provider_vimmerse.plugins.urls import URL_PREFIX
 
 #: Task instance states in which a hint may still wake something.
 WAITING_STATES = frozenset({"scheduled", "queued", "running", "deferred", "up_for_reschedule"})

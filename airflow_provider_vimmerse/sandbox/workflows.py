@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from airflow_provider_vimmerse.sandbox import timing
 from airflow_provider_vimmerse.sandbox.bodies import FORM, read_json
 from airflow_provider_vimmerse.sandbox.routing import Call, api_route, router, wrapped
+from airflow_provider_vimmerse.sandbox.state import format_time
 from airflow_provider_vimmerse.sandbox.views import asset_view, finetune_samples, workflow_view
 
 __all__ = ["router"]
@@ -90,8 +91,6 @@ async def update_workflow(call: Call) -> Any:
         if value is not None and not isinstance(value, str):
             raise _invalid("delivered_at", "Input should be a valid string", "string_type")
         if value is None:
-            from airflow_provider_vimmerse.sandbox.state import format_time
-
             changes["delivered_at"] = format_time(call.state.clock())
     call.state.update_metadata(call.job, changes)
     return workflow_view(call.state, call.job, call.url)

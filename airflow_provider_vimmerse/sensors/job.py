@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseError
 from airflow_provider_vimmerse.links.vimmerse import VimmerseJobLink, persist_job_link
 from airflow_provider_vimmerse.operators.base import (
-    VimmerseHookMixin,
+    VimmerseBaseOperator,
     checked_kind,
     default_deferrable,
     default_poll_interval,
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_POKE_INTERVAL = 60.0
 
 
-class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
+class VimmerseJobSensor(VimmerseBaseOperator, BaseSensorOperator):
     """
     Wait until a job (``media``, ``batch``, ``story``, ``asset``, ``workflow`` or ``finetune``) finishes;
     return its result. A ``finetune``'s id is its trigger word; it is finished when its sample outputs are listed.
@@ -43,7 +42,7 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
 
     :param kind: job kind
     :param job_id: job id (templated)
-    :param vimmerse_conn_id: Vimmerse connection id
+    :param vimmerse_conn_id: Vimmerse connection id (templated)
     :param deferrable: wait in the triggerer instead of poking from a worker; None (default) takes the
         deployment's ``[vimmerse] deferrable`` (True unless configured)
     :param skip_on_job_failure: skip the task (instead of failing it) when the job fails or is cancelled
@@ -51,7 +50,7 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
         ``[vimmerse] poll_interval`` when set (read when the sensor is created), else 60
     """
 
-    template_fields: Sequence[str] = ("job_id",)
+    template_fields: tuple[str, ...] = ("job_id", *VimmerseBaseOperator.template_fields)
     operator_extra_links = (VimmerseJobLink(),)
     ui_color = "#e8dcff"
 
@@ -68,10 +67,9 @@ class VimmerseJobSensor(VimmerseHookMixin, BaseSensorOperator):
     ) -> None:
         if poke_interval is None:
             poke_interval = default_poll_interval() or DEFAULT_POKE_INTERVAL
-        super().__init__(poke_interval=poke_interval, **kwargs)
-        self.kind = checked_kind(kind)
+        super().__init__(vimmerse_conn_id=vimmerse_conn_id, poke_interval=poke_interval, **kwargs)
+        self.kind = checked_kind(kind)  # a literal kind is checked when the DAG is parsed
         self.job_id = job_id
-        self.vimmerse_conn_id = vimmerse_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.skip_on_job_failure = skip_on_job_failure
         self._watch: JobWatch | None = None

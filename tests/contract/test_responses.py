@@ -482,7 +482,7 @@ def test_rerun_answers_without_an_id_are_accepted(documented_api: DocumentedApi,
     from airflow_provider_vimmerse.operators import batch, media, story
 
     cls = next(getattr(module, operator) for module in (media, batch, story) if hasattr(module, operator))
-    field = {"media": "media_id", "batch": "batch_id", "story": "story_id"}[cls.job_kind]
+    field = {"media": "media_id", "batch": "batch_id", "story": "story_id"}[cls.route.kind]
     task = cls(task_id="rerun", **{field: job_id})
     submitted = task.submit({})
     assert getattr(submitted, "job_id", submitted) == job_id

@@ -1,9 +1,10 @@
 """
 What the provider really puts on the wire, and the check of it against a documented request schema.
 
-:func:`encode` turns an :class:`ApiRequest` into bytes exactly as ``VimmerseHook._send`` does
-(``requests`` with ``data=list(req.form)``, ``files=...``, ``json=req.json``) and decodes the prepared
-body back, so a check sees what the server would see. :func:`check_request` compares that with a
+:func:`encode` turns an :class:`ApiRequest` into bytes exactly as the hook's sync path does
+(:func:`~airflow_provider_vimmerse.hooks.transport.send`: ``requests`` with ``data=list(req.form)``,
+``files=...``, ``json=req.json``) and decodes the prepared body back, so a check sees what the server
+would see. :func:`check_request` compares that with a
 :class:`Route` (from :mod:`airflow_provider_vimmerse.sandbox.documented_routes`): method,
 path template, content type, every field name, type, enum, range, required fields, repeated fields
 for arrays and JSON text for the fields documented as a string holding JSON.

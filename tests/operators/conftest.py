@@ -103,7 +103,7 @@ def killed_then_retried(vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog):
             operator(task_id="task", deferrable=False, **kwargs)
         result = run_dag(dag, tmp_path, ["task"])
 
-        assert result.states == {"task": "success"}
+        assert result.states == {"task": "success"}, result.errors_of("task")
         assert len(result.errors_of("task")) == 1, "the first try was killed"
         [submit] = vimmerse_sandbox.client.ledger(path=route, method="POST")
         value = result.xcom("task")

@@ -105,19 +105,20 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
 
 def test_files_go_as_multipart_parts_and_urls_as_repeated_fields(images):
     parts = [FilePart("image_files", p.name, p.read_bytes(), "image/png") for p in images]
-    upload = batch.create_batch({"prompt": "orbit", "sound_effects": True}, parts)
+    upload = batch.CREATE.request({"prompt": "orbit", "sound_effects": True}, parts)
     assert (upload.method, upload.path, upload.spends_credits) == ("POST", "/batch", True)
     assert [(f.field, f.filename) for f in upload.files] == [("image_files", "front.png"), ("image_files", "back.png")]
     assert dict(upload.form) == {"prompt": "orbit", "sound_effects": "Yes"}
 
-    by_url = batch.create_batch({"image_urls": URLS, "title": "t"})
+    by_url = batch.CREATE.request({"image_urls": URLS, "title": "t"})
     assert [v for k, v in by_url.form if k == "image_urls"] == URLS, "one field per URL"
     assert not by_url.files
 
-    assert batch.edit_batch("b1", {"title": "x"}).spends_credits is False
-    assert batch.edit_batch("b1", {"duration": 4}).spends_credits is True
-    concat = batch.concat_batch("b1")
+    assert batch.EDIT.request({"title": "x"}, job_id="b1").spends_credits is False
+    assert batch.EDIT.request({"duration": 4}, job_id="b1").spends_credits is True
+    concat = batch.CONCAT.request({}, job_id="b1")
     assert (concat.method, concat.path, concat.form, concat.json) == ("POST", "/batch/b1/concat", None, None)
+    assert concat.spends_credits is True
 
 
 def test_a_batch_object_as_the_api_documents_it_gives_counts_and_each_medias_outputs():

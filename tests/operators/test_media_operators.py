@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
+from airflow_provider_vimmerse.api import waiting
 from airflow_provider_vimmerse.api.endpoints import ApiRequest, form_fields
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
@@ -559,7 +560,7 @@ def test_a_rerun_that_never_starts_fails_clearly_and_never_returns_the_old_video
     media_id = start_media()
     finished_media(sandbox, media_id)
     sandbox.client.configure(stale_success_seconds=600)  # the new run never shows within the grace period
-    monkeypatch.setattr(VimmerseProcessMediaOperator, "rerun_grace", 1.0)
+    monkeypatch.setattr(waiting, "DEFAULT_RERUN_GRACE", 1.0)  # the row says the default grace applies
     dag = new_dag("media_process_stuck", tmp_path, **FAST)
     with dag:
         VimmerseProcessMediaOperator(task_id="process", media_id=media_id, deferrable=True)

@@ -12,7 +12,7 @@ import pendulum
 import pytest
 from airflow import __version__ as airflow_version
 
-from airflow_provider_vimmerse.api.media import create_media
+from airflow_provider_vimmerse.api import media
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.media import VimmerseCreateMediaOperator
@@ -30,7 +30,7 @@ def statistics_requests(sandbox) -> list[str]:
 
 def test_the_hook_returns_one_row_per_day_with_todays_figures(vimmerse_sandbox):
     hook = VimmerseHook()
-    hook.request(create_media({"prompt": "a kite", "duration": 4}))
+    hook.request(media.CREATE.request({"prompt": "a kite", "duration": 4}))
 
     rows = hook.get_customer_statistics(today() - timedelta(days=2), today().isoformat())
 

@@ -16,6 +16,7 @@ import pytest
 
 from airflow_provider_vimmerse.api import story
 from airflow_provider_vimmerse.api.responses import unwrap
+from airflow_provider_vimmerse.api.routes import Send
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.story import (
     VimmerseConcatStoryOperator,
@@ -189,30 +190,28 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
 
 
 def test_idea_to_video_is_a_json_body_and_the_steps_send_json_strings_in_form_fields():
-    one_step = story.idea_to_video({"idea": IDEA, "scene_count": 3, "elements": json.dumps({"objects": []})})
+    one_step = story.IDEA_TO_VIDEO.request({"idea": IDEA, "scene_count": 3, "elements": json.dumps({"objects": []})})
     assert (one_step.method, one_step.path, one_step.form) == ("POST", "/story/idea-2-video", None)
     assert one_step.json == {"idea": IDEA, "scene_count": 3, "elements": {"objects": []}}
 
     step_result = {"kind": "story", "id": "s1", "storyboard": BOARD}
-    scenes = story.story_step("s1", "scenes", {"storyboard": step_result, "option": "Seedream", "seed": 4669})
+    scenes = story.SCENES.request({"storyboard": step_result, "option": "Seedream", "seed": 4669}, job_id="s1")
     assert scenes.path == "/story/s1/scenes" and scenes.spends_credits
     form = dict(scenes.form)
     assert json.loads(form["storyboard"]) == BOARD, "the storyboard goes as a JSON string"
     assert (form["option"], form["seed"]) == ("Seedream", "4669")
-    concat = story.story_step("s1", "concat", {"audio_urls": ["https://a.test/1.mp3", "https://a.test/2.mp3"]})
+    concat = story.CONCAT.request({"audio_urls": ["https://a.test/1.mp3", "https://a.test/2.mp3"]}, job_id="s1")
     assert [v for k, v in concat.form if k == "audio_urls"] == ["https://a.test/1.mp3", "https://a.test/2.mp3"]
 
 
 def test_url_and_images_to_video_are_json_bodies_and_an_update_is_a_free_form():
-    page = story.idea_to_video({"idea": f"{PAGE} an ad", "scene_count": "3"}, story.URL_TO_VIDEO)
+    page = story.URL_TO_VIDEO.request({"idea": f"{PAGE} an ad", "scene_count": "3"})
     assert (page.method, page.path, page.form, page.spends_credits) == ("POST", "/story/url-2-video", None, True)
     assert page.json == {"idea": f"{PAGE} an ad", "scene_count": 3}
-    photos = story.idea_to_video(
-        {"image_urls": PHOTOS, "audio_option": '{"native_audio": true}'}, story.IMAGES_TO_VIDEO
-    )
+    photos = story.IMAGES_TO_VIDEO.request({"image_urls": PHOTOS, "audio_option": '{"native_audio": true}'})
     assert photos.path == "/story/images-2-video"
     assert photos.json == {"image_urls": PHOTOS, "audio_option": {"native_audio": True}}, "no idea: the API's default"
-    update = story.UPDATE.request("s1", {"title": "T", "visibility_status": 2, "additional_videos": PHOTOS[:1]})
+    update = story.UPDATE.request({"title": "T", "visibility_status": 2, "additional_videos": PHOTOS[:1]}, job_id="s1")
     assert (update.method, update.path, update.json, update.spends_credits) == ("PUT", "/story/s1", None, False)
     assert dict(update.form) == {"title": "T", "visibility_status": "2", "additional_videos": json.dumps(PHOTOS[:1])}
 
@@ -262,7 +261,7 @@ def test_url_to_video_reads_the_page_and_waits_in_the_triggerer_for_the_story_vi
     assert group.idea == PAGE + " A bright ad for story_url_to_video" and group.title == "Boat page"
     assert len(value["storyboard"]["scenes"]) == 2 and value["used_credits"] == group.used_credits > 0
     logs = logged(capsys, caplog)
-    assert "Creating a story in one step with POST /story/url-2-video" in logs
+    assert "Sending POST /story/url-2-video (spends credits)" in logs
     assert "in the triggerer" in logs
 
 
@@ -301,7 +300,7 @@ def test_publishing_a_story_is_free_and_returns_the_updated_story_at_once(
     vimmerse_sandbox, airflow_db, tmp_path, capsys, caplog
 ):
     sandbox = vimmerse_sandbox
-    story_id = unwrap(VimmerseHook().request(story.idea_to_video({"idea": IDEA, "scene_count": 1})))["id"]
+    story_id = unwrap(VimmerseHook().request(story.IDEA_TO_VIDEO.request({"idea": IDEA, "scene_count": 1})))["id"]
     credits = sandbox.client.state()["credits"]
     extra = ["https://cdn.example.com/teaser.mp4", "https://cdn.example.com/behind-the-scenes.mp4"]
     dag = new_dag("story_publish", tmp_path)
@@ -443,7 +442,7 @@ def test_a_retried_step_whose_paid_answer_came_reads_the_story_back_and_sends_no
     sandbox = vimmerse_sandbox
     story_id = None
     if step != "storyboard":  # the story the step works on, made before the DAG runs
-        story_id = unwrap(VimmerseHook().request(story.create_storyboard({"idea": IDEA, "scene_count": 2})))["id"]
+        story_id = unwrap(VimmerseHook().request(story.STORYBOARD.request({"idea": IDEA, "scene_count": 2})))["id"]
     # The crash: the step is answered (and paid), then the task's read of the story fails (no hook retries on
     # this connection), so the first try ends between its paid request and the end of the task.
     monkeypatch.setenv(CONN_ENV_VAR, sandbox_conn_uri(sandbox.url, sandbox.api_key, retries=0))
@@ -502,7 +501,7 @@ def test_a_step_whose_answer_is_late_is_waited_for_in_the_triggerer_and_never_se
     # then answers 3 s late; the task stops listening after 1 s (the elements step by the connection's
     # slow_step_timeout extra, the scenes step by its own answer_timeout).
     sandbox = vimmerse_sandbox
-    story_id = unwrap(VimmerseHook().request(story.create_storyboard({"idea": IDEA, "scene_count": 2})))["id"]
+    story_id = unwrap(VimmerseHook().request(story.STORYBOARD.request({"idea": IDEA, "scene_count": 2})))["id"]
     conn = sandbox_conn_uri(sandbox.url, sandbox.api_key, slow_step_timeout=1, timeout=1, retries=0)
     monkeypatch.setenv(CONN_ENV_VAR, conn)
     for step in ("elements", "scenes", "videos", "concat"):
@@ -544,9 +543,11 @@ def test_a_story_step_waits_ten_minutes_for_its_answer_unless_told_otherwise(vim
     scenes = VimmerseCreateStoryScenesOperator(task_id="scenes", story_id="s1")
     assert scenes.answer_seconds() == 600, "the connection's default slow_step_timeout"
     assert VimmerseCreateStoryScenesOperator(task_id="own", story_id="s1", answer_timeout=900).answer_seconds() == 900
-    req = story.story_step("s1", "scenes", {}, read_timeout=scenes.answer_seconds())
+    req = story.SCENES.request({}, job_id="s1", read_timeout=scenes.answer_seconds())
     assert req.read_timeout == 600
-    assert story.story_step("s1", "videos", {}, read_timeout=600).read_timeout is None, "videos answer at once"
+    # videos answer at once: not a step answered when done, so the operator gives its request no read timeout
+    assert story.VIDEOS.send is not Send.STEP and story.SCENES.send is Send.STEP
+    assert story.VIDEOS.request({}, job_id="s1").read_timeout is None, "videos answer at once"
     assert_refused(
         vimmerse_sandbox,
         VimmerseCreateStoryScenesOperator,

@@ -3,11 +3,13 @@ The legacy image, audio and text tool operator in a real Airflow (``dag.test()``
 
 Every row as the API receives it (form fields, local files as multipart parts), answers that carry
 their output at once (an asset, a list of URLs, a text) and unfinished assets that are waited on,
-inputs checked before any request, and an account out of credits.
+inputs checked before any request, an account out of credits, and the typed inputs in step with the rows.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from airflow_provider_vimmerse.api.tools import LEGACY_TOOLS
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator
+from tests.conftest import REPO
 from tests.dag_runs import load_example_dag, new_dag, run_dag
 from tests.operators.conftest import FAST, NEEDS_STATE_STORE, assert_failed_early, assert_refused, logged, sample_images
 
@@ -372,3 +375,36 @@ def test_the_image_steps_example_dag_runs_end_to_end(
         ["/image/replace-background", "/image/restyle", "/audio/text-2-music", "/v2/video/video-effects",
          "/v2/video/audio"]
     ), "each step sent once"  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the typed inputs, generated from the rows
+
+
+def test_the_typed_inputs_module_is_what_the_rows_generate(tmp_path):
+    """``api/tool_inputs.py`` is checked in; a row changed without running the generator is caught here."""
+    script = REPO / "scripts" / "generate_tool_inputs.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    generated = (tmp_path / "tool_inputs.py").read_text(encoding="utf-8")
+    checked_in = (REPO / "airflow_provider_vimmerse" / "api" / "tool_inputs.py").read_text(encoding="utf-8")
+    assert generated == checked_in, "the rows changed: run `python scripts/generate_tool_inputs.py` and commit it"
+
+
+def test_the_typed_inputs_name_every_field_of_every_tool_and_import_no_airflow():
+    """One TypedDict per tool, keyed by the row's fields; the module imports nothing from Airflow (cheap to import)."""
+    from airflow_provider_vimmerse.api import tool_inputs
+    from airflow_provider_vimmerse.api.video import VIDEO_TOOLS
+
+    tables = {"VideoToolInputs": VIDEO_TOOLS, "LegacyToolInputs": LEGACY_TOOLS}
+    for union, table in tables.items():
+        classes = getattr(tool_inputs, union).__args__
+        assert len(classes) == len(table)
+        for cls, row in zip(classes, table.values(), strict=True):
+            assert f"``{row.name}``" in (cls.__doc__ or ""), cls.__name__
+            assert tuple(cls.__annotations__) == row.field_names, cls.__name__
+            assert cls.__required_keys__ == {f.name for f in row.fields if f.required}, cls.__name__
+    probe = "import sys, airflow_provider_vimmerse.api.tool_inputs; print([m for m in sys.modules if 'airflow.' in m])"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.strip() == "[]", run.stdout

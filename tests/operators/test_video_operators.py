@@ -3,13 +3,16 @@ The Video API v2 operator in a real Airflow (``dag.test()``) against the sandbox
 
 Every tool row as the API receives it, inputs checked before any request, answers that are already
 finished (no wait, no deferral) and unfinished ones (waited on, in the triggerer or here), local files
-uploaded first, the credit guard, and an account out of credits.
+uploaded first, the credit guard, an account out of credits, and what mypy says of typed inputs in a DAG file.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
@@ -19,6 +22,7 @@ from airflow_provider_vimmerse.api.video import VIDEO_TOOLS, estimate_request, u
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator
 from airflow_provider_vimmerse.sandbox.views import SAMPLE_MP4, SAMPLE_PNG
+from tests.conftest import REPO
 from tests.dag_runs import new_dag, run_dag
 from tests.operators.conftest import FAST, assert_refused, logged
 
@@ -375,3 +379,43 @@ def test_a_video_upload_waits_the_documented_300_seconds_for_its_answer():
     # video-v2.txt "Upload Video": requests.post(..., files={"video_file": ...}, timeout=300)
     assert upload_request("video", "clip.mp4", b"...").read_timeout == 300
     assert upload_request("image", "face.png", b"...").read_timeout is None, "the connection's timeout"
+
+
+# ---------------------------------------------------------------------- typed inputs, as mypy reads a DAG file
+
+
+def test_mypy_flags_a_value_a_tool_does_not_allow_in_its_typed_inputs(tmp_path):
+    """The TypedDicts of ``api/tool_inputs.py`` are checked where they are built; plain dicts stay accepted."""
+    lines = [
+        "from airflow_provider_vimmerse.api.tool_inputs import EnhanceVideoInputs as Enhance, ImageRestyleInputs",
+        "from airflow_provider_vimmerse.operators.tools import VimmerseToolOperator as Tool",
+        "from airflow_provider_vimmerse.operators.video import VimmerseVideoOperator as Video",
+        'Video(task_id="a", tool="enhance", inputs=Enhance(video_url="x", enhance_mode="8X"))',
+        'Tool(task_id="b", tool="image/restyle", inputs=ImageRestyleInputs(image_url="x", style="pop"))',
+        'Video(task_id="c", tool="enhance", inputs=Enhance(enhance_mode="2X"))',
+        'Video(task_id="d", tool="enhance", inputs=Enhance(video_url="x", prompt="p"))',
+        'made = Video(task_id="e", tool="enhance", video_url="x", enhance_mode="2X").output',
+        'Video(task_id="f", tool="enhance", inputs=Enhance(video_url=made, enhance_mode="2X"))',
+        'Video(task_id="g", tool="enhance", inputs={"video_url": "x", "enhance_mode": "{{ params.m }}"})',
+    ]
+    (tmp_path / "dag.py").write_text("\n".join(lines) + "\n")
+    # Airflow's own types are followed, as in a DAG author's mypy; errors inside the packages are not shown.
+    (tmp_path / "mypy.ini").write_text("[mypy]\nfollow_imports = silent\n")
+    args = ["--config-file", str(tmp_path / "mypy.ini"), "--cache-dir", str(tmp_path / "cache"), "--no-pretty"]
+    command = [sys.executable, "-m", "mypy", *args, str(tmp_path / "dag.py")]
+    env = {**os.environ, "MYPYPATH": str(REPO)}  # this source tree, whatever the venv has installed
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode in (0, 1), run.stdout + run.stderr
+    errors: dict[int, list[str]] = {}
+    for found in re.finditer(r"^.*dag\.py:(\d+): error: (.*)$", run.stdout, re.MULTILINE):
+        errors.setdefault(int(found[1]), []).append(found[2])
+    expected = {
+        4: ["\"Literal['8X']\"", 'TypedDict item "enhance_mode"', "'2X&DeepClean'"],
+        5: ["\"Literal['pop']\"", 'TypedDict item "style"', "'anime_style'"],
+        6: ['Missing key "video_url" for TypedDict "EnhanceVideoInputs"'],
+        7: ['Extra key "prompt" for TypedDict "EnhanceVideoInputs"'],
+    }
+    for line, words in expected.items():
+        [said] = errors.get(line, [""])
+        assert all(word in said for word in words), (line, said, run.stdout)
+    assert set(errors) == set(expected), f"another task's output and a templated plain dict pass: {run.stdout}"

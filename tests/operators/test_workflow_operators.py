@@ -57,8 +57,12 @@ def test_a_bad_workflow_input_is_refused_when_the_dag_is_parsed(vimmerse_sandbox
 @pytest.mark.parametrize(
     ("kwargs", "field", "allowed"),
     [
-        ({}, "'changes'", "title, description, visibility_status, rating, delivered_at"),
-        ({"changes": {"model": "x"}}, "'model'", "allowed fields"),
+        ({}, "'changes'", "at least one field"),
+        (
+            {"changes": {"model": "x"}},
+            "'model'",
+            "allowed fields: title, description, visibility_status, rating, delivered_at",
+        ),
         ({"visibility_status": 7}, "'visibility_status'", "'0', '1', '2'"),
         ({"rating": 4.5}, "'rating'", "text or an integer"),
     ],
@@ -98,7 +102,7 @@ def test_templated_bad_inputs_fail_the_task_before_any_request(vimmerse_sandbox,
 
 
 def test_the_create_is_a_form_with_options_as_json_text_and_the_update_is_json():
-    req = workflow.create_workflow(
+    req = workflow.CREATE.request(
         {"image_urls": [PHOTO, PHOTO], "template_id": "vim_product_showcase", "visibility_status": 2,
          "options": {"background_urls": BACKGROUNDS, "duration": 5, "last_frame_support": True}}
     )  # fmt: skip
@@ -113,7 +117,7 @@ def test_the_create_is_a_form_with_options_as_json_text_and_the_update_is_json()
     }
 
     delivered = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
-    put = workflow.update_workflow("w 1", {"rating": 5, "delivered_at": delivered, "title": "t"})
+    put = workflow.UPDATE.request({"rating": 5, "delivered_at": delivered, "title": "t"}, job_id="w 1")
     assert (put.method, put.path, put.form, put.spends_credits) == ("PUT", "/workflow/w%201", None, False)
     assert put.json == {"rating": "5", "delivered_at": "2026-01-02T03:04:00+00:00", "title": "t"}
 
