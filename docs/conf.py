@@ -78,6 +78,59 @@ def _strip_markers(app: Any, doctree: Any) -> None:
             block.rawsource = kept
 
 
+def _inherited(obj: Any) -> list[tuple[Any, str]]:
+    """
+    Return the keyword-only arguments an operator takes through ``**kwargs`` from its Vimmerse bases, each with
+    its ``:param`` text (the waiting arguments of ``VimmerseJobOperator``, ``vimmerse_conn_id``).
+    """
+    import inspect
+
+    from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator
+
+    if not (isinstance(obj, type) and issubclass(obj, VimmerseBaseOperator)):
+        return []
+    own = inspect.signature(obj.__init__).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in own.values()):
+        return []
+    found: dict[str, tuple[Any, str]] = {}
+    route = getattr(obj, "route", None)
+    applies = {  # the waiting arguments only some routes take (the base refuses them elsewhere)
+        "fail_on_partial_failure": route is not None and route.group,
+        "compose_timeout": route is not None and route.compose_timeout is not None,
+        "answer_timeout": route is not None and route.step != "",
+    }
+    for base in obj.__mro__[1:]:
+        if not base.__module__.startswith("airflow_provider_vimmerse") or "__init__" not in vars(base):
+            continue
+        docs = dict(re.findall(r":param (\w+): (.*?)(?=\n:|\Z)", inspect.getdoc(base) or "", re.S))
+        for param in inspect.signature(base.__init__).parameters.values():
+            taken = param.name in own or param.name in found or not applies.get(param.name, True)
+            if param.kind is inspect.Parameter.KEYWORD_ONLY and not taken:
+                found[param.name] = (param, " ".join(docs.get(param.name, "").split()))
+    return list(found.values())
+
+
+def _signature_with_inherited(app: Any, what: str, name: str, obj: Any, options: Any, signature: Any, ret: Any) -> Any:
+    """Show an operator's inherited waiting arguments in its signature, before ``**kwargs``."""
+    inherited = _inherited(obj) if what == "class" and signature and "**kwargs" in signature else []
+    if not inherited:
+        return None
+    added = ", ".join(f"{param.name}={param.default!r}" for param, _ in inherited)
+    return signature.replace("**kwargs", f"{added}, **kwargs"), ret
+
+
+def _docstring_with_inherited(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Add the ``:param`` lines of an operator's inherited waiting arguments to its docstring."""
+    if what != "class":
+        return
+    text = "\n".join(lines)
+    for param, doc in _inherited(obj):
+        if f":param {param.name}:" not in text:
+            lines.append(f":param {param.name}: {doc} (from the base class)")
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-read", _strip_markers)
+    app.connect("autodoc-process-signature", _signature_with_inherited)
+    app.connect("autodoc-process-docstring", _docstring_with_inherited)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

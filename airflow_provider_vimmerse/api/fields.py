@@ -16,8 +16,6 @@ Pure module: no Airflow imports.
 
 from __future__ import annotations
 
-import ast
-import difflib
 import json
 import math
 import os
@@ -71,6 +69,8 @@ def closest(value: Any, allowed: Sequence[Any]) -> Any | None:
     by_text = {str(option).casefold(): option for option in allowed if str(option)}
     if text in by_text:
         return by_text[text]
+    import difflib  # only for an error message: not imported when a DAG file is parsed
+
     found = difflib.get_close_matches(text, list(by_text), n=1, cutoff=0.8)
     return by_text[found[0]] if found else None
 
@@ -406,6 +406,8 @@ def _as_items(name: str, value: Any) -> list[Any]:
                 value = json.loads(text)
             except ValueError:
                 try:
+                    import ast  # only for a rendered Python list: not imported when a DAG file is parsed
+
                     value = ast.literal_eval(text)  # a rendered Python list: "['a', 'b']"
                 except (ValueError, SyntaxError):
                     raise VimmerseInputError(name, f"is not a list: {text[:80]!r}") from None

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import DecoratedOperator
 
 from airflow_provider_vimmerse.api import media
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.decorators.base import given_arguments, run, take_fields, vimmerse_task
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
@@ -80,11 +77,6 @@ def vimmerse_media_task(
     description: str | None = None,
     webhook_url: str | None = None,
     extra_params: dict[str, Any] | None = None,
-    vimmerse_conn_id: str = DEFAULT_CONN_ID,
-    wait_for_completion: bool = True,
-    deferrable: bool | None = None,
-    poll_interval: float | None = None,
-    timeout: float | timedelta = DEFAULT_TIMEOUT,
     **kwargs: Any,
 ) -> TaskDecorator:
     """
@@ -113,12 +105,9 @@ def vimmerse_media_task(
     :param description: media description
     :param webhook_url: URL the API calls on completion
     :param extra_params: more fields sent as they are
-    :param vimmerse_conn_id: Vimmerse connection id
-    :param wait_for_completion: wait until the job ends (default)
-    :param deferrable: wait in the triggerer; None (default) takes ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the job before failing
-    :param kwargs: more keyword arguments of the task (``task_id``, ``outlets``, ``retries``...)
+    :param kwargs: the waiting arguments of
+        :class:`~airflow_provider_vimmerse.operators.job.VimmerseJobOperator` (``vimmerse_conn_id``, ``deferrable``,
+        ``timeout``...) and the task's (``task_id``, ``outlets``, ``retries``...)
     """
     given = given_arguments(vimmerse_media_task, locals())
     return vimmerse_task(VimmerseMediaDecoratedOperator, python_callable, **given, **kwargs)

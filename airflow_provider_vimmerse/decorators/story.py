@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import DecoratedOperator
 
 from airflow_provider_vimmerse.api import story
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.decorators.base import given_arguments, run, take_fields, vimmerse_task
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
@@ -76,12 +73,6 @@ def vimmerse_story_task(
     language: str | None = None,
     webhook_url: str | None = None,
     extra_params: dict[str, Any] | None = None,
-    vimmerse_conn_id: str = DEFAULT_CONN_ID,
-    wait_for_completion: bool = True,
-    deferrable: bool | None = None,
-    poll_interval: float | None = None,
-    timeout: float | timedelta = DEFAULT_TIMEOUT,
-    fail_on_partial_failure: bool | None = None,
     **kwargs: Any,
 ) -> TaskDecorator:
     """
@@ -106,13 +97,9 @@ def vimmerse_story_task(
         :data:`~airflow_provider_vimmerse.api.story.LANGUAGES`
     :param webhook_url: URL the API calls when the story is done
     :param extra_params: more fields sent as they are
-    :param vimmerse_conn_id: Vimmerse connection id
-    :param wait_for_completion: wait until the story video is ready (default)
-    :param deferrable: wait in the triggerer; None (default) takes ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the story before failing
-    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
-    :param kwargs: more keyword arguments of the task (``task_id``, ``outlets``, ``retries``...)
+    :param kwargs: the waiting arguments of
+        :class:`~airflow_provider_vimmerse.operators.job.VimmerseJobOperator` (``vimmerse_conn_id``, ``deferrable``,
+        ``timeout``...) and the task's (``task_id``, ``outlets``, ``retries``...)
     """
     given = given_arguments(vimmerse_story_task, locals())
     return vimmerse_task(VimmerseStoryDecoratedOperator, python_callable, **given, **kwargs)

@@ -9,12 +9,9 @@ media failed still ends ``success`` on the API side: ``fail_on_partial_failure``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from airflow_provider_vimmerse.api import batch
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 
@@ -45,17 +42,6 @@ class VimmerseCreateBatchOperator(VimmerseJobOperator):
     :param image_urls: public image URLs, one media each (templated)
     :param is_transition: refused: ``POST /batch`` documents no such field (kept only to say so clearly)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the batch ends (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the batch before failing (it may go on remotely)
-    :param fail_on_partial_failure: fail the task when some media failed (default), or succeed and list them
-    :param compose_timeout: once the batch reads finished, how long to wait for its composed ``video_url``
-        (seconds or a ``timedelta``; default 180: the documents say composing takes 1 to 3 minutes). Then
-        the task succeeds without it, with ``composed: False`` and the outputs of each media in ``medias``
     """
 
     route = batch.CREATE
@@ -83,25 +69,9 @@ class VimmerseCreateBatchOperator(VimmerseJobOperator):
         image_urls: Sequence[str] | str | None = None,
         is_transition: bool | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
-        compose_timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            compose_timeout=compose_timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.image_files = image_files
         self.prompt = prompt
         self.motion_type = motion_type
@@ -147,15 +117,6 @@ class VimmerseUpdateBatchOperator(VimmerseJobOperator):
     :param rating: rating, 1-5 (free) (templated)
     :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (free) (templated)
     :param webhook_url: URL the API calls when the batch is done (free) (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: after a regeneration, wait until it ends (default)
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for a regeneration before failing
-    :param fail_on_partial_failure: after a regeneration, fail the task when some media failed (default)
-    :param compose_timeout: after a regeneration, how long to wait for the composed ``video_url`` once the
-        batch reads finished (default 180 s), as for :class:`VimmerseCreateBatchOperator`
     """
 
     route = batch.EDIT
@@ -182,25 +143,9 @@ class VimmerseUpdateBatchOperator(VimmerseJobOperator):
         rating: int | None = None,
         visibility_status: str | None = None,
         webhook_url: str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
-        compose_timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            compose_timeout=compose_timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.batch_id = batch_id
         self.changes = changes
         self.prompt = prompt
@@ -224,14 +169,6 @@ class VimmerseConcatBatchOperator(VimmerseJobOperator):
     for the new composed ``video_url``.
 
     :param batch_id: the batch to compose, or the result of the task that made it (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the new composed video is there (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the new composed video before failing
-    :param fail_on_partial_failure: fail when the batch has failed media (default False here: composing
-        uses the media that succeeded, and the batch's own task already reported the failures)
     """
 
     route = batch.CONCAT
@@ -241,22 +178,8 @@ class VimmerseConcatBatchOperator(VimmerseJobOperator):
         self,
         *,
         batch_id: str | dict[str, Any],
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.batch_id = batch_id
         self.check_values()

@@ -44,7 +44,7 @@ class VimmerseDeleteJobOperator(VimmerseBaseOperator):
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.kind = kind
         self.job_id = job_id
         self.missing_ok = missing_ok

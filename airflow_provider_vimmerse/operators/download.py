@@ -57,7 +57,7 @@ class VimmerseDownloadOperator(VimmerseBaseOperator):
     ) -> None:
         from airflow_provider_vimmerse.api.jobs import download_query, downloadable_kind
 
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         if job is None and not (kind and job_id):
             raise VimmerseInputError("job", "give a job result (job=...) or both kind and job_id")
         self.destination = destination

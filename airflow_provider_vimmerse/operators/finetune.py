@@ -9,13 +9,10 @@ training cannot be told from a running one, so ``timeout`` ends that wait).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vimmerse.api import finetune
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.api.routes import as_list
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
@@ -54,14 +51,6 @@ class VimmerseFinetuneOperator(VimmerseJobOperator):
     :param webhook_url: URL the API calls when training ends (templated)
     :param trigger_word_field: the answer's field holding the trigger word (not documented; default ``id``)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the sample outputs are listed (default); False returns the
-        trigger word at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the training before failing (it may go on remotely)
     """
 
     route = finetune.CREATE
@@ -83,21 +72,9 @@ class VimmerseFinetuneOperator(VimmerseJobOperator):
         webhook_url: str | None = None,
         trigger_word_field: str = finetune.DEFAULT_TRIGGER_WORD_FIELD,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.image_files = image_files
         self.image_urls = image_urls
         self.option = option

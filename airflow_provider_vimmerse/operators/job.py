@@ -111,6 +111,10 @@ class VimmerseJobOperator(VimmerseBaseOperator):
             raise VimmerseInputError("poll_interval", f"must be a positive number of seconds, got {poll_interval!r}")
         if (seconds(timeout) or 0) <= 0:
             raise VimmerseInputError("timeout", f"must be positive, got {timeout!r}")
+        if fail_on_partial_failure is not None and not route.group:
+            raise VimmerseInputError(
+                "fail_on_partial_failure", f"{type(self).__name__} waits on one job, not a batch or a story"
+            )
         self.fail_on_partial_failure = (
             route.partial_failure_fails if fail_on_partial_failure is None else fail_on_partial_failure
         )
@@ -123,6 +127,10 @@ class VimmerseJobOperator(VimmerseBaseOperator):
         self.compose_timeout = route.compose_timeout if compose_timeout is None else compose_timeout
         if self.compose_timeout is not None and (seconds(self.compose_timeout) or 0) < 0:
             raise VimmerseInputError("compose_timeout", f"must be 0 or more seconds, got {compose_timeout!r}")
+        if answer_timeout is not None and route.send is not Send.STEP:
+            raise VimmerseInputError(
+                "answer_timeout", f"{type(self).__name__} is answered at once; answer_timeout is for the story steps"
+            )
         if answer_timeout is not None and (seconds(answer_timeout) or 0) <= 0:
             raise VimmerseInputError("answer_timeout", f"must be a positive number of seconds, got {answer_timeout!r}")
         self.answer_timeout = answer_timeout

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from airflow_provider_vimmerse.api import media
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 
@@ -40,13 +37,6 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
     :param description: media description (templated)
     :param webhook_url: URL the API calls on completion (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the job ends (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the job before failing (the job may go on remotely)
     """
 
     route = media.CREATE
@@ -77,21 +67,9 @@ class VimmerseCreateMediaOperator(VimmerseJobOperator):
         description: str | None = None,
         webhook_url: str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.prompt = prompt
         self.image_files = image_files
         self.image_urls = image_urls
@@ -145,12 +123,6 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
     :param media_items: list of ``{"type", "url", "position"}`` dicts (regenerates) (templated)
     :param model: try-on model, one of :data:`~airflow_provider_vimmerse.api.media.TRY_ON_MODELS`
         (regenerates) (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: after a regeneration, wait until it ends (default)
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for a regeneration before failing
     """
 
     route = media.EDIT
@@ -180,21 +152,9 @@ class VimmerseUpdateMediaOperator(VimmerseJobOperator):
         audio_option: dict[str, Any] | str | None = None,
         media_items: list[dict[str, Any]] | str | None = None,
         model: str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.media_id = media_id
         self.changes = changes
         self.title = title
@@ -220,12 +180,6 @@ class VimmerseProcessMediaOperator(VimmerseJobOperator):
     Resubmit an existing media for generation with ``POST /media/{id}/process`` (spends credits), then wait.
 
     :param media_id: the media to process again, or the result of the task that made it (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the new run ends (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the new run before failing
     """
 
     route = media.PROCESS
@@ -235,20 +189,8 @@ class VimmerseProcessMediaOperator(VimmerseJobOperator):
         self,
         *,
         media_id: str | dict[str, Any],
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.media_id = media_id
         self.check_values()

@@ -54,7 +54,7 @@ class VimmerseUsageStatisticsOperator(VimmerseBaseOperator):
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.start = start
         self.end = end
 

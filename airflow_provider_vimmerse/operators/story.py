@@ -14,12 +14,9 @@ The advanced flow, one task per step (``storyboard -> [elements] -> scenes -> vi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from airflow_provider_vimmerse.api import story
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 # The advanced flow (its own module), imported from here too: the usual import path of every story operator.
@@ -70,14 +67,6 @@ class VimmerseIdeaToVideoOperator(VimmerseJobOperator):
         (templated)
     :param webhook_url: URL the API calls when the story is done (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the story video is ready (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the story before failing (the job may go on remotely)
-    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
     route = story.IDEA_TO_VIDEO
@@ -103,23 +92,9 @@ class VimmerseIdeaToVideoOperator(VimmerseJobOperator):
         seed: int | None = None,
         webhook_url: str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.idea = idea
         self.title = title
         self.scene_count = scene_count
@@ -166,14 +141,6 @@ class VimmerseUrlToVideoOperator(VimmerseJobOperator):
         (templated)
     :param webhook_url: URL the API calls when the story is done (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the story video is ready (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the story before failing (the job may go on remotely)
-    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
     route = story.URL_TO_VIDEO
@@ -199,23 +166,9 @@ class VimmerseUrlToVideoOperator(VimmerseJobOperator):
         seed: int | None = None,
         webhook_url: str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.idea = idea
         self.title = title
         self.scene_count = scene_count
@@ -263,14 +216,6 @@ class VimmerseImagesToVideoOperator(VimmerseJobOperator):
     :param elements: refused: ``POST /story/images-2-video`` has no such field (one scene per image) (templated)
     :param seed: refused: ``POST /story/images-2-video`` has no such field (one scene per image) (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the story video is ready (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the story before failing (the job may go on remotely)
-    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
     route = story.IMAGES_TO_VIDEO
@@ -298,23 +243,9 @@ class VimmerseImagesToVideoOperator(VimmerseJobOperator):
         elements: dict[str, Any] | str | None = None,
         seed: int | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.image_urls = image_urls
         self.idea = idea
         self.title = title
@@ -348,7 +279,6 @@ class VimmerseUpdateStoryOperator(VimmerseJobOperator):
     :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (an integer is taken) (templated)
     :param additional_videos: more video URLs to associate with the story, a list (or its JSON text), sent as
         JSON array text; the API marks it "for internal use only" (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
     route = story.UPDATE
@@ -366,10 +296,9 @@ class VimmerseUpdateStoryOperator(VimmerseJobOperator):
         description: str | None = None,
         visibility_status: str | int | None = None,
         additional_videos: Sequence[str] | str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.changes = changes
         self.title = title

@@ -17,12 +17,10 @@ The one-step story operators and publishing a story are in :mod:`~airflow_provid
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_vimmerse.api import story
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT, STORY_ID_KEY, STORYBOARD_KEY
+from airflow_provider_vimmerse.operators.base import STORY_ID_KEY, STORYBOARD_KEY
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
@@ -49,9 +47,6 @@ class VimmerseCreateStoryboardOperator(VimmerseJobOperator):
     :param image_files: local paths or ``ObjectStoragePath``\\ s of images, one scene each (templated)
     :param image_urls: public image URLs, one scene each (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param answer_timeout: seconds (or a ``timedelta``) to wait for the step's answer; default: the
-        connection's ``slow_step_timeout`` extra (600 s unless set)
     """
 
     route = story.STORYBOARD
@@ -74,11 +69,9 @@ class VimmerseCreateStoryboardOperator(VimmerseJobOperator):
         image_files: Sequence[Any] | str | None = None,
         image_urls: Sequence[str] | str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        answer_timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, answer_timeout=answer_timeout, **kwargs)
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.idea = idea
         self.title = title
@@ -114,13 +107,6 @@ class VimmerseCreateStoryElementsOperator(VimmerseJobOperator):
     :param seed: image generation seed (templated)
     :param enhance_image: apply super-resolution to the images
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param deferrable: a lost answer: wait for the images in the triggerer; None (default) takes the
-        deployment's ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the images after a lost answer before failing
-    :param answer_timeout: seconds (or a ``timedelta``) to wait for the step's answer; default: the
-        connection's ``slow_step_timeout`` extra (600 s unless set)
     """
 
     route = story.ELEMENTS
@@ -139,21 +125,9 @@ class VimmerseCreateStoryElementsOperator(VimmerseJobOperator):
         seed: int | None = None,
         enhance_image: bool | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        answer_timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            answer_timeout=answer_timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.storyboard = storyboard
         self.option = option
@@ -183,13 +157,6 @@ class VimmerseCreateStoryScenesOperator(VimmerseJobOperator):
     :param enhance_image: apply super-resolution to the images
     :param audio_option: override the story's audio options (dict or JSON) (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param deferrable: a lost answer: wait for the images in the triggerer; None (default) takes the
-        deployment's ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the images after a lost answer before failing
-    :param answer_timeout: seconds (or a ``timedelta``) to wait for the step's answer; default: the
-        connection's ``slow_step_timeout`` extra (600 s unless set)
     """
 
     route = story.SCENES
@@ -209,21 +176,9 @@ class VimmerseCreateStoryScenesOperator(VimmerseJobOperator):
         enhance_image: bool | None = None,
         audio_option: dict[str, Any] | str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        answer_timeout: float | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            answer_timeout=answer_timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.storyboard = storyboard
         self.option = option
@@ -251,13 +206,6 @@ class VimmerseCreateStoryVideosOperator(VimmerseJobOperator):
     :param loop: motion repeats per scene, 1-6 (templated)
     :param webhook_url: URL the API calls when the story is done (templated)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the story video is ready (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the story before failing (the job may go on remotely)
-    :param fail_on_partial_failure: fail the task when some scene videos failed (default)
     """
 
     route = story.VIDEOS
@@ -278,23 +226,9 @@ class VimmerseCreateStoryVideosOperator(VimmerseJobOperator):
         loop: int | None = None,
         webhook_url: str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.title = title
         self.storyboard = storyboard
@@ -315,14 +249,6 @@ class VimmerseConcatStoryOperator(VimmerseJobOperator):
     :param story_id: the story, or the result of the previous step (templated)
     :param concat_video_urls: videos to compose instead of the story's own scene videos (templated)
     :param audio_urls: background audio to mix over the composed video (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the new video is ready (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable``
-    :param poll_interval: fixed seconds between status checks; None (default) adapts
-    :param timeout: how long to wait for the new video before failing
-    :param fail_on_partial_failure: fail when the story has failed scene videos (default False here:
-        composing uses the videos that succeeded, and the videos step already reported the failures)
     """
 
     route = story.CONCAT
@@ -336,23 +262,9 @@ class VimmerseConcatStoryOperator(VimmerseJobOperator):
         story_id: str | dict[str, Any],
         concat_video_urls: Sequence[str] | str | None = None,
         audio_urls: Sequence[str] | str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
-        fail_on_partial_failure: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            fail_on_partial_failure=fail_on_partial_failure,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.story_id = story_id
         self.concat_video_urls = concat_video_urls
         self.audio_urls = audio_urls

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_vimmerse.api import video
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.operators import assets
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 if TYPE_CHECKING:
@@ -52,13 +49,6 @@ class VimmerseVideoOperator(VimmerseJobOperator):
         submitting and uploading nothing, when the estimate is over this number. Only where the documents
         price the request without a guess (``reference-to-video``, ``video-effects``, ``lip-sync`` with
         ``audio_duration``/``video_duration`` for its media); refused for the others when the DAG is parsed
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the asset is finished (default); False returns its id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the asset before failing (the job may go on remotely)
     """
 
     route = video.VIDEO
@@ -73,23 +63,11 @@ class VimmerseVideoOperator(VimmerseJobOperator):
         inputs: VideoToolInputs | Mapping[str, Any] | None = None,
         extra_params: Mapping[str, Any] | None = None,
         max_credits: float | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         given = assets.tool_fields(self.tool_table, kwargs)  # video_url=... : the tool's fields, into inputs
         inputs = {**(inputs or {}), **given}
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.tool = tool
         self.inputs = inputs
         self.extra_params = extra_params

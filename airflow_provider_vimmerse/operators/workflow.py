@@ -12,12 +12,10 @@ elsewhere with ``VimmerseJobSensor(kind="workflow")``; fetch its video with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_vimmerse.api import workflow
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
 from airflow_provider_vimmerse.operators.job import VimmerseJobOperator
 
 
@@ -48,13 +46,6 @@ class VimmerseCreateWorkflowOperator(VimmerseJobOperator):
     :param webhook_url: refused: ``POST /workflow`` documents no such field (send it in ``extra_params``
         if your template takes it)
     :param extra_params: more fields sent as they are, for fields the API adds later (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
-    :param wait_for_completion: wait until the workflow ends (default); False returns the id at once
-    :param deferrable: wait in the triggerer, holding no worker slot; None (default) takes the deployment's
-        ``[vimmerse] deferrable`` (True unless configured)
-    :param poll_interval: fixed seconds between status checks; None (default) takes the deployment's
-        ``[vimmerse] poll_interval`` when set, else adapts
-    :param timeout: how long to wait for the workflow before failing (it may go on remotely)
     """
 
     route = workflow.CREATE
@@ -76,21 +67,9 @@ class VimmerseCreateWorkflowOperator(VimmerseJobOperator):
         event_id: str | None = None,
         webhook_url: str | None = None,
         extra_params: dict[str, Any] | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
-        wait_for_completion: bool = True,
-        deferrable: bool | None = None,
-        poll_interval: float | None = None,
-        timeout: float | timedelta = DEFAULT_TIMEOUT,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            vimmerse_conn_id=vimmerse_conn_id,
-            wait_for_completion=wait_for_completion,
-            deferrable=deferrable,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.image_files = image_files
         self.image_urls = image_urls
         self.template_id = template_id
@@ -123,7 +102,6 @@ class VimmerseUpdateWorkflowOperator(VimmerseJobOperator):
     :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public (templated)
     :param rating: rating, e.g. ``"5"`` (sent as text) (templated)
     :param delivered_at: when the workflow was delivered: ISO text or a ``datetime`` (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
     route = workflow.UPDATE
@@ -142,10 +120,9 @@ class VimmerseUpdateWorkflowOperator(VimmerseJobOperator):
         visibility_status: str | None = None,
         rating: str | int | None = None,
         delivered_at: str | datetime | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(vimmerse_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.workflow_id = workflow_id
         self.changes = changes
         self.title = title
