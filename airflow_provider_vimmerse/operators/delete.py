@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError
 from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, fail_fast
 from airflow_provider_vimmerse.operators.outlets import Made
@@ -30,7 +29,6 @@ class VimmerseDeleteJobOperator(VimmerseBaseOperator):
     :param kind: ``story`` or ``workflow`` (the kinds with a documented delete route)
     :param job_id: the job's id, or the result of the task that made it (templated)
     :param missing_ok: count a 404 as deleted (default True)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
     template_fields: tuple[str, ...] = ("job_id", *VimmerseBaseOperator.template_fields)
@@ -41,7 +39,6 @@ class VimmerseDeleteJobOperator(VimmerseBaseOperator):
         kind: str,
         job_id: str | Mapping[str, Any],
         missing_ok: bool = True,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.api.routes import as_list
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, checked_kind
@@ -36,7 +35,6 @@ class VimmerseDownloadOperator(VimmerseBaseOperator):
     :param motion_type: media only: the ``motion_type`` query value (the documents show ``Auto``)
     :param width: media only: the ``width`` query value in pixels (the documents show 1080)
     :param file_size: media only: the ``file_size`` query value (the documents show 4; unit not documented)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
     template_fields: tuple[str, ...] = ("destination", "job", "job_id", *VimmerseBaseOperator.template_fields)
@@ -52,7 +50,6 @@ class VimmerseDownloadOperator(VimmerseBaseOperator):
         motion_type: str | None = None,
         width: int | None = None,
         file_size: float | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_vimmerse.api.jobs import download_query, downloadable_kind

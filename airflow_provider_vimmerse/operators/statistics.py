@@ -6,7 +6,6 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypedDict
 
-from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.operators.base import VimmerseBaseOperator, fail_fast
 
@@ -41,7 +40,6 @@ class VimmerseUsageStatisticsOperator(VimmerseBaseOperator):
     :param start: first day: a date, a datetime, or text starting ``YYYY-MM-DD``
         (``"{{ ds }}"``, ``"{{ data_interval_start }}"``) (templated)
     :param end: last day, included; same forms as ``start`` (templated)
-    :param vimmerse_conn_id: Vimmerse connection id (templated)
     """
 
     template_fields: tuple[str, ...] = ("start", "end", *VimmerseBaseOperator.template_fields)
@@ -51,7 +49,6 @@ class VimmerseUsageStatisticsOperator(VimmerseBaseOperator):
         *,
         start: date | str | None = None,
         end: date | str | None = None,
-        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -20,6 +20,8 @@ from airflow_provider_vimmerse.api.config import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.api.fields import FieldType, RouteField
 from airflow_provider_vimmerse.api.routes import get_tool
 from airflow_provider_vimmerse.api.video import VIDEO_TOOLS
+from airflow_provider_vimmerse.decorators.media import VimmerseMediaDecoratedOperator, vimmerse_media_task
+from airflow_provider_vimmerse.decorators.story import VimmerseStoryDecoratedOperator, vimmerse_story_task
 from airflow_provider_vimmerse.exceptions import VimmerseInputError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.base import DEFAULT_TIMEOUT
@@ -50,8 +52,14 @@ def test_every_argument_is_documented_once_and_every_template_field_is_an_argume
     arguments = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     for name in arguments:
         assert (cls.__doc__ or "").count(f":param {name}:") == 1, f"{name} is documented once"
+    inherited = {
+        name
+        for klass in cls.__mro__[1:]
+        if klass.__module__.startswith("airflow_provider_vimmerse") and "__init__" in vars(klass)
+        for name in inspect.signature(klass.__init__).parameters
+    }
     for name in cls.template_fields:
-        assert name in arguments, f"template field {name} is an argument of {cls.__name__}"
+        assert name in arguments or name in inherited, f"template field {name} is an argument of {cls.__name__}"
 
 
 def test_a_literal_bad_value_is_refused_when_the_operator_is_made_and_the_message_names_the_field():
@@ -147,3 +155,16 @@ def test_adding_a_field_is_the_row_plus_the_argument_and_the_row_checks_it():
 
 def test_the_default_connection_is_the_hooks():
     assert VimmerseHook.default_conn_name == DEFAULT_CONN_ID
+
+
+@pytest.mark.parametrize(
+    ("factory", "decorated"),
+    [(vimmerse_media_task, VimmerseMediaDecoratedOperator), (vimmerse_story_task, VimmerseStoryDecoratedOperator)],
+    ids=["vimmerse_media", "vimmerse_story"],
+)
+def test_a_decorator_takes_exactly_the_fields_of_its_route_by_name(factory, decorated):
+    parameters = inspect.signature(factory).parameters
+    own = {"python_callable", "multiple_outputs", "extra_params", "kwargs"}
+    assert set(parameters) - own == set(decorated.route.field_names), "the decorator and its row drift apart"
+    for name in decorated.route.field_names:
+        assert (factory.__doc__ or "").count(f":param {name}:") == 1, f"{name} is documented once"
