@@ -78,7 +78,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "poll_interval",
         "float",
-        "",
+        None,  # unset: an empty string would make ``conf.getfloat`` raise
         "Seconds between status checks of a Vimmerse job for the operators and the sensor of a task that sets "
         "none (``poll_interval`` of an operator, ``poke_interval`` of the sensor). Unset: operators adapt "
         "(quick first checks, then slower up to a minute) and the sensor checks every 60 seconds.",

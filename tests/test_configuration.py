@@ -48,6 +48,21 @@ def test_every_option_is_documented_with_its_type_default_and_variable(option):
     assert f"### `{option.name}`" in DOC.read_text(), "each option has its own section"
 
 
+@pytest.mark.parametrize("option", settings.OPTIONS, ids=lambda option: option.name)
+def test_each_declared_default_reads_with_airflows_typed_getter(option):
+    """Airflow's ``conf.getfloat``/``getint``/``getboolean`` read a provider's declared default as it is: an
+    empty string for a number would raise there (``[vimmerse] poll_interval`` did)."""
+    from airflow.configuration import AirflowConfigParser
+
+    if option.default is None:
+        return  # unset: Airflow's getters answer the caller's fallback
+    parser = AirflowConfigParser()
+    parser.read_dict({settings.SECTION: {option.name: option.default}})
+    getter = {"integer": parser.getint, "float": parser.getfloat, "boolean": parser.getboolean}.get(option.type)
+    if getter is not None:
+        getter(settings.SECTION, option.name)  # raises AirflowConfigException on a default of the wrong type
+
+
 def test_the_docs_document_no_option_the_code_does_not_have():
     assert set(documented_rows()) == {option.name for option in settings.OPTIONS}
 

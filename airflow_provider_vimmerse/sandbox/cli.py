@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import shlex
 import signal
 import threading
 from types import FrameType
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Vimmerse sandbox running at {server.url}", flush=True)
     if not args.api_keys:
         print(f"Send the header X-Api-Key: {DEFAULT_API_KEY} (the default sandbox key).", flush=True)
+    print("\n".join(connection_lines(server.url, settings.api_keys[0])), flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         while not stopping.wait(0.5):
@@ -85,6 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def connection_lines(url: str, api_key: str) -> list[str]:
+    """
+    Return what a user runs to point Airflow's ``vimmerse_default`` connection at the sandbox, ready to paste.
+
+    :param url: the sandbox's base URL
+    :param api_key: a key the sandbox takes (a sandbox key, never a real one)
+    """
+    connection = json.dumps({"conn_type": "vimmerse", "host": url, "password": api_key})
+    return [
+        "Point Airflow's vimmerse_default connection at it, in the shell that runs Airflow:",
+        f"  export AIRFLOW_CONN_VIMMERSE_DEFAULT={shlex.quote(connection)}",
+        "or store it in Airflow's database:",
+        f"  airflow connections add vimmerse_default --conn-json {shlex.quote(connection)}",
+    ]
 
 
 def _flag_settings() -> list[dataclasses.Field[object]]:

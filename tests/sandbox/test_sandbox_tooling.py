@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import requests
 
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.sandbox import (
     DEFAULT_API_KEY,
     SAMPLE_MP4,
@@ -98,8 +101,14 @@ def test_command_line_runs_until_sigterm():
         assert process.stdout is not None
         first_line = process.stdout.readline()
         url = first_line.strip().rsplit(" ", 1)[-1]
+        printed = [process.stdout.readline().strip() for _ in range(4)]
         refused = requests.get(f"{url}/media/x", headers={"X-Api-Key": DEFAULT_API_KEY}, timeout=5)
         accepted = requests.get(f"{url}/media/x", headers={"X-Api-Key": "cli-key"}, timeout=5)
+        # the printed connection, pasted as a user would: the hook it makes reaches this sandbox with its key
+        export = shlex.split(printed[1])
+        name, _, value = export[1].partition("=")
+        with mock.patch.dict(os.environ, {name: value}):
+            ok, message = VimmerseHook().test_connection()
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
@@ -107,6 +116,11 @@ def test_command_line_runs_until_sigterm():
     assert url.startswith("http://127.0.0.1:")
     assert (refused.status_code, accepted.status_code) == (401, 404)
     assert process.returncode == 0
+    assert export[0] == "export" and name == "AIRFLOW_CONN_VIMMERSE_DEFAULT"
+    assert json.loads(value) == {"conn_type": "vimmerse", "host": url, "password": "cli-key"}
+    assert ok, message
+    add = shlex.split(printed[3])
+    assert add[:5] == ["airflow", "connections", "add", "vimmerse_default", "--conn-json"] and add[5] == value
 
 
 def test_conn_uri_points_airflow_at_the_sandbox():
