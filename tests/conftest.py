@@ -28,6 +28,8 @@ os.environ.pop("AIRFLOW_CONN_VIMMERSE_DEFAULT", None)
 os.environ.pop("VIMMERSE_API_KEY", None)
 
 REPO = Path(__file__).resolve().parents[1]
+#: The package's pytest plugin (the ``vimmerse_sandbox`` fixture) is opt-in: loaded here as a user's tests load it.
+pytest_plugins = ["airflow_provider_vimmerse.sandbox.pytest_plugin"]
 
 
 def airflow_env(**extra: str) -> dict[str, str]:

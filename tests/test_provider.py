@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_vimmerse.get_provider_info import get_provider_info
 from benchmarks import import_cost
-from tests.conftest import run_airflow
+from tests.conftest import REPO, run_airflow
 
 #: What a DAG file imports (the modules whose import cost ``benchmarks.import_cost`` measures), and what Airflow
 #: imports for the provider besides: the trigger, and the extra link.
@@ -100,3 +100,26 @@ def test_task_decorators_resolve_through_provider_info(name, factory):
     module, _, attr = f"airflow_provider_vimmerse.{factory}".rpartition(".")
     assert getattr(task, name) is getattr(__import__(module, fromlist=[attr]), attr)
     assert {"name": name, "class-name": f"{module}.{attr}"} in get_provider_info()["task-decorators"]
+
+
+def test_the_built_wheel_and_sdist_carry_the_licence_and_load_no_pytest_plugin(tmp_path):
+    """What a package index would publish: the licence in both archives, no pytest plugin loaded by default."""
+    import tarfile
+    import zipfile
+
+    uv = REPO / ".venvs" / "uv" / "bin" / "uv"  # made by the Makefile before any test venv
+    run = subprocess.run(
+        [str(uv), "build", "--out-dir", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [wheel], [sdist] = list(tmp_path.glob("*.whl")), list(tmp_path.glob("*.tar.gz"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
+    assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
+    assert "[apache_airflow_provider]" in entry_points and "pytest11" not in entry_points
+    with tarfile.open(sdist) as archive:
+        files = {name.split("/", 1)[-1] for name in archive.getnames()}
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml"} <= files
