@@ -48,8 +48,6 @@ class Send(str, Enum):
     EDIT = "edit"
     #: runs an existing job again (process, concat); the wait takes the new run only
     RERUN = "rerun"
-    #: a request the API answers at once with nothing to wait for (a free metadata change)
-    UPDATE = "update"
 
 
 @dataclass(frozen=True)
