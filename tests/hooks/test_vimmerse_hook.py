@@ -322,10 +322,11 @@ def test_reads_beyond_the_poll_budget_wait_their_turn_and_all_succeed(vimmerse_s
 
 
 def test_reads_queued_for_a_busy_connection_pool_are_not_connect_timeouts(vimmerse_sandbox, monkeypatch):
-    # 150 reads share the session's 100 connections; the last 50 wait longer than the connect timeout.
-    hook = use_connection(monkeypatch, vimmerse_sandbox.url, vimmerse_sandbox.api_key, connect_timeout=0.3)
+    # 150 reads share the session's 100 connections; the last 50 wait 2.5 s for one, longer than the 1 s connect timeout
+    # (1 s, not less: opening 100 sockets on a loaded 2-core CI machine can take a few hundred ms).
+    hook = use_connection(monkeypatch, vimmerse_sandbox.url, vimmerse_sandbox.api_key, connect_timeout=1.0)
     media_id = hook.request(create_media_request())["data"]["id"]
-    vimmerse_sandbox.client.add_fault(fault="slow", delay=0.8, method="GET", path="processing-status", times=150)
+    vimmerse_sandbox.client.add_fault(fault="slow", delay=2.5, method="GET", path="processing-status", times=150)
 
     async def many_reads():
         return await asyncio.gather(*(hook.aget_job_snapshot("media", media_id, retries=0) for _ in range(150)))
